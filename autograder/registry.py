@@ -1,0 +1,53 @@
+"""Graded tests as data: a plain function plus its points and visibility.
+
+A graded test is a function ``name(student)`` decorated with ``@graded(...)``. Its
+name is its nbgrader grade_id and starts with the student function it tests
+(``softmax_handout_vector`` tests ``softmax``). Visible tests go into the student's
+notebook; hidden ones only into the instructor's source notebook (inside
+``### BEGIN HIDDEN TESTS``), and may import the reference from ``solutions``.
+"""
+
+import dataclasses
+import inspect
+import textwrap
+
+
+@dataclasses.dataclass(frozen=True)
+class GradedTest:
+    function: object
+    points: float
+    hidden: bool
+    timeout: float  # seconds of student time per call to a student function
+
+    @property
+    def grade_id(self):
+        return self.function.__name__
+
+    @property
+    def summary(self):
+        """First line of the docstring: what the test checks, in the student's terms."""
+        return inspect.getdoc(self.function).splitlines()[0]
+
+    def source(self):
+        """The function's source without its decorator, as pasted into a notebook cell."""
+        lines = textwrap.dedent(inspect.getsource(self.function)).splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("def "))
+        return "\n".join(lines[start:])
+
+
+def graded(points, hidden=False, timeout=10.0):
+    """Mark a function as a graded test; the grader collects it from its module."""
+    def mark(function):
+        function.graded = GradedTest(function, float(points), bool(hidden), float(timeout))
+        return function
+    return mark
+
+
+def collect(modules):
+    """The graded tests of ``modules``, in module order then definition order."""
+    tests = []
+    for module in modules:
+        found = [value.graded for value in vars(module).values() if hasattr(value, "graded")]
+        found.sort(key=lambda test: test.function.__code__.co_firstlineno)
+        tests.extend(found)
+    return tests

@@ -1,0 +1,27 @@
+"""The assignment's graded tests, one module per student function.
+
+Every test is written once here. ``python -m autograder build`` pastes visible
+tests into the student notebook and hidden ones into the instructor's source
+notebook; ``python -m autograder grade`` runs them in the trusted grader process.
+Test bodies may only use the names that ``NOTEBOOK_TEST_IMPORTS`` provides (and
+hidden tests may import from ``solutions`` inside their body).
+"""
+
+from autograder.registry import collect
+from autograder.suite import (
+    averageCE, backprop, compute_layer, forward, gradCE, relu, sgd_momentum_step, softmax,
+    train,
+)
+
+# Order matters only for display: it follows the notebook.
+TESTS = collect([relu, softmax, compute_layer, averageCE, gradCE, forward, backprop,
+                 sgd_momentum_step, train])
+BY_ID = {test.grade_id: test for test in TESTS}
+
+# What the notebook's test-setup cell imports; test bodies use nothing else.
+NOTEBOOK_TEST_IMPORTS = """\
+import numpy as np
+from nnlab import handout
+from nnlab.data import load_mnist
+from nnlab.testing import (assert_close, assert_gradient, assert_shape, assert_unchanged,
+                           numerical_gradient, run_test)"""

@@ -1,0 +1,58 @@
+"""Mini-batch SGD with classical momentum, and the training loop."""
+
+import numpy as np
+
+from nnlab.utils import accuracy, init_params
+from solutions.loss import averageCE
+from solutions.network import backprop, forward
+
+
+def sgd_momentum_step(params, grads, velocity, lr, momentum):
+    """One step of SGD with classical momentum: v <- momentum v - lr g; theta <- theta + v.
+
+    Inputs:
+    - params, grads, velocity: dicts with the same keys and array shapes
+    - lr: learning rate (float)
+    - momentum: momentum coefficient in [0, 1)
+
+    Returns:
+    - (new_params, new_velocity): dicts with the same keys and shapes
+    """
+    new_velocity = {name: momentum * velocity[name] - lr * grads[name] for name in params}
+    new_params = {name: params[name] + new_velocity[name] for name in params}
+    return new_params, new_velocity
+
+
+def train(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10, batch_size=64,
+          lr=0.05, momentum=0.9, seed=0):
+    """Train the network with mini-batch SGD and momentum.
+
+    Each epoch shuffles the training set (without replacement) and visits it in
+    mini-batches; after each epoch the loss and accuracy on both sets are recorded.
+
+    Inputs:
+    - X_train: (N, D), Y_train: (N, K) one-hot; X_test: (M, D), Y_test: (M, K)
+    - hidden: H, the number of hidden units
+    - epochs, batch_size, lr, momentum: optimisation settings
+    - seed: int or numpy.random.Generator for initialisation and shuffling
+
+    Returns:
+    - params: the trained {"W1", "b1", "W2", "b2"}
+    - history: {"train_loss", "train_acc", "test_loss", "test_acc"}, one float per epoch
+    """
+    rng = np.random.default_rng(seed)
+    params = init_params(X_train.shape[1], hidden, Y_train.shape[1], rng)
+    velocity = {name: np.zeros_like(value) for name, value in params.items()}
+    history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
+    for _ in range(epochs):
+        order = rng.permutation(X_train.shape[0])
+        for start in range(0, order.size, batch_size):
+            batch = order[start:start + batch_size]
+            cache = forward(X_train[batch], params)
+            grads = backprop(X_train[batch], Y_train[batch], params, cache)
+            params, velocity = sgd_momentum_step(params, grads, velocity, lr, momentum)
+        for split, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):
+            P = forward(X, params)["P"]
+            history[f"{split}_loss"].append(averageCE(Y, P))
+            history[f"{split}_acc"].append(accuracy(Y, P))
+    return params, history
