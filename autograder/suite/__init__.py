@@ -8,6 +8,7 @@ hidden tests may import from ``solutions`` inside their body).
 """
 
 from autograder.registry import collect
+from solutions import STUDENT_FUNCTIONS
 from autograder.suite import (
     averageCE, backprop, compute_layer, forward, gradCE, relu, sgd_momentum_step, softmax,
     train,
@@ -17,6 +18,15 @@ from autograder.suite import (
 TESTS = collect([relu, softmax, compute_layer, averageCE, gradCE, forward, backprop,
                  sgd_momentum_step, train])
 BY_ID = {test.grade_id: test for test in TESTS}
+FUNCTION_NAMES = tuple(function.__name__ for function in STUDENT_FUNCTIONS)
+
+
+def target_of(test):
+    """The student function a test is about: the longest name its grade_id starts with."""
+    names = [name for name in FUNCTION_NAMES if test.grade_id.startswith(name + "_")]
+    if not names:
+        raise ValueError(f"grade_id {test.grade_id} does not start with a student function name")
+    return max(names, key=len)
 
 # What the notebook's test-setup cell imports; test bodies use nothing else.
 NOTEBOOK_TEST_IMPORTS = """\

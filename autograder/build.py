@@ -1,0 +1,196 @@
+"""Build the instructor's source notebook from the reference, then the student release.
+
+The pipeline, in order (each step needs the previous one's output):
+
+1. ``source_notebook``: the template ``autograder/assignment/<assignment>.md`` is cut into
+   blocks; each block becomes cells. ``answer f`` blocks take ``f``'s code from
+   ``solutions`` with its body inside ``### BEGIN/END SOLUTION``; ``tests f`` blocks take
+   every graded test whose grade_id starts with ``f_`` from ``autograder.suite``
+   (hidden tests inside ``### BEGIN/END HIDDEN TESTS``).
+2. ``release``: ``nbgrader generate_assignment`` turns the source notebook into the student
+   notebook (stubs, hidden tests removed, cells locked, checksums) in a scratch course
+   directory, with the student helper package ``nnlab`` beside it; the result is copied to
+   ``notebooks/<assignment>/``.
+"""
+
+import ast
+import dataclasses
+import inspect
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+import solutions
+from autograder import config
+from autograder.suite import NOTEBOOK_TEST_IMPORTS, TESTS
+
+SETUP_CODE = """\
+import numpy as np
+import matplotlib.pyplot as plt
+from nnlab import accuracy, init_params, one_hot
+from nnlab.plots import plot_history, show_digits
+""" + NOTEBOOK_TEST_IMPORTS
+
+# Cell kinds the template may use, and what each takes.
+BLOCK_KINDS = {"markdown": 0, "setup": 0, "demo": 0, "answer": 1, "tests": 1, "manual": 2}
+
+
+@dataclasses.dataclass
+class Block:
+    kind: str
+    args: list
+    body: str
+    line: int
+
+
+def parse_template(text):
+    """Cut a template into blocks; a line ``%% kind args`` starts each block."""
+    blocks = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("%% "):
+            kind, *args = line[3:].split()
+            if kind not in BLOCK_KINDS or len(args) != BLOCK_KINDS[kind]:
+                raise ValueError(f"template line {number}: bad block header {line!r}")
+            blocks.append(Block(kind, args, "", number))
+        elif not blocks:
+            raise ValueError(f"template line {number}: text before the first '%% ' header")
+        else:
+            blocks[-1].body += line + "\n"
+    return blocks
+
+
+def answer_source(function):
+    """The function's source with its body (after the docstring) as a solution region."""
+    lines = textwrap.dedent(inspect.getsource(function)).rstrip().splitlines()
+    definition = ast.parse("\n".join(lines)).body[0]
+    first = definition.body[0]
+    has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+    split = first.end_lineno if has_doc else definition.body[0].lineno - 1
+    return "\n".join(lines[:split] + ["    ### BEGIN SOLUTION"] + lines[split:]
+                     + ["    ### END SOLUTION"])
+
+
+def _nbgrader(grade_id, *, grade=False, solution=False, locked=False, points=None):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def test_cell_source(test):
+    code = f"{test.source()}\n\nrun_test({test.grade_id}, globals())"
+    header = f"# Test {test.grade_id} ({test.points:g} point{'s' if test.points != 1 else ''})"
+    if test.hidden:
+        return f"{header}: hidden, runs when your work is graded\n### BEGIN HIDDEN TESTS\n{code}\n### END HIDDEN TESTS"
+    return f"{header}\n{code}"
+
+
+def tests_for(name):
+    found = [test for test in TESTS if test.grade_id.startswith(name + "_")]
+    if not found:
+        raise ValueError(f"no graded test's grade_id starts with {name}_")
+    return found
+
+
+def cells_for(block, functions):
+    """The notebook cells one template block turns into."""
+    new_code, new_markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
+    if block.kind == "markdown":
+        return [new_markdown(block.body.strip())]
+    if block.kind == "setup":
+        return [new_code(SETUP_CODE, metadata=_nbgrader("setup", locked=True))]
+    if block.kind == "demo":
+        return [new_code(block.body.strip(), metadata={"nnlab": {"demo": True}})]
+    if block.kind == "answer":
+        name = block.args[0]
+        if name not in functions:
+            raise ValueError(f"template line {block.line}: solutions has no function {name}")
+        return [new_code(answer_source(functions[name]),
+                         metadata=_nbgrader(f"answer_{name}", solution=True))]
+    if block.kind == "tests":
+        return [new_code(test_cell_source(test),
+                         metadata=_nbgrader(test.grade_id, grade=True, locked=True,
+                                            points=test.points))
+                for test in tests_for(block.args[0])]
+    grade_id, points = block.args  # manual
+    source = f"### BEGIN SOLUTION\n{block.body.strip()}\n### END SOLUTION"
+    return [new_markdown(source, metadata=_nbgrader(grade_id, grade=True, solution=True,
+                                                    points=float(points)))]
+
+
+def source_notebook(template=config.TEMPLATE):
+    """The instructor's source notebook (nbformat node) built from the template."""
+    functions = {function.__name__: function for function in solutions.STUDENT_FUNCTIONS}
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    for block in parse_template(Path(template).read_text()):
+        notebook.cells.extend(cells_for(block, functions))
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"c{index:02d}"  # stable ids keep the build reproducible
+    answered = {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
+                if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    missing = sorted({f"answer_{name}" for name in functions} - answered)
+    if missing:
+        raise ValueError(f"the template has no answer block for {missing}")
+    tested = {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
+              if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
+    untested = sorted({test.grade_id for test in TESTS} - tested)
+    if untested:
+        raise ValueError(f"the template has no tests block for {untested}")
+    return notebook
+
+
+def write_notebook(notebook, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.validate(notebook)
+    path.write_text(nbformat.writes(notebook) + "\n")
+
+
+def nbgrader_env():
+    """Environment for nbgrader commands: the interpreter's bin/ first (nbgrader runs alembic)."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def copy_student_package(destination):
+    shutil.copytree(config.STUDENT_PACKAGE, Path(destination) / "nnlab",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def release(source_path, release_dir):
+    """Run ``nbgrader generate_assignment`` on the source; put the release in release_dir."""
+    assignment = config.ASSIGNMENT
+    with tempfile.TemporaryDirectory(prefix="nbgrader-build-") as course:
+        source_dir = Path(course) / "source" / assignment
+        source_dir.mkdir(parents=True)
+        shutil.copy(source_path, source_dir / Path(source_path).name)
+        copy_student_package(source_dir)
+        command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
+                   "--force", f"--CourseDirectory.root={course}",
+                   "--CourseDirectory.course_id=two_layer_net_course"]
+        done = subprocess.run(command, cwd=course, env=nbgrader_env(), capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}\n{done.stderr}")
+        if Path(release_dir).exists():
+            shutil.rmtree(release_dir)
+        shutil.copytree(Path(course) / "release" / assignment, release_dir)
+    return Path(release_dir)
+
+
+def build(source_path=config.SOURCE_NOTEBOOK, release_dir=config.RELEASE_DIR):
+    """Both steps; returns (source notebook path, release directory)."""
+    write_notebook(source_notebook(), source_path)
+    return Path(source_path), release(source_path, release_dir)

@@ -1,0 +1,13 @@
+"""Names and places shared by the autograder's commands."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = "two_layer_net"
+NOTEBOOK = "two_layer_net"
+TEMPLATE = ROOT / "autograder" / "assignment" / f"{ASSIGNMENT}.md"
+SOURCE_NOTEBOOK = ROOT / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+RELEASE_DIR = ROOT / "notebooks" / ASSIGNMENT
+RELEASE_NOTEBOOK = RELEASE_DIR / f"{NOTEBOOK}.ipynb"
+STUDENT_PACKAGE = ROOT / "nnlab"  # shipped next to the released notebook
+DEMO_STUDENTS = ROOT / "demo" / "students"

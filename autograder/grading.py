@@ -1,0 +1,221 @@
+"""Grading one submitted notebook: student code in the sandbox, tests in this process.
+
+The grader reads the notebook as data, sends the code of its cells to the student
+process (``autograder.runner``) and runs every graded test of ``autograder.suite`` here,
+with a ``RemoteStudent`` whose methods call the student's functions over the wire.
+Test cells in the submission are never run (the registry's tests are the truth), demo
+cells are skipped, and locked given cells are restored from the release.
+"""
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from autograder import config
+from autograder.runner import StudentDied, StudentProcess, StudentTimeout
+from autograder.sandbox import Limits
+from autograder.suite import TESTS, target_of
+from nnlab.testing import MissingFunction
+
+# Row statuses, most important first: a row shows the first that applies.
+STATUS_ORDER = ("invalid_notebook", "missing_cells", "memory_limit", "timeout", "kernel_died", "ok")
+TEST_STATUS_TO_ROW = {"missing_function": "missing_cells", "memory_limit": "memory_limit",
+                      "timeout": "timeout", "kernel_died": "kernel_died"}
+MAX_NOTEBOOK_BYTES = 50 << 20
+
+
+class StudentCodeError(Exception):
+    """The student's function raised an exception (its text is the student's own)."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+class RemoteStudent:
+    """The interface tests use (see nnlab.testing), backed by the student process."""
+
+    def __init__(self, process, timeout):
+        self._process = process
+        self._timeout = timeout
+        self.output = []
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._call(name, args, kwargs, False)["result"]
+
+    def track(self, name, *args):
+        reply = self._call(name, args, {}, True)
+        return reply["result"], reply["args_after"]
+
+    def _call(self, name, args, kwargs, track):
+        reply = self._process.call(name, args, kwargs, track, self._timeout)
+        if reply.get("output"):
+            self.output.append(reply["output"])
+        if reply["ok"]:
+            return reply
+        kind, message = reply.get("kind"), reply.get("message") or ""
+        if kind == "missing":
+            raise MissingFunction(f"`{name}` is not defined in your notebook: was its cell "
+                                  f"deleted, or the function renamed?")
+        if kind == "unreadable":
+            raise AssertionError(f"{name}: {message}")
+        raise StudentCodeError(kind, message)
+
+
+def code_cells(notebook, release):
+    """(index, source) of the cells to run: test cells and demos out, locked cells restored."""
+    given = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in release.cells
+             if cell.metadata.get("nbgrader", {}).get("locked")}
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {})
+        grading = meta.get("nbgrader", {}) if isinstance(meta.get("nbgrader"), dict) else {}
+        if grading.get("grade") and not grading.get("solution"):
+            continue  # a test cell: the grader runs its own copy of the test
+        if isinstance(meta.get("nnlab"), dict) and meta["nnlab"].get("demo"):
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if grading.get("locked") and grading.get("grade_id") in given:
+            source = given[grading["grade_id"]]
+        cells.append((index, source))
+    return cells
+
+
+def answer_cells_present(notebook):
+    return {cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
+            if isinstance(cell.get("metadata", {}).get("nbgrader"), dict)
+            and "grade_id" in cell.metadata["nbgrader"]}
+
+
+def suite_fingerprint():
+    """Hash of everything that decides a grade: tests, reference, worker, helpers."""
+    digest = hashlib.sha256()
+    for folder in ("autograder", "solutions", "nnlab"):
+        for path in sorted((config.ROOT / folder).rglob("*.py")):
+            digest.update(path.relative_to(config.ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def read_notebook(path):
+    """The notebook, or raise ValueError with a message a person can act on."""
+    size = Path(path).stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"the notebook is {size / 2**20:.0f} MiB, over the limit of "
+                         f"{MAX_NOTEBOOK_BYTES >> 20} MiB (clear large outputs and resubmit)")
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # nbformat raises several types for broken files
+        raise ValueError(f"the file is not a readable Jupyter notebook: "
+                         f"{type(exc).__name__}: {str(exc)[:300]}") from None
+    if not isinstance(notebook.get("cells"), list):
+        raise ValueError("the notebook has no list of cells")
+    return notebook
+
+
+def empty_tests(status, message):
+    return [{"grade_id": test.grade_id, "points": 0.0, "max_points": test.points,
+             "hidden": test.hidden, "summary": test.summary, "status": status,
+             "message": message} for test in TESTS]
+
+
+def grade_notebook(path, limits=Limits(), isolation="rlimits", release_path=None):
+    """Grade one notebook file; returns a JSON-ready dict (no row identity fields)."""
+    started = time.monotonic()
+    release = nbformat.read(str(release_path or config.RELEASE_NOTEBOOK), as_version=4)
+    result = {"isolation": isolation, "cells": {}, "missing_answer_cells": []}
+    try:
+        notebook = read_notebook(path)
+    except (ValueError, OSError) as exc:
+        result.update(status="invalid_notebook", message=str(exc),
+                      tests=empty_tests("not_run", f"not run: {exc}"))
+        return finish(result, started)
+    expected_answers = {f"answer_{target_of(test)}" for test in TESTS}
+    result["missing_answer_cells"] = sorted(expected_answers - answer_cells_present(notebook))
+    scratch = Path(tempfile.mkdtemp(prefix="grade-")) / "scratch"
+    scratch.mkdir()
+    copy_submission_files(Path(path).parent, scratch, Path(path).name)
+    process = StudentProcess(code_cells(notebook, release), scratch, limits, isolation)
+    try:
+        result["tests"] = [run_one(test, process, limits, started) for test in TESTS]
+    finally:
+        process.close()
+        shutil.rmtree(scratch.parent, ignore_errors=True)
+    result["cells"] = {str(k): v for k, v in sorted(process.cell_results.items())}
+    result["restarts"] = max(0, process.starts - 1)
+    statuses = {TEST_STATUS_TO_ROW.get(t["status"]) for t in result["tests"]}
+    result["status"] = next(s for s in STATUS_ORDER if s in statuses or s == "ok")
+    return finish(result, started)
+
+
+def finish(result, started):
+    result["score"] = round(sum(t["points"] for t in result["tests"]), 6)
+    result["max_score"] = sum(test.points for test in TESTS)
+    result["seconds"] = round(time.monotonic() - started, 3)
+    return result
+
+
+def copy_submission_files(folder, scratch, notebook_name, limit=20 << 20):
+    """Copy the student's extra files (data they read) into scratch, up to ``limit`` bytes."""
+    total = 0
+    for item in sorted(folder.rglob("*")):
+        if not item.is_file() or item.is_symlink() or item.name == notebook_name:
+            continue
+        total += item.stat().st_size
+        if total > limit:
+            break
+        target = scratch / item.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(item, target)
+
+
+def run_one(test, process, limits, started):
+    """Run one test; never raises. Returns its record."""
+    record = {"grade_id": test.grade_id, "points": 0.0, "max_points": test.points,
+              "hidden": test.hidden, "summary": test.summary}
+    if time.monotonic() - started > limits.notebook_seconds:
+        return dict(record, status="timeout",
+                    message=f"not run: the notebook used up its {limits.notebook_seconds:g} s")
+    student = RemoteStudent(process, max(test.timeout, limits.call_seconds))
+    try:
+        test.function(student)
+    except AssertionError as exc:
+        record.update(status="failed", message=str(exc))
+    except MissingFunction as exc:
+        record.update(status="missing_function", message=str(exc))
+    except StudentCodeError as exc:
+        status = {"memory": "memory_limit", "not_implemented": "not_implemented"}.get(exc.kind, "error")
+        message = str(exc)
+        if status == "not_implemented":
+            message = (f"`{target_of(test)}` (or a function it calls) still raises "
+                       f"NotImplementedError: replace the stub with your code")
+        elif status == "memory_limit":
+            message = f"your code ran out of memory (limit {limits.memory_bytes >> 20} MiB): {exc}"
+        record.update(status=status, message=message)
+    except StudentTimeout as exc:
+        record.update(status="timeout", message=f"your code did not finish: {exc}")
+    except StudentDied as exc:
+        record.update(status="kernel_died", message=f"your code ended the Python process: {exc}")
+    except Exception as exc:  # the student's return value broke the test's own code
+        record.update(status="failed", message=(
+            f"the test could not use what your function returned "
+            f"({type(exc).__name__}: {str(exc)[:300]})"))
+    else:
+        record.update(status="passed", points=test.points, message="passed")
+    if student.output:
+        record["output"] = "".join(student.output)[:5000]
+    return record
+
+
+def to_json(result):
+    return json.dumps(result, indent=1, sort_keys=True, default=str)

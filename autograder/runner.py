@@ -1,0 +1,161 @@
+"""Driving one submission's student process: run its cells, call its functions.
+
+A crash or a timeout costs only what was in flight: the process is killed and, when
+the next call comes, started again and the notebook's cells are run again. A cell that
+hung or crashed the process is from then on run with its function definitions and
+imports only, and skipped if even that fails, so a restart always makes progress.
+"""
+
+import os
+import select
+import shutil
+import signal
+import struct
+import time
+
+from autograder import sandbox
+from autograder.worker import MAX_FRAME_BYTES, WireError, decode, encode
+
+
+class StudentTimeout(Exception):
+    """The student process did not answer within its time limit."""
+
+
+class StudentDied(Exception):
+    """The student process ended (os._exit, a crash, a signal, the CPU limit)."""
+
+
+class StudentProcess:
+    def __init__(self, cells, scratch, limits, isolation):
+        """cells: list of (index, source) to run in order; scratch: writable folder."""
+        self.cells = list(cells)
+        self.scratch = scratch
+        self.limits = limits
+        self.isolation = isolation
+        self.process = None
+        self.requests = None
+        self.replies = None
+        self.definitions_only = set()
+        self.skipped = set()
+        self.cell_results = {}
+        self.starts = 0
+        self.started_at = time.monotonic()
+
+    # -- process lifecycle -------------------------------------------------------
+    def _spawn(self):
+        self.process, self.requests, self.replies = sandbox.start(
+            self.scratch, self.limits, self.isolation)
+        self.starts += 1
+
+    def kill(self):
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        for stream in (self.requests,):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        os.close(self.replies)
+        self.process = None
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def ensure_started(self):
+        """Start the process if needed and run the notebook's cells in it."""
+        if self.alive():
+            return
+        self.kill()
+        for _ in range(2 * len(self.cells) + 2):
+            self._spawn()
+            if self._run_cells():
+                return
+        raise StudentDied("the notebook's cells could not be run without crashing")
+
+    def _run_cells(self):
+        """Run every cell; on a hang or crash, demote that cell and return False."""
+        for index, source in self.cells:
+            if index in self.skipped:
+                continue
+            request = {"op": "cell", "index": index, "source": source,
+                       "definitions_only": index in self.definitions_only}
+            try:
+                reply = self._exchange(request, self.limits.cell_seconds)
+            except (StudentTimeout, StudentDied) as exc:
+                reason = "timed out" if isinstance(exc, StudentTimeout) else "ended the process"
+                self.cell_results[index] = {"ok": False, "kind": "timeout" if
+                                            isinstance(exc, StudentTimeout) else "died",
+                                            "message": f"cell {index} {reason}: {exc}"}
+                if index in self.definitions_only:
+                    self.skipped.add(index)
+                self.definitions_only.add(index)
+                self.kill()
+                return False
+            if index in self.definitions_only:
+                continue  # keep the record of why the cell was demoted
+            self.cell_results[index] = {key: reply.get(key)
+                                        for key in ("ok", "kind", "message", "output")}
+        return True
+
+    # -- calls ---------------------------------------------------------------------
+    def call(self, name, args, kwargs, track, timeout):
+        """Call a student function; returns the worker's reply dict."""
+        self.ensure_started()
+        request = {"op": "call", "name": name, "args": tuple(args), "kwargs": dict(kwargs),
+                   "track": track}
+        try:
+            return self._exchange(request, timeout)
+        except (StudentTimeout, StudentDied):
+            self.kill()
+            raise
+
+    def _exchange(self, request, timeout):
+        try:
+            payload = encode(request)
+            self.requests.write(struct.pack(">Q", len(payload)) + payload)
+            self.requests.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise StudentDied(self._death_reason()) from exc
+        deadline = time.monotonic() + timeout
+        (size,) = struct.unpack(">Q", self._read(8, deadline, timeout))
+        if size > MAX_FRAME_BYTES:
+            raise StudentDied(f"the process sent a message of {size} bytes")
+        try:
+            return decode(self._read(size, deadline, timeout))
+        except WireError as exc:
+            raise StudentDied(f"the process sent an unreadable message ({exc})") from exc
+
+    def _read(self, count, deadline, timeout):
+        chunks, remaining = [], count
+        while remaining:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([self.replies], [], [], wait)[0]:
+                raise StudentTimeout(f"no answer within {timeout:g} s")
+            chunk = os.read(self.replies, min(remaining, 1 << 20))
+            if not chunk:
+                raise StudentDied(self._death_reason())
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _death_reason(self):
+        try:
+            code = self.process.wait(timeout=5)
+        except Exception:  # still running although its pipe closed
+            return "the process closed its connection to the grader"
+        if code < 0 or code > 128:
+            number = -code if code < 0 else code - 128
+            name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else number
+            if number == signal.SIGXCPU:
+                return f"the process used up its CPU time limit ({name})"
+            return f"the process was killed by signal {name}"
+        return f"the process exited with code {code} (os._exit or sys.exit in your code?)"
+
+    def close(self):
+        self.kill()
+        shutil.rmtree(self.scratch, ignore_errors=True)

@@ -1,0 +1,142 @@
+"""Starting the student process inside a sandbox, with limits.
+
+Isolation, strongest available first:
+
+- ``bubblewrap``: (Debian package ``bubblewrap``; no daemon, no root needed) a new mount,
+  PID, network, IPC and UTS namespace. The process sees only /usr, the Python
+  installation, the student helper package ``nnlab`` and the worker script (all
+  read-only), an empty /tmp, and its own scratch directory (writable). No network
+  interface but loopback; no access to solutions/, the tests or other submissions.
+- ``rlimits``: when bubblewrap is missing or does not work here. The same resource
+  limits, but the process can read what the grading user can read and open network
+  connections. A warning says so.
+
+Resource limits (both modes, set with setrlimit before exec): address space
+(``memory``), CPU seconds, size of any file written, no core dumps, 256 open files.
+Wall-clock limits are enforced by the grader, which kills the process.
+"""
+
+import dataclasses
+import functools
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from autograder import config
+
+WORKER = Path(__file__).with_name("worker.py")
+GIB = 1 << 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 2 * GIB     # address space of the student process
+    cpu_seconds: int = 900          # CPU time of one student process
+    file_bytes: int = 64 << 20      # largest file the student code may write
+    cell_seconds: float = 60.0      # wall time to run one notebook cell
+    notebook_seconds: float = 600.0  # wall time for a whole submission, restarts included
+    call_seconds: float = 10.0      # default wall time of one call (tests may raise it)
+
+
+def _set_limits(limits):
+    os.setsid()  # own process group: the grader kills the whole group
+    for name, value in ((resource.RLIMIT_AS, limits.memory_bytes),
+                        (resource.RLIMIT_CPU, limits.cpu_seconds),
+                        (resource.RLIMIT_FSIZE, limits.file_bytes),
+                        (resource.RLIMIT_CORE, 0),
+                        (resource.RLIMIT_NOFILE, 256)):
+        resource.setrlimit(name, (value, value))
+
+
+def _readonly_system_binds():
+    binds = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/lib", "/lib64", "/sbin"):
+        path = Path(top)
+        if path.is_symlink():
+            binds += ["--symlink", os.readlink(path), top]
+        elif path.is_dir():
+            binds += ["--ro-bind", top, top]
+    for prefix in sorted({sys.base_prefix, sys.prefix,
+                          str(Path(os.path.realpath(sys.executable)).parent.parent)}):
+        if not prefix.startswith("/usr/"):
+            binds += ["--ro-bind", prefix, prefix]
+    return binds
+
+
+def bubblewrap_command(scratch, read_fd, write_fd):
+    return ["bwrap", "--die-with-parent", "--new-session", "--unshare-all",
+            *_readonly_system_binds(),
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            "--ro-bind", str(config.STUDENT_PACKAGE), "/grader/lib/nnlab",
+            "--ro-bind", str(WORKER), "/grader/worker.py",
+            "--bind", str(scratch), "/scratch", "--chdir", "/scratch",
+            "--setenv", "PYTHONPATH", "/grader/lib", "--setenv", "HOME", "/scratch",
+            "--setenv", "MPLCONFIGDIR", "/scratch/.matplotlib",
+            sys.executable, "-B", "-s", "/grader/worker.py", str(read_fd), str(write_fd)]
+
+
+@functools.lru_cache(maxsize=None)
+def bubblewrap_works():
+    """True when bwrap exists and can start a trivial sandbox here."""
+    if shutil.which("bwrap") is None:
+        return False
+    with tempfile.TemporaryDirectory() as scratch:
+        command = bubblewrap_command(scratch, 0, 1)
+        command[command.index(sys.executable):] = [sys.executable, "-c", "import numpy"]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return done.returncode == 0
+
+
+def isolation_mode(requested="auto"):
+    """'bubblewrap' or 'rlimits'; 'auto' picks bubblewrap when it works."""
+    if requested not in ("auto", "bubblewrap", "rlimits"):
+        raise ValueError(f"unknown isolation {requested!r}")
+    if requested == "rlimits":
+        return "rlimits"
+    if bubblewrap_works():
+        return "bubblewrap"
+    if requested == "bubblewrap":
+        raise RuntimeError("bubblewrap was requested but does not work here "
+                           "(install the 'bubblewrap' package)")
+    return "rlimits"
+
+
+def environment():
+    env = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL") if key in os.environ}
+    env.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def start(scratch, limits, isolation):
+    """Start the worker; returns (Popen, requests file, replies fd)."""
+    to_worker_r, to_worker_w = os.pipe()
+    from_worker_r, from_worker_w = os.pipe()
+    env = environment()
+    if isolation == "bubblewrap":
+        command = bubblewrap_command(scratch, to_worker_r, from_worker_w)
+    else:
+        libs = Path(scratch).parent / "lib"
+        if not libs.exists():
+            libs.mkdir()
+            (libs / "nnlab").symlink_to(config.STUDENT_PACKAGE)
+        env.update({"PYTHONPATH": str(libs), "HOME": str(scratch),
+                    "MPLCONFIGDIR": str(Path(scratch) / ".matplotlib")})
+        command = [sys.executable, "-B", "-s", str(WORKER), str(to_worker_r), str(from_worker_w)]
+    try:
+        process = subprocess.Popen(
+            command, cwd=scratch, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(to_worker_r, from_worker_w),
+            preexec_fn=functools.partial(_set_limits, limits))
+    finally:
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+    return process, os.fdopen(to_worker_w, "wb"), from_worker_r
