@@ -1,0 +1,196 @@
+"""Grading a folder of submissions in parallel, resumably.
+
+Layout read: ``SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb`` (nbgrader's
+submitted layout); the folder is only read, never modified. Written, under OUT:
+
+- ``results/<student>/<assignment>/<notebook>.json``: every test's status and message,
+  written atomically as each submission finishes; it carries the hash of the notebook
+  and of the grader, so a rerun skips what is unchanged (``--force`` regrades);
+- ``feedback/<student>/<assignment>/<notebook>.html``;
+- ``grades.csv``: one row per submission found, rewritten atomically at the end.
+
+Killing the batch at any moment loses only the submissions in flight; the rerun grades
+them and still writes exactly one row per submission.
+"""
+
+import concurrent.futures
+import csv
+import hashlib
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from autograder import config, feedback
+from autograder.grading import empty_tests, finish, grade_notebook, suite_fingerprint, to_json
+from autograder.sandbox import Limits
+from autograder.suite import TESTS
+
+ROW_FIELDS = ["student_id", "assignment", "notebook", "score", "max_score", "status"]
+
+
+def discover(submissions):
+    """Every (student, assignment, notebook, path) to grade; path None for empty folders."""
+    found = []
+    for student in sorted(p for p in Path(submissions).iterdir() if p.is_dir()):
+        assignments = sorted(p for p in student.iterdir() if p.is_dir())
+        if not assignments:
+            found.append((student.name, config.ASSIGNMENT, config.NOTEBOOK, None))
+        for assignment in assignments:
+            notebooks = sorted(p for p in assignment.glob("*.ipynb") if p.is_file())
+            if not notebooks:
+                found.append((student.name, assignment.name, config.NOTEBOOK, None))
+            for notebook in notebooks:
+                found.append((student.name, assignment.name, notebook.stem, notebook))
+    return found
+
+
+def write_atomic(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def content_key(path, fingerprint):
+    digest = hashlib.sha256(fingerprint.encode())
+    if path is not None:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def grade_task(item, out, limits, isolation, key):
+    """Grade one submission in a pool process; never raises."""
+    student, assignment, notebook, path = item
+    try:
+        if path is None:
+            result = finish({"status": "missing_notebook", "message":
+                             f"no .ipynb file in {student}/{assignment}/",
+                             "tests": empty_tests("not_run", "not run: no notebook submitted")},
+                            time.monotonic())
+        elif assignment != config.ASSIGNMENT:
+            result = finish({"status": "unknown_assignment", "message":
+                             f"this grader grades '{config.ASSIGNMENT}', not '{assignment}'",
+                             "tests": empty_tests("not_run", "not run: unknown assignment")},
+                            time.monotonic())
+        else:
+            result = grade_notebook(path, limits, isolation)
+    except Exception:  # a grader bug must cost one row a clear status, not the batch
+        result = finish({"status": "grader_error", "message": traceback.format_exc(limit=5),
+                         "tests": empty_tests("not_run", "not run: the grader failed")},
+                        time.monotonic())
+    result.update(student_id=student, assignment=assignment, notebook=notebook,
+                  path=str(path) if path else None, key=key)
+    relative = Path(student) / assignment / f"{notebook}.json"
+    page = feedback.render(student, assignment, result, path, config.RELEASE_NOTEBOOK)
+    write_atomic(out / "feedback" / relative.with_suffix(".html"), page)
+    write_atomic(out / "results" / relative, to_json(result))
+    return result
+
+
+def load_previous(out, item, key):
+    student, assignment, notebook, _ = item
+    path = out / "results" / student / assignment / f"{notebook}.json"
+    feedback_page = out / "feedback" / student / assignment / f"{notebook}.html"
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return result if result.get("key") == key and feedback_page.exists() else None
+
+
+def write_csv(out, results):
+    grade_ids = [test.grade_id for test in TESTS]
+    lines = []
+    for result in sorted(results, key=lambda r: (r["student_id"], r["assignment"], r["notebook"])):
+        points = {t["grade_id"]: t["points"] for t in result["tests"]}
+        lines.append([result["student_id"], result["assignment"], result["notebook"],
+                      f"{result['score']:g}", f"{result['max_score']:g}", result["status"]]
+                     + [f"{points.get(g, 0):g}" for g in grade_ids])
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".grades.csv.")
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ROW_FIELDS + grade_ids)
+        writer.writerows(lines)
+    os.replace(tmp, out / "grades.csv")
+    return out / "grades.csv"
+
+
+class Progress:
+    """A one-line progress bar with an ETA, on stderr."""
+
+    def __init__(self, total, enabled):
+        self.total, self.done, self.enabled = total, 0, enabled
+        self.started = time.monotonic()
+
+    def step(self, label):
+        self.done += 1
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / self.done * (self.total - self.done)
+        filled = int(30 * self.done / max(self.total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
+                         f"elapsed {elapsed:5.1f}s ETA {eta:5.1f}s {label[:30]:30s}")
+        if self.done == self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolation="rlimits",
+              progress=False):
+    """Grade every submission under ``submissions``; returns (results, summary dict)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fingerprint = suite_fingerprint() + isolation
+    items = discover(submissions)
+    keys = {item: content_key(item[3], fingerprint) for item in items}
+    results, todo = [], []
+    for item in items:
+        previous = None if force else load_previous(out, item, keys[item])
+        (results.append(previous) if previous else todo.append(item))
+    skipped = len(results)
+    bar = Progress(len(todo), progress)
+    jobs = jobs or os.cpu_count() or 1
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(grade_task, item, out, limits, isolation, keys[item]): item
+                   for item in todo}
+        for future in concurrent.futures.as_completed(futures):
+            results.append(future.result())
+            bar.step("/".join(futures[future][:2]))
+    write_csv(out, results)
+    return results, summarize(results, skipped)
+
+
+def summarize(results, skipped):
+    counts = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    scores = [r["score"] for r in results]
+    return {"submissions": len(results), "skipped_unchanged": skipped, "status_counts": counts,
+            "max_score": sum(t.points for t in TESTS),
+            "score_min": min(scores, default=0), "score_median": statistics.median(scores) if scores else 0,
+            "score_mean": round(statistics.fmean(scores), 2) if scores else 0,
+            "score_max": max(scores, default=0)}
+
+
+def summary_table(results, summary):
+    """Text for the terminal: the gradebook, then counts and the score distribution."""
+    lines = [f"{'student':<22} {'notebook':<16} {'score':>9}  status"]
+    for r in sorted(results, key=lambda r: (r["student_id"], r["notebook"])):
+        lines.append(f"{r['student_id']:<22} {r['notebook']:<16} "
+                     f"{r['score']:>4g}/{r['max_score']:<4g}  {r['status']}")
+    lines.append("")
+    lines.append("status counts: " + ", ".join(f"{k}={v}" for k, v in sorted(summary["status_counts"].items())))
+    lines.append(f"scores: min {summary['score_min']:g}, median {summary['score_median']:g}, "
+                 f"mean {summary['score_mean']:g}, max {summary['score_max']:g} "
+                 f"(of {summary['max_score']:g}); {summary['skipped_unchanged']} unchanged "
+                 f"submission(s) reused")
+    return "\n".join(lines)

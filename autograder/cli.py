@@ -1,0 +1,143 @@
+"""Command line of the autograder.
+
+  python -m autograder build [--check]
+  python -m autograder grade SUBMISSIONS --out OUT [--jobs N] [--force] [limits...]
+  python -m autograder feedback OUT
+  python -m autograder demo [--out OUT]
+
+``build`` regenerates the instructor's source notebook and the student release;
+``grade`` grades a folder of submissions (see autograder.batch for the layout);
+``feedback`` re-renders the feedback pages from saved results; ``demo`` does build,
+makes the bundled demo submissions and grades them, printing the gradebook.
+"""
+
+import argparse
+import filecmp
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from autograder import batch, build, config, demo, feedback
+from autograder.sandbox import Limits, isolation_mode
+
+DEFAULTS = Limits()
+
+
+def add_grading_options(parser):
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="submissions graded at once (default: number of CPUs)")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade submissions whose results are up to date")
+    parser.add_argument("--isolation", choices=["auto", "bubblewrap", "rlimits"], default="auto",
+                        help="sandbox for student code (default: bubblewrap when it works)")
+    parser.add_argument("--memory-mib", type=int, default=DEFAULTS.memory_bytes >> 20,
+                        help="address-space limit of a student process (default: %(default)s)")
+    parser.add_argument("--call-timeout", type=float, default=DEFAULTS.call_seconds,
+                        help="seconds per call of a student function (default: %(default)s; "
+                             "training tests allow more)")
+    parser.add_argument("--cell-timeout", type=float, default=DEFAULTS.cell_seconds,
+                        help="seconds to run one notebook cell (default: %(default)s)")
+    parser.add_argument("--notebook-timeout", type=float, default=DEFAULTS.notebook_seconds,
+                        help="seconds for a whole submission (default: %(default)s)")
+    parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.cpu_seconds,
+                        help="CPU seconds of one student process (default: %(default)s)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
+    commands = top.add_subparsers(dest="command", required=True)
+    b = commands.add_parser("build", help="generate the source notebook and the student release")
+    b.add_argument("--check", action="store_true",
+                   help="do not write; exit 1 if the committed files are out of date")
+    g = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<assignment>/<nb>.ipynb")
+    g.add_argument("submissions", type=Path)
+    g.add_argument("--out", type=Path, required=True, help="folder for grades.csv, results, feedback")
+    add_grading_options(g)
+    f = commands.add_parser("feedback", help="re-render feedback pages from OUT/results")
+    f.add_argument("out", type=Path)
+    d = commands.add_parser("demo", help="build, then grade the bundled demo submissions")
+    d.add_argument("--out", type=Path, default=config.ROOT / "build" / "demo")
+    add_grading_options(d)
+    return top
+
+
+def limits_from(args):
+    return Limits(memory_bytes=args.memory_mib << 20, cpu_seconds=args.cpu_seconds,
+                  cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
+                  call_seconds=args.call_timeout)
+
+
+def command_build(args):
+    if not args.check:
+        source, release = build.build()
+        print(f"wrote {source.relative_to(config.ROOT)} and {release.relative_to(config.ROOT)}/")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        source, release = build.build(Path(tmp) / "source.ipynb", Path(tmp) / "release")
+        stale = []
+        if not config.SOURCE_NOTEBOOK.exists() or not filecmp.cmp(source, config.SOURCE_NOTEBOOK, shallow=False):
+            stale.append(str(config.SOURCE_NOTEBOOK.relative_to(config.ROOT)))
+        stale += differing_files(release, config.RELEASE_DIR)
+    if stale:
+        print("out of date (run `python -m autograder build`): " + ", ".join(stale))
+        return 1
+    print("source notebook and release are up to date")
+    return 0
+
+
+def differing_files(fresh, committed):
+    fresh, committed = Path(fresh), Path(committed)
+    names = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
+    if committed.exists():
+        names |= {p.relative_to(committed) for p in committed.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts}
+    return sorted(str(committed.relative_to(config.ROOT) / name) for name in names
+                  if not (fresh / name).exists() or not (committed / name).exists()
+                  or not filecmp.cmp(fresh / name, committed / name, shallow=False))
+
+
+def command_grade(args, submissions=None):
+    submissions = submissions or args.submissions
+    if not submissions.is_dir():
+        print(f"error: {submissions} is not a folder", file=sys.stderr)
+        return 2
+    isolation = isolation_mode(args.isolation)
+    if isolation != "bubblewrap":
+        print("warning: bubblewrap is not available, so student code runs with resource limits "
+              "only: it can read files this user can read and use the network. Install the "
+              "'bubblewrap' package for isolation.", file=sys.stderr)
+    results, summary = batch.grade_all(submissions, args.out, jobs=args.jobs, force=args.force,
+                                       limits=limits_from(args), isolation=isolation,
+                                       progress=not args.no_progress and sys.stderr.isatty())
+    print(batch.summary_table(results, summary))
+    print(f"\nwrote {args.out / 'grades.csv'} and {len(results)} feedback page(s) under "
+          f"{args.out / 'feedback'}")
+    return 0
+
+
+def command_feedback(args):
+    pages = 0
+    for path in sorted((args.out / "results").rglob("*.json")):
+        result = json.loads(path.read_text())
+        page = feedback.render(result["student_id"], result["assignment"], result,
+                               result.get("path"), config.RELEASE_NOTEBOOK)
+        relative = path.relative_to(args.out / "results").with_suffix(".html")
+        batch.write_atomic(args.out / "feedback" / relative, page)
+        pages += 1
+    print(f"wrote {pages} feedback page(s) under {args.out / 'feedback'}")
+    return 0
+
+
+def command_demo(args):
+    build.build()
+    submissions = demo.make_submissions(args.out / "submissions")
+    print(f"built the release and {len(submissions)} demo submissions in {args.out / 'submissions'}")
+    return command_grade(args, args.out / "submissions")
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return {"build": command_build, "grade": command_grade, "feedback": command_feedback,
+            "demo": command_demo}[args.command](args)

@@ -1,0 +1,57 @@
+"""Demo submissions: the release with answer cells filled from ``demo/students/*.py``.
+
+``ada_correct.py`` implements every function (differently from the reference). Every
+other file overrides only the functions it defines, on top of ada's, to show one typical
+bug. ``fay_untouched`` is the release as handed out.
+"""
+
+import ast
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograder import config
+
+CORRECT = "ada_correct"
+UNTOUCHED = "fay_untouched"
+
+
+def functions_in(path):
+    """{name: source} of the top-level functions in a Python file."""
+    text = Path(path).read_text()
+    return {node.name: ast.get_source_segment(text, node)
+            for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
+
+
+def fill(release, functions):
+    """A copy of the release notebook with the answer cells of ``functions`` replaced."""
+    notebook = nbformat.from_dict(release)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        name = grade_id.removeprefix("answer_")
+        if grade_id.startswith("answer_") and name in functions:
+            cell.source = functions[name]
+    return notebook
+
+
+def make_submissions(out, students=config.DEMO_STUDENTS, release_path=config.RELEASE_NOTEBOOK):
+    """Write OUT/<student>/<assignment>/<notebook>.ipynb for every demo student."""
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    release = nbformat.read(str(release_path), as_version=4)
+    base = functions_in(Path(students) / f"{CORRECT}.py")
+    written = []
+    for path in sorted(Path(students).glob("*.py")):
+        functions = dict(base, **functions_in(path))
+        written.append(_write(out, path.stem, fill(release, functions)))
+    written.append(_write(out, UNTOUCHED, release))
+    return written
+
+
+def _write(out, student, notebook):
+    path = out / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(notebook, str(path))
+    return path
