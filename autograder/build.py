@@ -175,7 +175,7 @@ def release(source_path, release_dir):
     with tempfile.TemporaryDirectory(prefix="nbgrader-build-") as course:
         source_dir = Path(course) / "source" / assignment
         source_dir.mkdir(parents=True)
-        shutil.copy(source_path, source_dir / Path(source_path).name)
+        shutil.copy(source_path, source_dir / f"{config.NOTEBOOK}.ipynb")
         copy_student_package(source_dir)
         command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                    "--force", f"--CourseDirectory.root={course}",

