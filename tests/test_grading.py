@@ -1,0 +1,149 @@
+"""The `grade` contract: CSV columns and rows, statuses, exit code, feedback without leaks."""
+
+import csv
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import solutions
+from autograder import build, config, demo
+from autograder.batch import ROW_FIELDS
+from autograder.suite import BY_ID, TESTS, target_of
+
+# For each buggy demo student: the function that is broken, and every function whose
+# tests may lose points because they call it.
+BROKEN = {
+    "ben_softmax_epsilon": ("softmax", {"softmax", "forward", "train"}),
+    "cat_loss_over_nk": ("averageCE", {"averageCE", "train"}),
+    "dan_inplace_mask": ("backprop", {"backprop", "train"}),
+    "eli_momentum_ignored": ("sgd_momentum_step", {"sgd_momentum_step", "train"}),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grading")
+    subs = root / "submissions"
+    demo.make_submissions(subs)
+    reference = subs / "zz_reference" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    reference.parent.mkdir(parents=True)
+    reference.write_bytes(config.SOURCE_NOTEBOOK.read_bytes())
+    broken = subs / "broken_json" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"cells": [')
+    (subs / "empty_folder" / config.ASSIGNMENT).mkdir(parents=True)
+    out = root / "out"
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out",
+                           str(out), "--jobs", "2"], capture_output=True, text=True, timeout=600)
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    return {"done": done, "rows": rows, "out": out, "subs": subs}
+
+
+def lost_tests(row):
+    return {g for g in BY_ID if float(row[g]) < BY_ID[g].points}
+
+
+def test_exit_code_zero_and_gradebook_printed(graded):
+    done = graded["done"]
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    assert "ada_correct" in done.stdout and "status counts" in done.stdout, done.stdout
+
+
+def test_csv_columns_and_one_row_per_submission(graded):
+    with open(graded["out"] / "grades.csv", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == ROW_FIELDS + [t.grade_id for t in TESTS], header
+    expected = set(BROKEN) | {"ada_correct", "fay_untouched", "zz_reference", "broken_json",
+                              "empty_folder"}
+    assert set(graded["rows"]) == expected, sorted(graded["rows"])
+    for row in graded["rows"].values():
+        total = sum(float(row[t.grade_id]) for t in TESTS)
+        assert abs(total - float(row["score"])) < 1e-9, f"{row['student_id']}: {total} != {row['score']}"
+        assert float(row["max_score"]) == 30, row
+
+
+def test_reference_and_correct_student_get_full_marks(graded):
+    for student in ("zz_reference", "ada_correct"):
+        row = graded["rows"][student]
+        assert (row["score"], row["status"]) == ("30", "ok"), f"{student}: {row}"
+
+
+def test_untouched_release_scores_zero_on_every_test(graded):
+    row = graded["rows"]["fay_untouched"]
+    assert lost_tests(row) == set(BY_ID) and row["status"] == "ok", row
+
+
+@pytest.mark.parametrize("student", sorted(BROKEN))
+def test_buggy_students_lose_points_only_where_the_bug_reaches(graded, student):
+    function, reach = BROKEN[student]
+    lost = lost_tests(graded["rows"][student])
+    assert {target_of(BY_ID[g]) for g in lost} <= reach, f"{student} lost {sorted(lost)}"
+    assert any(target_of(BY_ID[g]) == function for g in lost), f"{student} lost {sorted(lost)}"
+
+
+def test_bad_inputs_get_a_clear_status(graded):
+    assert graded["rows"]["broken_json"]["status"] == "invalid_notebook", graded["rows"]["broken_json"]
+    assert graded["rows"]["empty_folder"]["status"] == "missing_notebook", graded["rows"]["empty_folder"]
+
+
+def hidden_test_lines():
+    """Lines of hidden tests that appear nowhere in the student release."""
+    public = config.RELEASE_NOTEBOOK.read_text()
+    for test in TESTS:
+        if test.hidden:
+            for line in textwrap.dedent(test.source()).splitlines()[2:]:
+                if len(line.strip()) > 20 and json.dumps(line.strip())[1:-1] not in public:
+                    yield test.grade_id, line.strip()
+
+
+def reference_lines():
+    for function in solutions.STUDENT_FUNCTIONS:
+        body = build.answer_source(function).split("### BEGIN SOLUTION\n")[1]
+        for line in body.splitlines():
+            if len(line.strip()) > 30 and "END SOLUTION" not in line:
+                yield function.__name__, line.strip()
+
+
+def test_feedback_pages_never_show_hidden_tests_or_reference_code(graded):
+    pages = sorted((graded["out"] / "feedback").rglob("*.html"))
+    assert len(pages) == len(graded["rows"]), f"{len(pages)} pages for {len(graded['rows'])} rows"
+    for page in pages:
+        student = page.relative_to(graded["out"] / "feedback").parts[0]
+        html = page.read_text()
+        assert "from solutions" not in html and "BEGIN HIDDEN" not in html, f"{page}"
+        for grade_id, line in hidden_test_lines():
+            escaped = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#x27;")
+            assert line not in html and escaped not in html, f"{page} shows {grade_id}: {line}"
+        if student == "zz_reference":
+            continue  # that submission *is* the reference
+        submitted = (graded["subs"] / student).rglob("*.ipynb")
+        own = "".join(p.read_text() for p in submitted)
+        for name, line in reference_lines():
+            if line not in own:
+                assert line not in html, f"{page} shows reference code of {name}: {line}"
+
+
+def test_feedback_explains_each_lost_point(graded):
+    page = (graded["out"] / "feedback" / "cat_loss_over_nk" / config.ASSIGNMENT /
+            f"{config.NOTEBOOK}.html").read_text()
+    assert "averageCE(handout batch) is off" in page, "visible test message missing"
+    assert "This hidden test did not pass. It checks:" in page, "hidden test summary missing"
+    assert "0 / 1" in page and "27 / 30" in page, "points missing"
+
+
+def test_results_json_has_a_status_per_test(graded):
+    result = json.loads((graded["out"] / "results" / "fay_untouched" / config.ASSIGNMENT /
+                         f"{config.NOTEBOOK}.json").read_text())
+    statuses = {t["grade_id"]: t["status"] for t in result["tests"]}
+    assert set(statuses.values()) == {"not_implemented"}, statuses
+    assert result["isolation"] in ("bubblewrap", "rlimits"), result["isolation"]
+
+
+def test_grade_on_a_missing_folder_is_a_usage_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "nope"),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode == 2 and "not a folder" in done.stderr, (done.returncode, done.stderr)
