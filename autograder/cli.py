@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import batch, build, config, demo, feedback
+from autograder import batch, build, config, demo, feedback, gradebook
 from autograder.sandbox import Limits, isolation_mode
 
 DEFAULTS = Limits()
@@ -43,6 +43,8 @@ def add_grading_options(parser):
     parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.cpu_seconds,
                         help="CPU seconds of one student process (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-gradebook", action="store_true",
+                        help="do not record the grades in OUT/nbgrader (nbgrader's gradebook)")
 
 
 def parser():
@@ -114,6 +116,16 @@ def command_grade(args, submissions=None):
     print(batch.summary_table(results, summary))
     print(f"\nwrote {args.out / 'grades.csv'} and {len(results)} feedback page(s) under "
           f"{args.out / 'feedback'}")
+    if not args.no_gradebook:
+        database = args.out / "nbgrader" / "gradebook.db"
+        if summary["skipped_unchanged"] < len(results) or not database.exists():
+            try:
+                database = gradebook.sync(args.out, results)
+            except RuntimeError as exc:  # grades.csv stands; say what went wrong
+                print(f"warning: the grades could not be recorded in nbgrader's gradebook: {exc}",
+                      file=sys.stderr)
+                return 0
+        print(f"nbgrader course directory (formgrader, export, feedback): {database.parent}")
     return 0
 
 

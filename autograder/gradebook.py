@@ -1,0 +1,154 @@
+"""Putting the sandboxed grades into nbgrader's gradebook, so nbgrader's own tools work.
+
+After ``grade``, ``OUT/nbgrader/`` is an nbgrader course directory: formgrader serves it
+for manual grading of the written derivations, ``nbgrader export`` exports it, and
+``nbgrader generate_feedback`` / ``release_feedback`` work as usual.
+
+How (the pipeline, in order):
+
+1. ``generate_assignment`` registers the assignment (its cells and points) in the course's
+   gradebook, from the instructor's source notebook.
+2. Each graded submission is copied to ``submitted/<student>/<assignment>/``. A notebook that
+   lost test cells, or could not be read, is rebuilt from the release with the student's
+   answer cells, so the gradebook has every cell.
+3. ``nbgrader autograde`` runs with its ``Execute`` preprocessor replaced by
+   ``InjectResults``: instead of running student code in-kernel, it writes our results into
+   the test cells (an error output for a lost test, with the student-facing message) and puts
+   back the student's own outputs (plots) in the other cells. nbgrader's ``SaveAutoGrades``
+   then records the scores. It must come first: the later preprocessors read its outputs.
+4. ``generate_feedback`` is configured to run ``ClearHiddenTests`` so released feedback never
+   shows hidden tests (nbgrader issue #917).
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from autograder import config
+from autograder.build import copy_student_package, nbgrader_env
+from autograder.feedback import public_message
+
+COURSE_CONFIG = '''\
+# nbgrader configuration of the course directory that `python -m autograder grade` keeps.
+c = get_config()  # noqa: F821 (provided by traitlets)
+c.CourseDirectory.course_id = "two_layer_net_course"
+c.CourseDirectory.root = {root!r}
+c.Autograde.autograde_preprocessors = [
+    "autograder.gradebook.InjectResults",  # first: writes the sandboxed results into the cells
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.InjectResults.results_dir = {results!r}
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+c.ClearHiddenTests.enforce_metadata = False
+'''
+
+
+class InjectResults(NbGraderPreprocessor):
+    """Write the grader's per-test results into the test cells' outputs."""
+
+    results_dir = Unicode("", help="OUT/results of `python -m autograder grade`").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        path = Path(self.results_dir) / info["student"] / info["assignment"] / f"{info['notebook']}.json"
+        result = json.loads(path.read_text())
+        records = {t["grade_id"]: t for t in result["tests"]}
+        submitted = _read_or_none(result.get("path"))
+        for index, cell in enumerate(nb.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code":
+                continue
+            if meta.get("grade") and not meta.get("solution") and meta.get("grade_id") in records:
+                cell.outputs = [_output_for(records[meta["grade_id"]])]
+            elif submitted is not None and index < len(submitted.cells) \
+                    and submitted.cells[index].get("cell_type") == "code":
+                cell.outputs = submitted.cells[index].get("outputs", [])
+        return nb, resources
+
+
+def _output_for(record):
+    if record["status"] == "passed":
+        return nbformat.v4.new_output("stream", name="stdout", text=f"passed: {record['grade_id']}\n")
+    message = public_message(record)
+    return nbformat.v4.new_output("error", ename=record["status"], evalue=message,
+                                  traceback=[f"{record['grade_id']}: {record['status']}", message])
+
+
+def _read_or_none(path):
+    try:
+        return nbformat.read(str(path), as_version=4) if path else None
+    except Exception:  # unreadable submissions are rebuilt from the release instead
+        return None
+
+
+def submission_for_gradebook(result, release):
+    """The notebook to submit: the student's, or rebuilt from the release if cells are gone."""
+    notebook = _read_or_none(result.get("path"))
+    wanted = {c.metadata["nbgrader"]["grade_id"] for c in release.cells
+              if c.metadata.get("nbgrader", {}).get("grade")}
+    if notebook is not None:
+        present = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in notebook.cells
+                   if isinstance(c.get("metadata", {}).get("nbgrader"), dict)}
+        if wanted <= present:
+            return notebook
+    rebuilt = nbformat.from_dict(release)
+    if notebook is not None:
+        answers = {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
+                   if isinstance(c.get("metadata", {}).get("nbgrader"), dict)
+                   and c.metadata["nbgrader"].get("solution")}
+        for cell in rebuilt.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in answers:
+                cell.source = answers[grade_id].source
+    return rebuilt
+
+
+def run_nbgrader(course, *args):
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
+                          env=nbgrader_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def sync(out, results):
+    """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook; returns its path."""
+    out = Path(out).resolve()
+    course = out / "nbgrader"
+    assignment = config.ASSIGNMENT
+    (course / "source" / assignment).mkdir(parents=True, exist_ok=True)
+    (course / "nbgrader_config.py").write_text(
+        COURSE_CONFIG.format(root=str(course), results=str(out / "results")))
+    source = course / "source" / assignment / f"{config.NOTEBOOK}.ipynb"
+    if not source.exists() or source.read_bytes() != config.SOURCE_NOTEBOOK.read_bytes():
+        shutil.copy(config.SOURCE_NOTEBOOK, source)
+        shutil.rmtree(course / "source" / assignment / "nnlab", ignore_errors=True)
+        copy_student_package(course / "source" / assignment)
+        run_nbgrader(course, "generate_assignment", assignment, "--force")
+    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+    students = []
+    for result in results:
+        if result["assignment"] != assignment or result["notebook"] != config.NOTEBOOK:
+            continue
+        folder = course / "submitted" / result["student_id"] / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(submission_for_gradebook(result, release), str(folder / f"{config.NOTEBOOK}.ipynb"))
+        students.append(result["student_id"])
+    if students:
+        run_nbgrader(course, "autograde", assignment, "--force", "--create")
+    return course / "gradebook.db"
