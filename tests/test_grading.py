@@ -12,6 +12,7 @@ import solutions
 from autograder import build, config, demo
 from autograder.batch import ROW_FIELDS
 from autograder.suite import BY_ID, TESTS, target_of
+from leaks import escaped, hidden_test_lines
 
 # For each buggy demo student: the function that is broken, and every function whose
 # tests may lose points because they call it.
@@ -21,26 +22,6 @@ BROKEN = {
     "dan_inplace_mask": ("backprop", {"backprop", "train"}),
     "eli_momentum_ignored": ("sgd_momentum_step", {"sgd_momentum_step", "train"}),
 }
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("grading")
-    subs = root / "submissions"
-    demo.make_submissions(subs)
-    reference = subs / "zz_reference" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
-    reference.parent.mkdir(parents=True)
-    reference.write_bytes(config.SOURCE_NOTEBOOK.read_bytes())
-    broken = subs / "broken_json" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
-    broken.parent.mkdir(parents=True)
-    broken.write_text('{"cells": [')
-    (subs / "empty_folder" / config.ASSIGNMENT).mkdir(parents=True)
-    out = root / "out"
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out",
-                           str(out), "--jobs", "2"], capture_output=True, text=True, timeout=600)
-    with open(out / "grades.csv", newline="") as handle:
-        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
-    return {"done": done, "rows": rows, "out": out, "subs": subs}
 
 
 def lost_tests(row):
@@ -90,16 +71,6 @@ def test_bad_inputs_get_a_clear_status(graded):
     assert graded["rows"]["empty_folder"]["status"] == "missing_notebook", graded["rows"]["empty_folder"]
 
 
-def hidden_test_lines():
-    """Lines of hidden tests that appear nowhere in the student release."""
-    public = config.RELEASE_NOTEBOOK.read_text()
-    for test in TESTS:
-        if test.hidden:
-            for line in textwrap.dedent(test.source()).splitlines()[2:]:
-                if len(line.strip()) > 20 and json.dumps(line.strip())[1:-1] not in public:
-                    yield test.grade_id, line.strip()
-
-
 def reference_lines():
     for function in solutions.STUDENT_FUNCTIONS:
         body = build.answer_source(function).split("### BEGIN SOLUTION\n")[1]
@@ -116,8 +87,7 @@ def test_feedback_pages_never_show_hidden_tests_or_reference_code(graded):
         html = page.read_text()
         assert "from solutions" not in html and "BEGIN HIDDEN" not in html, f"{page}"
         for grade_id, line in hidden_test_lines():
-            escaped = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#x27;")
-            assert line not in html and escaped not in html, f"{page} shows {grade_id}: {line}"
+            assert line not in html and escaped(line) not in html, f"{page} shows {grade_id}: {line}"
         if student == "zz_reference":
             continue  # that submission *is* the reference
         submitted = (graded["subs"] / student).rglob("*.ipynb")

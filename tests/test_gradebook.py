@@ -1,0 +1,56 @@
+"""Grades land in nbgrader's gradebook; nbgrader's export and feedback keep working."""
+
+import csv
+import subprocess
+import sys
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import config
+from leaks import escaped, hidden_test_lines
+
+
+@pytest.fixture(scope="module")
+def course(graded):
+    return graded["out"] / "nbgrader"
+
+
+def nbgrader(course, *args):
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"nbgrader {args} failed: {done.stderr[-2000:]}"
+    return done
+
+
+def test_gradebook_scores_equal_the_csv(graded, course):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "two_layer_net_course") as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(config.ASSIGNMENT)}
+    for student, row in graded["rows"].items():
+        if row["notebook"] == config.NOTEBOOK and row["assignment"] == config.ASSIGNMENT:
+            assert scores.get(student) == float(row["score"]), (
+                f"{student}: gradebook {scores.get(student)}, csv {row['score']}")
+
+
+def test_nbgrader_export_lists_every_student(graded, course):
+    nbgrader(course, "export", "--to", "export.csv")
+    with open(course / "export.csv", newline="") as handle:
+        exported = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)}
+    assert exported["ada_correct"] == 30.0 and exported["fay_untouched"] == 0.0, exported
+
+
+def test_ta_manual_grade_and_comment_reach_the_released_feedback(course):
+    student = "ada_correct"
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "two_layer_net_course") as gb:
+        grade = gb.find_grade("derivation_backprop", config.NOTEBOOK, config.ASSIGNMENT, student)
+        grade.manual_score = 3
+        comment = gb.find_comment("derivation_backprop", config.NOTEBOOK, config.ASSIGNMENT, student)
+        comment.manual_comment = "Right shapes; the ReLU mask is missing from dL/db1."
+        gb.db.commit()
+    nbgrader(course, "generate_feedback", config.ASSIGNMENT, "--student", student, "--force")
+    page = (course / "feedback" / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.html").read_text()
+    assert "the ReLU mask is missing from dL/db1" in page, "TA comment missing from feedback"
+    assert "Score: 33.0 / 36.0" in page or "33.0" in page, "total with the manual score missing"
+    assert "BEGIN HIDDEN" not in page and "from solutions" not in page, "hidden test shown"
+    for grade_id, line in hidden_test_lines():
+        assert line not in page and escaped(line) not in page, f"feedback shows {grade_id}: {line}"
