@@ -34,7 +34,8 @@ SETUP_CODE = """\
 import numpy as np
 import matplotlib.pyplot as plt
 from nnlab import accuracy, init_params, one_hot
-from nnlab.plots import plot_history, show_digits
+from nnlab.plots import plot_confusion, plot_history, show_digits, show_predictions
+from tqdm.auto import tqdm
 """ + NOTEBOOK_TEST_IMPORTS
 
 # Cell kinds the template may use, and what each takes.

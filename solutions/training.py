@@ -1,6 +1,7 @@
 """Mini-batch SGD with classical momentum, and the training loop."""
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from nnlab.utils import accuracy, init_params
 from solutions.loss import averageCE
@@ -24,7 +25,7 @@ def sgd_momentum_step(params, grads, velocity, lr, momentum):
 
 
 def train(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10, batch_size=64,
-          lr=0.05, momentum=0.9, seed=0):
+          lr=0.05, momentum=0.9, seed=0, progress=False):
     """Train the network with mini-batch SGD and momentum.
 
     Each epoch shuffles the training set (without replacement) and visits it in
@@ -35,6 +36,7 @@ def train(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10, batch_size=64,
     - hidden: H, the number of hidden units
     - epochs, batch_size, lr, momentum: optimisation settings
     - seed: int or numpy.random.Generator for initialisation and shuffling
+    - progress: show a progress bar over the epochs (tqdm)
 
     Returns:
     - params: the trained {"W1", "b1", "W2", "b2"}
@@ -44,7 +46,7 @@ def train(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10, batch_size=64,
     params = init_params(X_train.shape[1], hidden, Y_train.shape[1], rng)
     velocity = {name: np.zeros_like(value) for name, value in params.items()}
     history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
-    for _ in range(epochs):
+    for _ in tqdm(range(epochs), desc="training", unit="epoch", disable=not progress):
         order = rng.permutation(X_train.shape[0])
         for start in range(0, order.size, batch_size):
             batch = order[start:start + batch_size]

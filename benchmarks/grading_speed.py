@@ -1,0 +1,82 @@
+"""Benchmark: plain `nbgrader autograde` vs `python -m autograder grade --jobs 2`, same 40 submissions.
+
+Both run in this one process's lifetime, on the same machine, one after the other, so the
+ratio is what to compare (absolute times vary with the machine's load). The submissions
+cycle through the six demo students. Plain nbgrader executes each notebook in a Jupyter
+kernel, one at a time (its normal mode, tests inside the student's kernel); ours runs
+student code in the sandbox (bubblewrap when available) and the tests in the grader, and
+includes recording the grades in nbgrader's gradebook.
+
+    .venv/bin/python benchmarks/grading_speed.py [--students 40] [--jobs 2]
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from autograder import config, demo  # noqa: E402
+from autograder.build import copy_student_package, nbgrader_env  # noqa: E402
+from autograder.sandbox import isolation_mode  # noqa: E402
+
+
+def make_submissions(folder, count):
+    demos = demo.make_submissions(Path(folder) / "_demo")
+    for i in range(count):
+        target = Path(folder) / "submitted" / f"s{i:02d}" / config.ASSIGNMENT
+        target.mkdir(parents=True)
+        shutil.copy(demos[i % len(demos)], target / f"{config.NOTEBOOK}.ipynb")
+    shutil.rmtree(Path(folder) / "_demo")
+    return Path(folder) / "submitted"
+
+
+def timed(command, cwd):
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=nbgrader_env(), capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{command[:4]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        course = Path(tmp) / "course"
+        source = course / "source" / config.ASSIGNMENT
+        source.mkdir(parents=True)
+        shutil.copy(config.SOURCE_NOTEBOOK, source / f"{config.NOTEBOOK}.ipynb")
+        copy_student_package(source)
+        submitted = make_submissions(course, args.students)
+        python = [sys.executable, "-m"]
+        timed(python + ["nbgrader", "generate_assignment", config.ASSIGNMENT, "--force",
+                        f"--CourseDirectory.root={course}"], course)
+        plain = timed(python + ["nbgrader", "autograde", config.ASSIGNMENT, "--create", "--force",
+                                f"--CourseDirectory.root={course}"], course)
+        ours = timed(python + ["autograder", "grade", str(submitted), "--out", str(Path(tmp) / "out"),
+                               "--jobs", str(args.jobs), "--force", "--no-progress"], config.ROOT)
+        ours_csv_only = timed(python + ["autograder", "grade", str(submitted), "--out",
+                                        str(Path(tmp) / "out2"), "--jobs", str(args.jobs),
+                                        "--force", "--no-progress", "--no-gradebook"], config.ROOT)
+    print(f"machine: {os.cpu_count()} CPUs; sandbox: {isolation_mode('auto')}; "
+          f"{args.students} submissions")
+    print(f"plain nbgrader autograde (1 at a time, in-kernel): {plain:7.1f} s "
+          f"({plain / args.students:.2f} s per submission)")
+    print(f"autograder grade --jobs {args.jobs} (sandbox, + gradebook): {ours:7.1f} s "
+          f"({ours / args.students:.2f} s per submission)")
+    print(f"autograder grade --jobs {args.jobs} --no-gradebook:        {ours_csv_only:7.1f} s")
+    print(f"speed-up over plain nbgrader: {plain / ours:.2f}x (with gradebook), "
+          f"{plain / ours_csv_only:.2f}x (CSV and feedback only)")
+
+
+if __name__ == "__main__":
+    main()
