@@ -1,0 +1,228 @@
+"""End to end, in a real browser: a TA grades a written answer in nbgrader's formgrader.
+
+The demo submissions are graded by the CLI (which fills OUT/nbgrader), ``jupyter server``
+serves formgrader from that course directory, and headless Chromium (driven by Playwright)
+does what a TA does: Manual Grading -> assignment -> notebook -> student, types a score and
+a comment for the written question, and tabs out so formgrader saves them. The test then
+checks the gradebook and the feedback page that ``nbgrader generate_feedback`` writes.
+
+Needs the Debian packages ``chromium`` (/usr/bin/chromium) and the pip package
+``playwright``; it is skipped without them. Never run ``playwright install``: the system
+Chromium is used.
+"""
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import config, demo
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # CI installs it; elsewhere the test is skipped
+    sync_playwright = None
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+COURSE_ID = "two_layer_net_course"
+STUDENT = demo.CORRECT  # ada_correct
+QUESTION = "derivation_backprop"  # the 4-point written question
+ANSWER = ("Backprop answer by Ada: dL/dW2 = h^T delta2 (H x C), dL/db2 = sum over rows of "
+          "delta2 (C,), delta1 = delta2 W2^T, dL/dW1 = X^T delta1 (D x H), "
+          "dL/db1 = sum over rows of delta1 (H,).")
+SERVER_START_SECONDS = 60
+SAVE_SECONDS = 15
+
+pytestmark = [
+    pytest.mark.skipif(sync_playwright is None,
+                       reason="the 'playwright' pip package is not installed (pip install playwright; "
+                              "do not run 'playwright install')"),
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"{CHROMIUM} is not installed (apt-get install chromium chromium-driver)"),
+]
+
+
+def gradebook(course):
+    return Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID)
+
+
+def cell_state(course):
+    """(manual_score, needs_manual_grade, manual_comment, submission score) of the question."""
+    with gradebook(course) as gb:
+        grade = gb.find_grade(QUESTION, config.NOTEBOOK, config.ASSIGNMENT, STUDENT)
+        comment = gb.find_comment(QUESTION, config.NOTEBOOK, config.ASSIGNMENT, STUDENT)
+        total = gb.find_submission_notebook(config.NOTEBOOK, config.ASSIGNMENT, STUDENT).score
+        return grade.manual_score, grade.needs_manual_grade, comment.manual_comment, total
+
+
+@pytest.fixture
+def course(tmp_path):
+    """OUT/nbgrader of the graded demo submissions; ada has written the backprop derivation."""
+    submissions = demo.make_submissions(tmp_path / "submissions")
+    path = next(p for p in submissions if p.parts[-3] == STUDENT)
+    notebook = nbformat.read(str(path), as_version=4)
+    cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == QUESTION]
+    assert len(cells) == 1 and cells[0].cell_type == "markdown", (
+        f"expected one markdown cell {QUESTION} in {path}, found {len(cells)}")
+    cells[0].source = ANSWER
+    nbformat.write(notebook, str(path))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "submissions"),
+                           "--out", str(out), "--jobs", "2", "--no-progress"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"grade failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    course = out / "nbgrader"
+    assert (course / "gradebook.db").exists(), f"no gradebook in {course}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    manual_score, needs_manual, _, _ = cell_state(course)
+    assert manual_score is None and needs_manual, (
+        f"{STUDENT}'s {QUESTION} should await a TA: manual_score={manual_score}, needs_manual_grade={needs_manual}")
+    return course
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def formgrader(course, tmp_path):
+    """``jupyter server`` serving formgrader for the course: {"url", "token", "log"}."""
+    port, token = free_port(), secrets.token_hex(16)
+    config_dir, runtime_dir = tmp_path / "jupyter_config", tmp_path / "jupyter_runtime"
+    config_dir.mkdir()
+    runtime_dir.mkdir()
+    # Our own config dir: no ~/.jupyter settings leak in, and formgrader is on for sure.
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(
+        {"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": True}}}))
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config_dir), JUPYTER_RUNTIME_DIR=str(runtime_dir))
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    command = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.token={token}",
+               f"--ServerApp.root_dir={course}", "--ServerApp.open_browser=False"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--ServerApp.allow_root=True")  # containers and CI often run as root
+    log_path = tmp_path / "jupyter_server.log"
+    log = open(log_path, "w")
+    server = subprocess.Popen(command, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            assert server.poll() is None, (
+                f"jupyter server exited with {server.returncode}; its log:\n{log_path.read_text()[-4000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/formgrader/gradebook?token={token}", timeout=5) as reply:
+                    if reply.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            assert time.monotonic() < deadline, (
+                f"formgrader did not answer at {url}/formgrader within {SERVER_START_SECONDS} s; "
+                f"jupyter server log:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.25)
+        yield {"url": url, "token": token, "log": log_path}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        log.close()
+
+
+def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(course, formgrader, tmp_path):
+    comment = f"Right shapes, but the ReLU mask is missing from dL/db1 (check {uuid.uuid4().hex[:8]})."
+    _, _, _, total_before = cell_state(course)
+    with gradebook(course) as gb:
+        submission_id = gb.find_submission_notebook(config.NOTEBOOK, config.ASSIGNMENT, STUDENT).id
+    screenshot = tmp_path / "formgrader_derivation_backprop.png"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(15_000)
+            # Offline: formgrader asks a CDN for MathJax; refuse anything but our server.
+            page.route(re.compile(r"^(?!http://127\.0\.0\.1:\d+/)"), lambda route: route.abort())
+
+            page.goto(f"{formgrader['url']}/formgrader?token={formgrader['token']}")
+            assert page.url.endswith("/formgrader/manage_assignments"), f"formgrader opened {page.url}"
+            page.get_by_role("link", name="Manual Grading", exact=True).first.click()
+            page.wait_for_url("**/formgrader/gradebook")
+            table = page.locator("#main-table")
+            table.get_by_role("link", name=config.ASSIGNMENT, exact=True).click()
+            page.wait_for_url(f"**/formgrader/gradebook/{config.ASSIGNMENT}")
+            table.get_by_role("link", name=config.NOTEBOOK, exact=True).click()
+            page.wait_for_url(f"**/formgrader/gradebook/{config.ASSIGNMENT}/{config.NOTEBOOK}")
+            table.get_by_role("link", name="Submission #1", exact=True).wait_for()
+            page.get_by_role("button", name="Show All Names").click()
+            row = table.locator("tr", has=page.get_by_role("link", name=STUDENT, exact=True))
+            assert row.locator(".needs-manual-grade .glyphicon-ok").count() == 1, (
+                f"the submission list does not flag {STUDENT} as needing manual grading: {row.inner_text()!r}")
+            row.get_by_role("link", name=STUDENT, exact=True).click()
+            page.wait_for_url(f"**/formgrader/submissions/{submission_id}/")
+
+            score = page.locator(f"input.score#{QUESTION}")
+            remark = page.locator(f"textarea.comment#{QUESTION}-comment")
+            cell = page.locator(".nbgrader_cell", has=score)
+            # formgrader's Backbone views are bound once they mark the input and set placeholders
+            page.locator(f"input.score.needs_manual_grade#{QUESTION}").wait_for()
+            page.locator(f"textarea.comment[placeholder]#{QUESTION}-comment").wait_for()
+            assert "Backprop answer by Ada" in cell.inner_text(), (
+                f"the grading page does not show {STUDENT}'s answer: {cell.inner_text()[:500]!r}")
+
+            score.click()
+            score.press_sequentially("3")
+            score.press("Tab")  # leaving the input fires 'change': formgrader saves the score
+            remark.click()
+            remark.press_sequentially(comment)
+            remark.press("Tab")  # same for the comment
+
+            deadline = time.monotonic() + SAVE_SECONDS
+            while True:
+                manual_score, needs_manual, saved_comment, total = cell_state(course)
+                if manual_score == 3 and saved_comment == comment:
+                    break
+                assert time.monotonic() < deadline, (
+                    f"formgrader did not save within {SAVE_SECONDS} s: manual_score={manual_score!r}, "
+                    f"comment={saved_comment!r}; server log:\n{formgrader['log'].read_text()[-3000:]}")
+                time.sleep(0.2)
+            cell.scroll_into_view_if_needed()
+            page.mouse.wheel(0, -120)  # clear the fixed navigation bar
+            page.screenshot(path=str(screenshot))
+        finally:
+            browser.close()
+
+    assert screenshot.stat().st_size > 10_000, f"screenshot {screenshot} looks empty"
+    assert not needs_manual, f"{QUESTION} still needs manual grading after the TA scored it"
+    assert total == total_before + 3, f"notebook score {total}, expected {total_before} + 3"
+
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", config.ASSIGNMENT,
+                           "--student", STUDENT, "--force"], cwd=course, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, f"generate_feedback failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    page_path = course / "feedback" / STUDENT / config.ASSIGNMENT / f"{config.NOTEBOOK}.html"
+    assert page_path.exists(), f"no feedback page at {page_path}:\n{done.stderr[-2000:]}"
+    html = page_path.read_text()
+    assert comment in html, f"the TA's comment {comment!r} is not in {page_path}"
+    assert f'href="#{QUESTION}">Written response</a> (Score: 3.0 / 4.0)' in html, (
+        f"{page_path} does not show 3.0 / 4.0 for {QUESTION}")
+    assert f"(Score: {float(total):.1f} / 36.0)" in html, (
+        f"{page_path} does not show the new total {total} / 36: "
+        f"{re.findall(r'[(]Score: [0-9.]+ / 36.0[)]', html)}")
