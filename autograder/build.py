@@ -170,8 +170,12 @@ def copy_student_package(destination):
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def release(source_path, release_dir):
-    """Run ``nbgrader generate_assignment`` on the source; put the release in release_dir."""
+def release(source_path, release_dir, link_helpers=True):
+    """Run ``nbgrader generate_assignment`` on the source; put the release in release_dir.
+
+    With ``link_helpers``, the release's ``nnlab/`` is a relative link to the repository's
+    ``nnlab/`` instead of a second copy of it.
+    """
     assignment = config.ASSIGNMENT
     with tempfile.TemporaryDirectory(prefix="nbgrader-build-") as course:
         source_dir = Path(course) / "source" / assignment
@@ -185,13 +189,21 @@ def release(source_path, release_dir):
                               text=True)
         if done.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}\n{done.stderr}")
-        if Path(release_dir).exists():
+        if Path(release_dir).is_symlink() or Path(release_dir).is_file():
+            Path(release_dir).unlink()
+        elif Path(release_dir).exists():
             shutil.rmtree(release_dir)
         shutil.copytree(Path(course) / "release" / assignment, release_dir)
+    if link_helpers:
+        # One copy of the helpers in the repository: the release links to nnlab/.
+        # nbgrader's release_assignment and zip copy the files the link points to.
+        shutil.rmtree(Path(release_dir) / "nnlab")
+        (Path(release_dir) / "nnlab").symlink_to(
+            os.path.relpath(config.STUDENT_PACKAGE, Path(release_dir).resolve()))
     return Path(release_dir)
 
 
-def build(source_path=config.SOURCE_NOTEBOOK, release_dir=config.RELEASE_DIR):
+def build(source_path=config.SOURCE_NOTEBOOK, release_dir=config.RELEASE_DIR, link_helpers=True):
     """Both steps; returns (source notebook path, release directory)."""
     write_notebook(source_notebook(), source_path)
-    return Path(source_path), release(source_path, release_dir)
+    return Path(source_path), release(source_path, release_dir, link_helpers)

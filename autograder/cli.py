@@ -14,6 +14,7 @@ makes the bundled demo submissions and grades them, printing the gradebook.
 import argparse
 import filecmp
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -77,7 +78,8 @@ def command_build(args):
         print(f"wrote {source.relative_to(config.ROOT)} and {release.relative_to(config.ROOT)}/")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        source, release = build.build(Path(tmp) / "source.ipynb", Path(tmp) / "release")
+        source, release = build.build(Path(tmp) / "source.ipynb", Path(tmp) / "release",
+                                      link_helpers=False)
         stale = []
         if not config.SOURCE_NOTEBOOK.exists() or not filecmp.cmp(source, config.SOURCE_NOTEBOOK, shallow=False):
             stale.append(str(config.SOURCE_NOTEBOOK.relative_to(config.ROOT)))
@@ -89,12 +91,20 @@ def command_build(args):
     return 0
 
 
+def all_files(folder):
+    """Files below folder, following links (the release links to nnlab/), caches excluded."""
+    found = set()
+    for top, _, files in os.walk(folder, followlinks=True):
+        for name in files:
+            path = Path(top, name).relative_to(folder)
+            if "__pycache__" not in path.parts:
+                found.add(path)
+    return found
+
+
 def differing_files(fresh, committed):
     fresh, committed = Path(fresh), Path(committed)
-    names = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
-    if committed.exists():
-        names |= {p.relative_to(committed) for p in committed.rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts}
+    names = all_files(fresh) | (all_files(committed) if committed.exists() else set())
     return sorted(str(committed.relative_to(config.ROOT) / name) for name in names
                   if not (fresh / name).exists() or not (committed / name).exists()
                   or not filecmp.cmp(fresh / name, committed / name, shallow=False))
