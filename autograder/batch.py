@@ -27,7 +27,8 @@ import traceback
 from pathlib import Path
 
 from autograder import config, feedback
-from autograder.grading import empty_tests, finish, grade_notebook, suite_fingerprint, to_json
+from autograder.grading import (empty_tests, finish, grade_notebook, submission_files,
+                                suite_fingerprint, to_json)
 from autograder.sandbox import Limits
 from autograder.suite import TESTS
 
@@ -59,9 +60,13 @@ def write_atomic(path, text):
 
 
 def content_key(path, fingerprint):
+    """Hash of the grader and of everything grading reads: the notebook and its extra files."""
     digest = hashlib.sha256(fingerprint.encode())
     if path is not None:
-        digest.update(Path(path).read_bytes())
+        path = Path(path)
+        for item in [path] + submission_files(path.parent, path.name):
+            digest.update(str(item.relative_to(path.parent)).encode() + b"\0")
+            digest.update(hashlib.sha256(item.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -88,7 +93,11 @@ def grade_task(item, out, limits, isolation, key):
     result.update(student_id=student, assignment=assignment, notebook=notebook,
                   path=str(path) if path else None, key=key)
     relative = Path(student) / assignment / f"{notebook}.json"
-    page = feedback.render(student, assignment, result, path, config.RELEASE_NOTEBOOK)
+    try:
+        page = feedback.render(student, assignment, result, path, config.RELEASE_NOTEBOOK)
+    except Exception as exc:  # the row and its JSON must survive a page that cannot be made
+        result["feedback_error"] = f"{type(exc).__name__}: {exc}"[:500]
+        page = feedback.minimal_page(student, assignment, result)
     write_atomic(out / "feedback" / relative.with_suffix(".html"), page)
     write_atomic(out / "results" / relative, to_json(result))
     return result

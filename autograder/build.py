@@ -34,12 +34,14 @@ SETUP_CODE = """\
 import numpy as np
 import matplotlib.pyplot as plt
 from nnlab import accuracy, init_params, one_hot
+from nnlab.check import check, gradient_check
 from nnlab.plots import plot_confusion, plot_history, show_digits, show_predictions
 from tqdm.auto import tqdm
 """ + NOTEBOOK_TEST_IMPORTS
 
 # Cell kinds the template may use, and what each takes.
-BLOCK_KINDS = {"markdown": 0, "setup": 0, "demo": 0, "answer": 1, "tests": 1, "manual": 2}
+BLOCK_KINDS = {"markdown": 0, "setup": 0, "demo": 0, "answer": 1, "check": 1, "tests": 1,
+               "manual": 2}
 
 
 @dataclasses.dataclass
@@ -109,6 +111,8 @@ def cells_for(block, functions):
         return [new_code(SETUP_CODE, metadata=_nbgrader("setup", locked=True))]
     if block.kind == "demo":
         return [new_code(block.body.strip(), metadata={"nnlab": {"demo": True}})]
+    if block.kind == "check":  # the student's self-check; like demos, not run when grading
+        return [new_code(f'check("{block.args[0]}")', metadata={"nnlab": {"demo": True}})]
     if block.kind == "answer":
         name = block.args[0]
         if name not in functions:

@@ -145,3 +145,14 @@ Written answers are graded by a TA and not included in this score.</p>
 {notebook_part}
 </body></html>
 """
+
+
+def minimal_page(student_id, assignment, result):
+    """A plain page with the scores only, for when the full page cannot be made."""
+    rows = "".join(f"<tr><td>{html.escape(str(t['grade_id']))}</td><td>{t['points']:g} / "
+                   f"{t['max_points']:g}</td><td>{html.escape(str(t['status']))}</td></tr>"
+                   for t in result["tests"])
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Feedback</title>"
+            f"</head><body><h1>Feedback on {html.escape(assignment)}</h1><p>Student "
+            f"{html.escape(student_id)}: {result['score']:g} / {result['max_score']:g}</p>"
+            f"<table>{rows}</table></body></html>\n")

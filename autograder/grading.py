@@ -69,32 +69,48 @@ class RemoteStudent:
         raise StudentCodeError(kind, message)
 
 
+def nbgrader_meta(cell):
+    """A cell's nbgrader metadata as a dict (empty when absent or malformed)."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_id_of(cell):
+    grade_id = nbgrader_meta(cell).get("grade_id")
+    return grade_id if isinstance(grade_id, str) else None
+
+
+def cell_source(cell):
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        return "".join(str(part) for part in source)
+    return source if isinstance(source, str) else ""
+
+
 def code_cells(notebook, release):
     """(index, source) of the cells to run: test cells and demos out, locked cells restored."""
-    given = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in release.cells
-             if cell.metadata.get("nbgrader", {}).get("locked")}
+    given = {grade_id_of(cell): cell.source for cell in release.cells
+             if nbgrader_meta(cell).get("locked")}
     cells = []
     for index, cell in enumerate(notebook.cells):
-        if cell.get("cell_type") != "code":
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        meta = cell.get("metadata", {})
-        grading = meta.get("nbgrader", {}) if isinstance(meta.get("nbgrader"), dict) else {}
+        grading = nbgrader_meta(cell)
         if grading.get("grade") and not grading.get("solution"):
             continue  # a test cell: the grader runs its own copy of the test
-        if isinstance(meta.get("nnlab"), dict) and meta["nnlab"].get("demo"):
+        extra = cell.get("metadata", {}).get("nnlab") if isinstance(cell.get("metadata"), dict) else None
+        if isinstance(extra, dict) and extra.get("demo"):
             continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        if grading.get("locked") and grading.get("grade_id") in given:
-            source = given[grading["grade_id"]]
+        source = cell_source(cell)
+        if grading.get("locked") and grade_id_of(cell) in given:
+            source = given[grade_id_of(cell)]
         cells.append((index, source))
     return cells
 
 
 def answer_cells_present(notebook):
-    return {cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
-            if isinstance(cell.get("metadata", {}).get("nbgrader"), dict)
-            and "grade_id" in cell.metadata["nbgrader"]}
+    return {grade_id_of(cell) for cell in notebook.cells} - {None}
 
 
 def suite_fingerprint():
@@ -136,16 +152,23 @@ def grade_notebook(path, limits=Limits(), isolation="rlimits", release_path=None
     result = {"isolation": isolation, "cells": {}, "missing_answer_cells": []}
     try:
         notebook = read_notebook(path)
-    except (ValueError, OSError) as exc:
+        present = answer_cells_present(notebook)
+    except (ValueError, OSError, AttributeError, TypeError) as exc:
         result.update(status="invalid_notebook", message=str(exc),
                       tests=empty_tests("not_run", f"not run: {exc}"))
         return finish(result, started)
     expected_answers = {f"answer_{target_of(test)}" for test in TESTS}
-    result["missing_answer_cells"] = sorted(expected_answers - answer_cells_present(notebook))
+    result["missing_answer_cells"] = sorted(expected_answers - present)
+    try:
+        cells = code_cells(notebook, release)
+    except (AttributeError, TypeError, KeyError) as exc:
+        result.update(status="invalid_notebook", message=f"the notebook's cells are malformed ({exc})",
+                      tests=empty_tests("not_run", "not run: the notebook's cells are malformed"))
+        return finish(result, started)
     scratch = Path(tempfile.mkdtemp(prefix="grade-")) / "scratch"
     scratch.mkdir()
     copy_submission_files(Path(path).parent, scratch, Path(path).name)
-    process = StudentProcess(code_cells(notebook, release), scratch, limits, isolation)
+    process = StudentProcess(cells, scratch, limits, isolation)
     try:
         result["tests"] = [run_one(test, process, limits, started) for test in TESTS]
     finally:
@@ -165,15 +188,23 @@ def finish(result, started):
     return result
 
 
-def copy_submission_files(folder, scratch, notebook_name, limit=20 << 20):
-    """Copy the student's extra files (data they read) into scratch, up to ``limit`` bytes."""
-    total = 0
-    for item in sorted(folder.rglob("*")):
-        if not item.is_file() or item.is_symlink() or item.name == notebook_name:
+def submission_files(folder, notebook_name, limit=20 << 20, count=100):
+    """The student's extra files (data their code reads): at most ``count``, ``limit`` bytes."""
+    chosen, total = [], 0
+    for item in sorted(Path(folder).rglob("*")):
+        if not item.is_file() or item.is_symlink() or item.name == notebook_name \
+                or ".ipynb_checkpoints" in item.parts:
             continue
         total += item.stat().st_size
-        if total > limit:
+        if total > limit or len(chosen) >= count:
             break
+        chosen.append(item)
+    return chosen
+
+
+def copy_submission_files(folder, scratch, notebook_name):
+    """Copy the submission's extra files into scratch."""
+    for item in submission_files(folder, notebook_name):
         target = scratch / item.relative_to(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(item, target)
@@ -186,7 +217,7 @@ def run_one(test, process, limits, started):
     if time.monotonic() - started > limits.notebook_seconds:
         return dict(record, status="timeout",
                     message=f"not run: the notebook used up its {limits.notebook_seconds:g} s")
-    student = RemoteStudent(process, max(test.timeout, limits.call_seconds))
+    student = RemoteStudent(process, limits.call_seconds if test.timeout is None else test.timeout)
     try:
         test.function(student)
     except AssertionError as exc:

@@ -17,7 +17,7 @@ class GradedTest:
     function: object
     points: float
     hidden: bool
-    timeout: float  # seconds of student time per call to a student function
+    timeout: object  # seconds per call to a student function; None: the grader's default
 
     @property
     def grade_id(self):
@@ -35,10 +35,15 @@ class GradedTest:
         return "\n".join(lines[start:])
 
 
-def graded(points, hidden=False, timeout=10.0):
-    """Mark a function as a graded test; the grader collects it from its module."""
+def graded(points, hidden=False, timeout=None):
+    """Mark a function as a graded test; the grader collects it from its module.
+
+    ``timeout`` (seconds per call of a student function) overrides the grader's
+    ``--call-timeout`` for tests that need longer, such as training.
+    """
     def mark(function):
-        function.graded = GradedTest(function, float(points), bool(hidden), float(timeout))
+        function.graded = GradedTest(function, float(points), bool(hidden),
+                                     None if timeout is None else float(timeout))
         return function
     return mark
 

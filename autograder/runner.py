@@ -14,7 +14,11 @@ import struct
 import time
 
 from autograder import sandbox
-from autograder.worker import MAX_FRAME_BYTES, WireError, decode, encode
+from autograder.worker import WireError, decode, encode
+
+REPLY_LIMIT = 256 << 20   # bytes of one reply the grader accepts
+MESSAGE_LIMIT = 4000      # characters kept of an error message from student code
+OUTPUT_LIMIT = 20_000     # characters kept of printed output (the worker caps it too)
 
 
 class StudentTimeout(Exception):
@@ -39,7 +43,7 @@ class StudentProcess:
         self.skipped = set()
         self.cell_results = {}
         self.starts = 0
-        self.started_at = time.monotonic()
+        self.deadline = time.monotonic() + limits.notebook_seconds
 
     # -- process lifecycle -------------------------------------------------------
     def _spawn(self):
@@ -121,21 +125,27 @@ class StudentProcess:
             self.requests.flush()
         except (BrokenPipeError, OSError) as exc:
             raise StudentDied(self._death_reason()) from exc
+        budget = self.deadline - time.monotonic()
+        if budget < timeout:
+            timeout = max(budget, 0.0)
+            reason = f"the notebook used up its {self.limits.notebook_seconds:g} s"
+        else:
+            reason = f"no answer within {timeout:g} s"
         deadline = time.monotonic() + timeout
-        (size,) = struct.unpack(">Q", self._read(8, deadline, timeout))
-        if size > MAX_FRAME_BYTES:
+        (size,) = struct.unpack(">Q", self._read(8, deadline, reason))
+        if size > REPLY_LIMIT:
             raise StudentDied(f"the process sent a message of {size} bytes")
         try:
-            return decode(self._read(size, deadline, timeout))
+            return clean_reply(decode(self._read(size, deadline, reason), REPLY_LIMIT))
         except WireError as exc:
             raise StudentDied(f"the process sent an unreadable message ({exc})") from exc
 
-    def _read(self, count, deadline, timeout):
+    def _read(self, count, deadline, reason):
         chunks, remaining = [], count
         while remaining:
             wait = deadline - time.monotonic()
             if wait <= 0 or not select.select([self.replies], [], [], wait)[0]:
-                raise StudentTimeout(f"no answer within {timeout:g} s")
+                raise StudentTimeout(reason)
             chunk = os.read(self.replies, min(remaining, 1 << 20))
             if not chunk:
                 raise StudentDied(self._death_reason())
@@ -159,3 +169,23 @@ class StudentProcess:
     def close(self):
         self.kill()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _text(value, limit):
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + f"\n[... {len(text) - limit} more characters]"
+
+
+def clean_reply(reply):
+    """Check a reply's shape and cap its texts: the student process is not trusted."""
+    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+        raise WireError("a reply must be a dict with a boolean 'ok'")
+    kind = reply.get("kind")
+    reply["kind"] = kind if isinstance(kind, str) else None
+    reply["message"] = _text(reply.get("message") or "", MESSAGE_LIMIT)
+    reply["output"] = _text(reply.get("output") or "", OUTPUT_LIMIT)
+    if reply["ok"] and "result" not in reply:
+        reply["result"] = None
+    if "args_after" in reply and not isinstance(reply["args_after"], tuple):
+        raise WireError("args_after must be a tuple")
+    return reply

@@ -2,11 +2,13 @@
 
 Isolation, strongest available first:
 
-- ``bubblewrap``: (Debian package ``bubblewrap``; no daemon, no root needed) a new mount,
-  PID, network, IPC and UTS namespace. The process sees only /usr, the Python
-  installation, the student helper package ``nnlab`` and the worker script (all
-  read-only), an empty /tmp, and its own scratch directory (writable). No network
-  interface but loopback; no access to solutions/, the tests or other submissions.
+- ``bubblewrap``: (Debian package ``bubblewrap``; no daemon, no root needed) new mount,
+  PID, network, IPC, UTS and user namespaces, all capabilities dropped. The process sees
+  only /usr, the Python installation, the student helper package ``nnlab`` and the worker
+  script (all read-only); /tmp, /dev/shm and its working folder /scratch are size-capped
+  tmpfs (memory, not disk), with the submission's extra files bound read-only into
+  /scratch. No network interface but loopback; no access to solutions/, the tests or
+  other submissions.
 - ``rlimits``: when bubblewrap is missing or does not work here. The same resource
   limits, but the process can read what the grading user can read and open network
   connections. A warning says so.
@@ -40,6 +42,8 @@ class Limits:
     cell_seconds: float = 60.0      # wall time to run one notebook cell
     notebook_seconds: float = 600.0  # wall time for a whole submission, restarts included
     call_seconds: float = 10.0      # default wall time of one call (tests may raise it)
+    scratch_bytes: int = 256 << 20  # size of the student's writable folder (bubblewrap: tmpfs)
+    tmp_bytes: int = 64 << 20       # size of /tmp and /dev/shm each (bubblewrap: tmpfs)
 
 
 def _set_limits(limits):
@@ -67,13 +71,25 @@ def _readonly_system_binds():
     return binds
 
 
-def bubblewrap_command(scratch, read_fd, write_fd):
-    return ["bwrap", "--die-with-parent", "--new-session", "--unshare-all",
+def _scratch_binds(scratch):
+    """The submission's extra files, read-only, inside the tmpfs /scratch."""
+    binds = []
+    for path in sorted(Path(scratch).rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            binds += ["--ro-bind", str(path), f"/scratch/{path.relative_to(scratch).as_posix()}"]
+    return binds
+
+
+def bubblewrap_command(scratch, read_fd, write_fd, limits=Limits()):
+    return ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
             *_readonly_system_binds(),
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
+            "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm",
             "--ro-bind", str(config.STUDENT_PACKAGE), "/grader/lib/nnlab",
             "--ro-bind", str(WORKER), "/grader/worker.py",
-            "--bind", str(scratch), "/scratch", "--chdir", "/scratch",
+            "--size", str(limits.scratch_bytes), "--tmpfs", "/scratch",
+            *_scratch_binds(scratch), "--chdir", "/scratch",
             "--setenv", "PYTHONPATH", "/grader/lib", "--setenv", "HOME", "/scratch",
             "--setenv", "MPLCONFIGDIR", "/scratch/.matplotlib",
             sys.executable, "-B", "-s", "/grader/worker.py", str(read_fd), str(write_fd)]
@@ -121,7 +137,7 @@ def start(scratch, limits, isolation):
     from_worker_r, from_worker_w = os.pipe()
     env = environment()
     if isolation == "bubblewrap":
-        command = bubblewrap_command(scratch, to_worker_r, from_worker_w)
+        command = bubblewrap_command(scratch, to_worker_r, from_worker_w, limits)
     else:
         libs = Path(scratch).parent / "lib"
         if not libs.exists():

@@ -101,6 +101,9 @@ def assert_close(actual, expected, name, rtol=1e-6, atol=0.0):
 def assert_unchanged(before, after, name):
     """Assert an argument (array or dict of arrays) was not modified in place."""
     if isinstance(before, dict):
+        assert isinstance(after, dict) and set(after) == set(before), (
+            f"your function changed the keys of its argument {name}: "
+            f"{sorted(before)} became {sorted(after) if isinstance(after, dict) else after!r}")
         for key in before:
             assert_unchanged(before[key], after[key], f"{name}[{key!r}]")
         return

@@ -87,10 +87,19 @@ def errors_by_grade_id(notebook):
 
 
 def test_source_notebook_runs_and_every_test_cell_passes_in_a_kernel():
-    errors = errors_by_grade_id(run_notebook(config.SOURCE_NOTEBOOK))
+    notebook = run_notebook(config.SOURCE_NOTEBOOK)
+    errors = errors_by_grade_id(notebook)
     failing = {k: v for k, v in errors.items() if v}
     assert not failing, f"cells raising in the source notebook: {failing}"
     assert set(errors) >= {t.grade_id for t in TESTS}, "test cells missing"
+    raising = [c.source[:40] for c in notebook.cells if c.cell_type == "code"
+               and any(o.output_type == "error" for o in c.outputs)]
+    assert not raising, f"cells raising in the source notebook: {raising}"
+    checks = [c for c in notebook.cells if c.source.startswith("check(")]
+    assert len(checks) == len(solutions.STUDENT_FUNCTIONS), f"{len(checks)} check cells"
+    for cell in checks:
+        printed = "".join(o.get("text", "") for o in cell.outputs)
+        assert "checks passed" in printed and "FAILED" not in printed, f"{cell.source}: {printed}"
 
 
 def test_untouched_release_fails_every_visible_test_with_not_implemented():

@@ -45,6 +45,14 @@ ANSWER = ("Backprop answer by Ada: dL/dW2 = h^T delta2 (H x C), dL/db2 = sum ove
           "delta2 (C,), delta1 = delta2 W2^T, dL/dW1 = X^T delta1 (D x H), "
           "dL/db1 = sum over rows of delta1 (H,).")
 SERVER_START_SECONDS = 60
+# formgrader loads MathJax 2 from a CDN and, once it is there, sets up its keyboard shortcuts
+# (Tab to the next input, Esc to save, Ctrl+. for the next student). Offline we serve this
+# stand-in with the bit of MathJax's API that formgrader calls, so the page works as online
+# (the maths in the questions just stays as $...$ source).
+MATHJAX_STUB = """window.MathJax = {Hub: {Config: function () {}, Queue: function () {},
+  Startup: {signal: {Interest: function (listener) {
+    setTimeout(function () { listener("End"); }, 0);
+  }}}}};"""
 SAVE_SECONDS = 15
 
 pytestmark = [
@@ -61,7 +69,7 @@ def gradebook(course):
 
 
 def cell_state(course):
-    """(manual_score, needs_manual_grade, manual_comment, submission score) of the question."""
+    """(manual_score, needs_manual_grade, manual_comment, notebook score) of the question."""
     with gradebook(course) as gb:
         grade = gb.find_grade(QUESTION, config.NOTEBOOK, config.ASSIGNMENT, STUDENT)
         comment = gb.find_comment(QUESTION, config.NOTEBOOK, config.ASSIGNMENT, STUDENT)
@@ -91,6 +99,14 @@ def course(tmp_path):
     assert manual_score is None and needs_manual, (
         f"{STUDENT}'s {QUESTION} should await a TA: manual_score={manual_score}, needs_manual_grade={needs_manual}")
     return course
+
+
+def offline(route):
+    """Route handler for every request that is not to our server: no network in tests."""
+    if "mathjax" in route.request.url.lower():
+        route.fulfill(status=200, content_type="application/javascript", body=MATHJAX_STUB)
+    else:
+        route.abort()
 
 
 def free_port():
@@ -150,7 +166,8 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
     comment = f"Right shapes, but the ReLU mask is missing from dL/db1 (check {uuid.uuid4().hex[:8]})."
     _, _, _, total_before = cell_state(course)
     with gradebook(course) as gb:
-        submission_id = gb.find_submission_notebook(config.NOTEBOOK, config.ASSIGNMENT, STUDENT).id
+        submission = gb.find_submission_notebook(config.NOTEBOOK, config.ASSIGNMENT, STUDENT)
+        submission_id, max_score = submission.id, submission.max_score
     screenshot = tmp_path / "formgrader_derivation_backprop.png"
 
     with sync_playwright() as playwright:
@@ -158,8 +175,9 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(15_000)
-            # Offline: formgrader asks a CDN for MathJax; refuse anything but our server.
-            page.route(re.compile(r"^(?!http://127\.0\.0\.1:\d+/)"), lambda route: route.abort())
+            page.route(re.compile(r"^(?!http://127\.0\.0\.1:\d+/)"), offline)
+            errors = []
+            page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
 
             page.goto(f"{formgrader['url']}/formgrader?token={formgrader['token']}")
             assert page.url.endswith("/formgrader/manage_assignments"), f"formgrader opened {page.url}"
@@ -181,9 +199,10 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
             score = page.locator(f"input.score#{QUESTION}")
             remark = page.locator(f"textarea.comment#{QUESTION}-comment")
             cell = page.locator(".nbgrader_cell", has=score)
-            # formgrader's Backbone views are bound once they mark the input and set placeholders
-            page.locator(f"input.score.needs_manual_grade#{QUESTION}").wait_for()
-            page.locator(f"textarea.comment[placeholder]#{QUESTION}-comment").wait_for()
+            page.wait_for_function("() => window.formgrader && formgrader.loaded"
+                                   " && formgrader.grades.loaded && formgrader.comments.loaded")
+            assert "needs_manual_grade" in (score.get_attribute("class") or ""), (
+                f"formgrader does not mark {QUESTION} as needing a manual grade: {score.get_attribute('class')!r}")
             assert "Backprop answer by Ada" in cell.inner_text(), (
                 f"the grading page does not show {STUDENT}'s answer: {cell.inner_text()[:500]!r}")
 
@@ -203,12 +222,17 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
                     f"formgrader did not save within {SAVE_SECONDS} s: manual_score={manual_score!r}, "
                     f"comment={saved_comment!r}; server log:\n{formgrader['log'].read_text()[-3000:]}")
                 time.sleep(0.2)
-            cell.scroll_into_view_if_needed()
-            page.mouse.wheel(0, -120)  # clear the fixed navigation bar
+            page.locator(".navbar .glyphicon-eye-open.name-hidden").click()  # show the student's name
+            assert page.locator(".navbar .live-notebook a.name-shown").inner_text().strip() == STUDENT, (
+                f"the navigation bar does not name {STUDENT}: {page.locator('.navbar').inner_text()!r}")
+            # the question and the graded cell, below formgrader's fixed navigation bar
+            page.wait_for_function("() => jQuery(':animated').length === 0")  # formgrader's scrolling
+            cell.evaluate("cell => window.scrollBy(0, cell.getBoundingClientRect().top - 240)")
             page.screenshot(path=str(screenshot))
         finally:
             browser.close()
 
+    assert not errors, f"JavaScript errors in formgrader: {errors}"
     assert screenshot.stat().st_size > 10_000, f"screenshot {screenshot} looks empty"
     assert not needs_manual, f"{QUESTION} still needs manual grading after the TA scored it"
     assert total == total_before + 3, f"notebook score {total}, expected {total_before} + 3"
@@ -223,6 +247,6 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
     assert comment in html, f"the TA's comment {comment!r} is not in {page_path}"
     assert f'href="#{QUESTION}">Written response</a> (Score: 3.0 / 4.0)' in html, (
         f"{page_path} does not show 3.0 / 4.0 for {QUESTION}")
-    assert f"(Score: {float(total):.1f} / 36.0)" in html, (
-        f"{page_path} does not show the new total {total} / 36: "
-        f"{re.findall(r'[(]Score: [0-9.]+ / 36.0[)]', html)}")
+    header = f"{config.NOTEBOOK} (Score: {float(total):.1f} / {float(max_score):.1f})"
+    assert header in html, (
+        f"{page_path} does not show the new total {header!r}: {re.findall(r'[(]Score: [^)]*[)]', html)[:3]}")
