@@ -14,7 +14,8 @@ setup() {
         "$PYTHON" -m venv .venv
         .venv/bin/python -m pip install --quiet --upgrade pip
         .venv/bin/python -m pip install --quiet -r requirements.lock
-        .venv/bin/python -m pip install --quiet --no-deps -e .
+        .venv/bin/python -m pip install --quiet --no-deps -e . >.venv/install.log 2>&1 \
+            || { cat .venv/install.log >&2; exit 1; }
         cp requirements.lock .venv/.installed-lock
     fi
     # bubblewrap sandboxes student code while grading; without it the grader falls back
@@ -29,9 +30,19 @@ setup() {
     export MPLBACKEND=Agg
 }
 
+# The TA test drives formgrader in Debian's Chromium (headless, through Playwright); it is
+# skipped with a message where Chromium is missing.
+browser() {
+    if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing chromium (for the TA browser test)..." >&2
+        (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+            || echo "warning: could not install chromium; the browser test will be skipped" >&2
+    fi
+}
+
 case "${1:-}" in
     demo) setup; shift; exec python -m autograder demo "$@" ;;
-    test) setup; shift; exec python -m pytest "$@" ;;
+    test) setup; browser; shift; exec python -m pytest "$@" ;;
     env) setup ;;
     *) echo "usage: ./course.sh demo|test|env" >&2; exit 2 ;;
 esac
