@@ -81,11 +81,13 @@ def _scratch_binds(scratch):
 
 
 def bubblewrap_command(scratch, read_fd, write_fd, limits=Limits()):
+    # Mount order matters: /tmp and /dev first, so that a Python installation that lives
+    # under /tmp (a clone in a temporary folder) is bound on top of them, not hidden.
     return ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
-            *_readonly_system_binds(),
             "--proc", "/proc", "--dev", "/dev",
             "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
             "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm",
+            *_readonly_system_binds(),
             "--ro-bind", str(config.STUDENT_PACKAGE), "/grader/lib/nnlab",
             "--ro-bind", str(WORKER), "/grader/worker.py",
             "--size", str(limits.scratch_bytes), "--tmpfs", "/scratch",
