@@ -1,0 +1,78 @@
+"""Batch robustness: warnings, odd names, huge notebooks, killing the batch and rerunning."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+
+from autograder import batch, config, demo, grading
+from autograder.sandbox import Limits, isolation_mode
+
+LIMITS = Limits(call_seconds=5, cell_seconds=10, notebook_seconds=120)
+CORRECT = demo.functions_in(config.DEMO_STUDENTS / f"{demo.CORRECT}.py")
+
+
+def write(folder, student, functions=None, name=config.NOTEBOOK, assignment=config.ASSIGNMENT):
+    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+    path = folder / student / assignment / f"{name}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(demo.fill(release, dict(CORRECT, **(functions or {}))), str(path))
+    return path
+
+
+def test_warnings_on_stderr_never_cost_points_and_odd_names_are_graded(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    noisy = ("def relu(x):\n    import sys, warnings\n    warnings.warn('careful', RuntimeWarning)\n"
+             "    print('debug output', file=sys.stderr)\n    np.log(np.zeros(1))\n"
+             "    return np.maximum(x, 0)")
+    write(subs, "noisy", {"relu": noisy})
+    write(subs, "José Ñ-Smith (2)", name="two_layer_net (1)")
+    (subs / "José Ñ-Smith (2)" / config.ASSIGNMENT / "notes.txt").write_text("extra file")
+    (subs / "no_assignment_folder").mkdir()
+    write(subs, "other_course", assignment="hw9")
+    huge = write(subs, "huge")
+    huge.write_text(huge.read_text().replace('"cells": [', '"padding": "' + "x" * 300_000 + '", "cells": [', 1))
+    monkeypatch.setattr(grading, "MAX_NOTEBOOK_BYTES", 200_000)
+    results, summary = batch.grade_all(subs, tmp_path / "out", jobs=2, limits=LIMITS,
+                                       isolation=isolation_mode())
+    rows = {(r["student_id"], r["notebook"]): (r["status"], r["score"]) for r in results}
+    assert rows[("noisy", config.NOTEBOOK)] == ("ok", 30), rows
+    assert rows[("José Ñ-Smith (2)", "two_layer_net (1)")] == ("ok", 30), rows
+    assert rows[("no_assignment_folder", config.NOTEBOOK)] == ("missing_notebook", 0), rows
+    assert rows[("other_course", config.NOTEBOOK)] == ("unknown_assignment", 0), rows
+    assert rows[("huge", config.NOTEBOOK)] == ("invalid_notebook", 0), rows
+    huge_result = next(r for r in results if r["student_id"] == "huge")
+    assert "MiB" in huge_result["message"], huge_result["message"]
+    with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == len(rows) == 5, rows
+    assert summary["status_counts"] == {"ok": 2, "missing_notebook": 1, "unknown_assignment": 1,
+                                        "invalid_notebook": 1}, summary
+
+
+def test_killing_the_batch_then_rerunning_gives_one_row_per_submission(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    students = [f"s{i}" for i in range(6)]
+    for student in students:
+        write(subs, student)
+    command = [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
+               "--jobs", "1", "--no-gradebook", "--no-progress"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((out / "results").rglob("*.json")):
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    finished = len(list((out / "results").rglob("*.json")))
+    assert 1 <= finished < len(students), f"{finished} results before the kill"
+    assert not (out / "grades.csv").exists(), "the killed run should not have reached the CSV"
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(out / "grades.csv", newline="") as handle:
+        ids = [row["student_id"] for row in csv.DictReader(handle)]
+    assert sorted(ids) == students, f"rows after the rerun: {ids}"
+    assert f"{finished} unchanged submission(s) reused" in done.stdout, done.stdout[-500:]
