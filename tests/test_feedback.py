@@ -1,0 +1,46 @@
+"""Feedback pages: the student's own outputs and plots, never hidden test code."""
+
+import nbformat
+
+from autograder import config, feedback
+from autograder.grading import empty_tests
+from autograder.suite import TESTS
+
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def result_with(status_by_id):
+    tests = empty_tests("passed", "passed")
+    for record in tests:
+        record["status"] = status_by_id.get(record["grade_id"], "passed")
+        record["points"] = record["max_points"] if record["status"] == "passed" else 0.0
+        if record["status"] == "failed":
+            record["message"] = "expected 0.123456 SECRET-EXPECTED"
+    return {"status": "ok", "score": sum(t["points"] for t in tests), "max_score": 30.0,
+            "tests": tests, "cells": {}}
+
+
+def test_page_shows_plots_and_hides_hidden_tests(tmp_path):
+    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+    notebook = nbformat.from_dict(release)
+    plot = nbformat.v4.new_code_cell("plot_history(history)", outputs=[
+        nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})])
+    notebook.cells.append(plot)
+    hidden = next(t for t in TESTS if t.hidden)
+    for cell in notebook.cells:  # a student who pasted hidden code into a test cell
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == hidden.grade_id:
+            cell.source = "### BEGIN HIDDEN TESTS\nSECRET_HIDDEN_CODE = 1\n### END HIDDEN TESTS"
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(notebook, str(path))
+    result = result_with({hidden.grade_id: "failed", "relu_handout_table": "failed"})
+    page = feedback.render("stu", config.ASSIGNMENT, result, path, config.RELEASE_NOTEBOOK)
+    assert f"data:image/png;base64,{PNG}" in page, "the student's plot is missing"
+    assert "SECRET_HIDDEN_CODE" not in page, "hidden test code reached the page"
+    hidden_rows = page.count("SECRET-EXPECTED")
+    assert hidden_rows == 2, f"the visible test's message should appear twice (table + cell), got {hidden_rows}"
+    assert f"It checks: {hidden.summary}" in page, "the hidden test's summary is missing"
+
+
+def test_minimal_page_when_rendering_fails():
+    page = feedback.minimal_page("stu", config.ASSIGNMENT, result_with({}))
+    assert "30 / 30" in page and "<table>" in page, page[:300]
