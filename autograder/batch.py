@@ -163,7 +163,11 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     results, todo = [], []
     for item in items:
         previous = None if force else load_previous(out, item, keys[item])
-        (results.append(previous) if previous else todo.append(item))
+        if previous:
+            previous["reused"] = True
+            results.append(previous)
+        else:
+            todo.append(item)
     skipped = len(results)
     bar = Progress(len(todo), progress)
     jobs = jobs or os.cpu_count() or 1

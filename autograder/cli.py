@@ -130,7 +130,10 @@ def command_grade(args, submissions=None):
         database = args.out / "nbgrader" / "gradebook.db"
         if summary["skipped_unchanged"] < len(results) or not database.exists():
             try:
-                database = gradebook.sync(args.out, results)
+                reused = {r["student_id"] for r in results if r.get("reused")}
+                graded = {r["student_id"] for r in results if not r.get("reused")}
+                database = gradebook.sync(args.out, results, unchanged=(
+                    reused - graded if database.exists() else ()))
             except RuntimeError as exc:  # grades.csv stands; say what went wrong
                 print(f"warning: the grades could not be recorded in nbgrader's gradebook: {exc}",
                       file=sys.stderr)

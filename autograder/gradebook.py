@@ -126,8 +126,11 @@ def run_nbgrader(course, *args):
     return done
 
 
-def sync(out, results):
-    """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook; returns its path."""
+def sync(out, results, unchanged=()):
+    """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook; returns its path.
+
+    Students in ``unchanged`` (reused results, already in the gradebook) are skipped.
+    """
     out = Path(out).resolve()
     course = out / "nbgrader"
     assignment = config.ASSIGNMENT
@@ -141,14 +144,17 @@ def sync(out, results):
         copy_student_package(course / "source" / assignment)
         run_nbgrader(course, "generate_assignment", assignment, "--force")
     release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
-    students = []
+    students, skip = [], set(unchanged)
     for result in results:
-        if result["assignment"] != assignment or result["notebook"] != config.NOTEBOOK:
+        if result["assignment"] != assignment or result["notebook"] != config.NOTEBOOK \
+                or result["student_id"] in skip:
             continue
         folder = course / "submitted" / result["student_id"] / assignment
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(submission_for_gradebook(result, release), str(folder / f"{config.NOTEBOOK}.ipynb"))
         students.append(result["student_id"])
     if students:
-        run_nbgrader(course, "autograde", assignment, "--force", "--create")
+        exclude = sorted(skip & {p.name for p in (course / "submitted").iterdir()})
+        run_nbgrader(course, "autograde", assignment, "--force", "--create",
+                     f"--CourseDirectory.student_id_exclude={','.join(exclude)}")
     return course / "gradebook.db"

@@ -1,13 +1,15 @@
 """Grades land in nbgrader's gradebook; nbgrader's export and feedback keep working."""
 
 import csv
+import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import config
+from autograder import config, demo
 from leaks import escaped, hidden_test_lines
 
 
@@ -54,3 +56,21 @@ def test_ta_manual_grade_and_comment_reach_the_released_feedback(course):
     assert "BEGIN HIDDEN" not in page and "from solutions" not in page, "hidden test shown"
     for grade_id, line in hidden_test_lines():
         assert line not in page and escaped(line) not in page, f"feedback shows {grade_id}: {line}"
+
+
+def test_rerun_regrades_only_the_changed_submission_and_updates_the_gradebook(graded, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    shutil.copytree(graded["subs"], subs)
+    shutil.copytree(graded["out"], out)
+    fixed = subs / "cat_loss_over_nk" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    correct = demo.functions_in(config.DEMO_STUDENTS / f"{demo.CORRECT}.py")
+    nbformat.write(demo.fill(nbformat.read(str(fixed), as_version=4), correct), str(fixed))
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
+                           "--jobs", "2", "--no-progress"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    reused = len(graded["rows"]) - 1
+    assert f"{reused} unchanged submission(s) reused" in done.stdout, done.stdout[-600:]
+    with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}", "two_layer_net_course") as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(config.ASSIGNMENT)}
+    assert scores["cat_loss_over_nk"] == 30.0, f"the fixed submission: {scores}"
+    assert scores["ben_softmax_epsilon"] == float(graded["rows"]["ben_softmax_epsilon"]["score"]), scores
