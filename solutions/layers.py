@@ -27,9 +27,8 @@ def softmax(x):
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
-    shifted = x - np.max(x, axis=-1, keepdims=True)
-    exps = np.exp(shifted)
-    return exps / np.sum(exps, axis=-1, keepdims=True)
+    exps = np.exp(x - x.max(axis=-1, keepdims=True))  # each row shifted: exp <= 1
+    return exps / exps.sum(axis=-1, keepdims=True)
 
 
 def compute_layer(X, W, b):

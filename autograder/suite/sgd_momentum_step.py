@@ -44,10 +44,13 @@ def sgd_momentum_step_random_inputs(student):
     shapes = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
     params = {key: rng.normal(size=shape) for key, shape in shapes.items()}
     velocity = {key: np.zeros(shape) for key, shape in shapes.items()}
-    mine, my_velocity = params, velocity
+    # separate copies: either side may update its dicts in place
+    mine = {key: value.copy() for key, value in params.items()}
+    my_velocity = {key: value.copy() for key, value in velocity.items()}
     for step in range(1, 4):
         grads = {key: rng.normal(size=shape) for key, shape in shapes.items()}
         params, velocity = reference_step(params, grads, velocity, 0.03, 0.8)
-        mine, my_velocity = student.sgd_momentum_step(mine, grads, my_velocity, 0.03, 0.8)
+        mine, my_velocity = student.sgd_momentum_step(
+            mine, {key: value.copy() for key, value in grads.items()}, my_velocity, 0.03, 0.8)
         for key in shapes:
             assert_close(mine[key], params[key], f'params["{key}"] after step {step}')
