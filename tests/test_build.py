@@ -62,7 +62,9 @@ def test_release_has_a_stub_per_function_and_graded_cells(release):
     assert tests == {t.grade_id: t.points for t in TESTS}, tests
     manual = {m["grade_id"]: m["points"] for m in meta if m.get("grade") and m.get("solution")}
     assert manual == {"derivation_softmax_ce": 2.0, "derivation_backprop": 4.0}, manual
-    assert all(m.get("locked") for m in meta if m.get("grade") and not m.get("solution"))
+    unlocked = [m["grade_id"] for m in meta if m.get("grade") and not m.get("solution")
+                and not m.get("locked")]
+    assert not unlocked, f"test cells students could edit: {unlocked}"
     stubs = [c.source for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("answer_")]
     assert all("raise NotImplementedError()" in s for s in stubs), "a stub lost its raise"
     assert (config.RELEASE_DIR / "nnlab" / "testing.py").exists(), "helpers not shipped"
