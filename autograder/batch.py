@@ -15,6 +15,7 @@ them and still writes exactly one row per submission.
 
 import concurrent.futures
 import csv
+import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -29,14 +30,15 @@ from pathlib import Path
 from autograder import config, feedback
 from autograder.grading import (empty_tests, finish, grade_notebook, submission_files,
                                 suite_fingerprint, to_json)
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, isolation_mode
 from autograder.suite import TESTS
 
 ROW_FIELDS = ["student_id", "assignment", "notebook", "score", "max_score", "status"]
 
 
 def discover(submissions):
-    """Every (student, assignment, notebook, path) to grade; path None for empty folders."""
+    """Every (student, assignment, notebook, path) to grade; path None when the notebook is
+    missing. Each ``.ipynb`` in an assignment folder gets a row; see ``notebook_role``."""
     found = []
     for student in sorted(p for p in Path(submissions).iterdir() if p.is_dir()):
         assignments = sorted(p for p in student.iterdir() if p.is_dir())
@@ -44,11 +46,27 @@ def discover(submissions):
             found.append((student.name, config.ASSIGNMENT, config.NOTEBOOK, None))
         for assignment in assignments:
             notebooks = sorted(p for p in assignment.glob("*.ipynb") if p.is_file())
-            if not notebooks:
+            names = {p.stem for p in notebooks}
+            if not notebooks or (assignment.name == config.ASSIGNMENT
+                                 and config.NOTEBOOK not in names and len(notebooks) > 1):
                 found.append((student.name, assignment.name, config.NOTEBOOK, None))
             for notebook in notebooks:
                 found.append((student.name, assignment.name, notebook.stem, notebook))
     return found
+
+
+def notebook_role(assignment, path):
+    """How a notebook in the assignment's folder is graded:
+
+    - "graded": it is ``config.NOTEBOOK``, or the folder's only notebook (a renamed or
+      re-downloaded copy such as ``two_layer_net (1).ipynb``), graded as the assignment's;
+    - "unexpected": another notebook beside the assignment's, or one of several none of
+      which has the right name: it gets a row that says so, and no grade.
+    """
+    if assignment != config.ASSIGNMENT or path.stem == config.NOTEBOOK:
+        return "graded"
+    siblings = [p for p in path.parent.glob("*.ipynb") if p.is_file()]
+    return "graded" if siblings == [path] else "unexpected"
 
 
 def write_atomic(path, text):
@@ -76,8 +94,14 @@ def grade_task(item, out, limits, isolation, key):
     try:
         if path is None:
             result = finish({"status": "missing_notebook", "message":
-                             f"no .ipynb file in {student}/{assignment}/",
+                             f"no {notebook}.ipynb in {student}/{assignment}/",
                              "tests": empty_tests("not_run", "not run: no notebook submitted")},
+                            time.monotonic())
+        elif notebook_role(assignment, path) == "unexpected":
+            result = finish({"status": "unexpected_notebook", "message":
+                             f"{path.name} is not graded: this assignment's notebook is "
+                             f"{config.NOTEBOOK}.ipynb",
+                             "tests": empty_tests("not_run", "not run: not the assignment's notebook")},
                             time.monotonic())
         elif assignment != config.ASSIGNMENT:
             result = finish({"status": "unknown_assignment", "message":
@@ -86,6 +110,11 @@ def grade_task(item, out, limits, isolation, key):
                             time.monotonic())
         else:
             result = grade_notebook(path, limits, isolation)
+            if notebook != config.NOTEBOOK:
+                result["graded_as"] = config.NOTEBOOK
+                note = (f"graded as {config.NOTEBOOK}.ipynb: it is the only notebook in "
+                        f"{student}/{assignment}/")
+                result["message"] = f"{note}; {result['message']}" if result.get("message") else note
     except Exception:  # a grader bug must cost one row a clear status, not the batch
         result = finish({"status": "grader_error", "message": traceback.format_exc(limit=5),
                          "tests": empty_tests("not_run", "not run: the grader failed")},
@@ -111,6 +140,9 @@ def load_previous(out, item, key):
         result = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    if result.get("status") == "grader_error" or any(
+            t.get("status") == "grader_error" for t in result.get("tests", [])):
+        return None  # the grader's own failure is never final
     return result if result.get("key") == key and feedback_page.exists() else None
 
 
@@ -152,12 +184,20 @@ class Progress:
         sys.stderr.flush()
 
 
-def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolation="rlimits",
+def grader_key(limits, isolation):
+    """What, besides a submission, decides its grade: the grader's code, the release
+    (locked cells are restored from it), the limits and the isolation mode."""
+    release = hashlib.sha256(config.RELEASE_NOTEBOOK.read_bytes()).hexdigest()[:16]
+    return f"{suite_fingerprint()}:{release}:{isolation}:{dataclasses.astuple(limits)}"
+
+
+def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolation="auto",
               progress=False):
     """Grade every submission under ``submissions``; returns (results, summary dict)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    fingerprint = suite_fingerprint() + isolation
+    isolation = isolation_mode(isolation)
+    fingerprint = grader_key(limits, isolation)
     items = discover(submissions)
     keys = {item: content_key(item[3], fingerprint) for item in items}
     results, todo = [], []

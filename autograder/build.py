@@ -28,7 +28,7 @@ import nbformat
 
 import solutions
 from autograder import config
-from autograder.suite import NOTEBOOK_TEST_IMPORTS, TESTS
+from autograder.suite import NOTEBOOK_TEST_IMPORTS, TESTS, target_of
 
 SETUP_CODE = """\
 import numpy as np
@@ -96,7 +96,7 @@ def test_cell_source(test):
 
 
 def tests_for(name):
-    found = [test for test in TESTS if test.grade_id.startswith(name + "_")]
+    found = [test for test in TESTS if target_of(test) == name]
     if not found:
         raise ValueError(f"no graded test's grade_id starts with {name}_")
     return found

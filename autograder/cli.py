@@ -143,15 +143,26 @@ def command_grade(args, submissions=None):
 
 
 def command_feedback(args):
-    pages = 0
+    pages, failed = 0, 0
     for path in sorted((args.out / "results").rglob("*.json")):
-        result = json.loads(path.read_text())
-        page = feedback.render(result["student_id"], result["assignment"], result,
-                               result.get("path"), config.RELEASE_NOTEBOOK)
         relative = path.relative_to(args.out / "results").with_suffix(".html")
+        try:
+            result = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            print(f"warning: skipped {path}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        try:
+            page = feedback.render(result["student_id"], result["assignment"], result,
+                                   result.get("path"), config.RELEASE_NOTEBOOK)
+        except Exception as exc:  # one bad page must not stop the others
+            print(f"warning: {relative}: only scores shown ({type(exc).__name__}: {exc})",
+                  file=sys.stderr)
+            page = feedback.minimal_page(result["student_id"], result["assignment"], result)
         batch.write_atomic(args.out / "feedback" / relative, page)
         pages += 1
-    print(f"wrote {pages} feedback page(s) under {args.out / 'feedback'}")
+    print(f"wrote {pages} feedback page(s) under {args.out / 'feedback'}"
+          + (f"; {failed} result file(s) unreadable" if failed else ""))
     return 0
 
 

@@ -22,7 +22,13 @@ STATUS_TEXT = {
     "memory_limit": "some code ran out of memory",
     "timeout": "some code ran past its time limit",
     "kernel_died": "some code ended the Python process",
+    "grader_error": "the grader had a problem of its own; your instructor will regrade",
+    "missing_notebook": "no notebook was found in the submission",
+    "unknown_assignment": "the folder is not an assignment this grader knows",
+    "unexpected_notebook": "this file is not the assignment's notebook, so it was not graded",
 }
+GRADER_PROBLEM = ("The grader had a problem of its own here (not caused by your code). "
+                  "Your instructor sees it and will regrade.")
 OWN_ERROR_STATUSES = {"error", "not_implemented", "missing_function", "timeout", "kernel_died",
                       "memory_limit", "not_run"}
 
@@ -38,6 +44,8 @@ border-left:4px solid #999}.cell{margin:1rem 0}.source{background:#f6f6f6;paddin
 
 def public_message(record):
     """The message a student may see for one test record."""
+    if record["status"] == "grader_error":
+        return GRADER_PROBLEM  # details (tracebacks, paths) are for the instructor only
     if not record.get("hidden") or record["status"] == "passed":
         return record["message"]
     if record["status"] in OWN_ERROR_STATUSES:
@@ -116,6 +124,10 @@ def _notebook_html(notebook, release, result):
     return "".join(parts)
 
 
+def _row_message(result):
+    return GRADER_PROBLEM if result["status"] == "grader_error" else result["message"]
+
+
 def render(student_id, assignment, result, notebook_path, release_path):
     """The feedback page for one graded submission."""
     release = nbformat.read(str(release_path), as_version=4)
@@ -137,7 +149,7 @@ def render(student_id, assignment, result, notebook_path, release_path):
 <b>{result['score']:g} / {result['max_score']:g}</b>. Status: {html.escape(result['status'])}
 ({html.escape(STATUS_TEXT.get(result['status'], result['status']))}).
 Written answers are graded by a TA and not included in this score.</p>
-{f"<p>{html.escape(result['message'])}</p>" if result.get('message') else ""}
+{f"<p>{html.escape(_row_message(result))}</p>" if result.get('message') else ""}
 {f"<h2>Cells that raised errors when your notebook was run</h2><ul>{problems}</ul>" if problems else ""}
 <h2>Tests</h2>
 <table><tr><th>test</th><th>what it checks</th><th>points</th><th>status</th><th>message</th></tr>

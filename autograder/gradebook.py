@@ -14,12 +14,16 @@ How (the pipeline, in order):
 3. ``nbgrader autograde`` runs with its ``Execute`` preprocessor replaced by
    ``InjectResults``: instead of running student code in-kernel, it writes our results into
    the test cells (an error output for a lost test, with the student-facing message) and puts
-   back the student's own outputs (plots) in the other cells. nbgrader's ``SaveAutoGrades``
+   back the student's own outputs (plots) in the other cells. nbgrader's sanitising step
+   clears outputs, so step 2 also keeps the submitted notebook, outputs included, and its
+   results under ``outputs/``; InjectResults copies outputs from it cell by cell (same
+   notebook, same indices, even when it was rebuilt from the release). nbgrader's ``SaveAutoGrades``
    then records the scores. It must come first: the later preprocessors read its outputs.
 4. ``generate_feedback`` is configured to run ``ClearHiddenTests`` so released feedback never
    shows hidden tests (nbgrader issue #917).
 """
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -48,7 +52,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.InjectResults.results_dir = {results!r}
+c.InjectResults.outputs_dir = {outputs!r}
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
@@ -61,14 +65,15 @@ c.ClearHiddenTests.enforce_metadata = False
 class InjectResults(NbGraderPreprocessor):
     """Write the grader's per-test results into the test cells' outputs."""
 
-    results_dir = Unicode("", help="OUT/results of `python -m autograder grade`").tag(config=True)
+    outputs_dir = Unicode("", help="the submitted notebooks, with their outputs, and their "
+                                   "results, as sync wrote them").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        path = Path(self.results_dir) / info["student"] / info["assignment"] / f"{info['notebook']}.json"
-        result = json.loads(path.read_text())
+        relative = Path(info["student"]) / info["assignment"] / info["notebook"]
+        result = json.loads((Path(self.outputs_dir) / relative).with_suffix(".json").read_text())
         records = {t["grade_id"]: t for t in result["tests"]}
-        submitted = _read_or_none(result.get("path"))
+        submitted = _read_or_none((Path(self.outputs_dir) / relative).with_suffix(".ipynb"))
         for index, cell in enumerate(nb.cells):
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code":
@@ -115,6 +120,8 @@ def submission_for_gradebook(result, release):
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in answers:
                 cell.source = answers[grade_id].source
+                if cell.cell_type == "code" and answers[grade_id].get("cell_type") == "code":
+                    cell.outputs = answers[grade_id].get("outputs", [])
     return rebuilt
 
 
@@ -126,6 +133,14 @@ def run_nbgrader(course, *args):
     return done
 
 
+def source_fingerprint():
+    """Hash of what the course's source folder is made from: the notebook and nnlab/."""
+    digest = hashlib.sha256(config.SOURCE_NOTEBOOK.read_bytes())
+    for path in sorted(config.STUDENT_PACKAGE.rglob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def sync(out, results, unchanged=()):
     """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook; returns its path.
 
@@ -135,23 +150,31 @@ def sync(out, results, unchanged=()):
     course = out / "nbgrader"
     assignment = config.ASSIGNMENT
     (course / "source" / assignment).mkdir(parents=True, exist_ok=True)
-    (course / "nbgrader_config.py").write_text(
-        COURSE_CONFIG.format(root=str(course), results=str(out / "results")))
+    outputs = course / "outputs"
+    (course / "nbgrader_config.py").write_text(COURSE_CONFIG.format(
+        root=str(course), outputs=str(outputs)))
     source = course / "source" / assignment / f"{config.NOTEBOOK}.ipynb"
-    if not source.exists() or source.read_bytes() != config.SOURCE_NOTEBOOK.read_bytes():
+    stamp = course / ".source_fingerprint"
+    if not stamp.exists() or stamp.read_text() != source_fingerprint():
         shutil.copy(config.SOURCE_NOTEBOOK, source)
         shutil.rmtree(course / "source" / assignment / "nnlab", ignore_errors=True)
         copy_student_package(course / "source" / assignment)
         run_nbgrader(course, "generate_assignment", assignment, "--force")
+        stamp.write_text(source_fingerprint())
     release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
     students, skip = [], set(unchanged)
     for result in results:
-        if result["assignment"] != assignment or result["notebook"] != config.NOTEBOOK \
+        graded_as = result.get("graded_as", result["notebook"])
+        if result["assignment"] != assignment or graded_as != config.NOTEBOOK \
                 or result["student_id"] in skip:
             continue
-        folder = course / "submitted" / result["student_id"] / assignment
-        folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(submission_for_gradebook(result, release), str(folder / f"{config.NOTEBOOK}.ipynb"))
+        notebook = submission_for_gradebook(result, release)
+        for top in (course / "submitted", outputs):
+            folder = top / result["student_id"] / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, str(folder / f"{config.NOTEBOOK}.ipynb"))
+        (outputs / result["student_id"] / assignment / f"{config.NOTEBOOK}.json").write_text(
+            json.dumps(result))
         students.append(result["student_id"])
     if students:
         exclude = sorted(skip & {p.name for p in (course / "submitted").iterdir()})

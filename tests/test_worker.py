@@ -57,8 +57,9 @@ def pickled_npz():
     b"", b"\x00" * 4, frame({"__pickle__": "x"}), frame({"__array__": "a9"}),
     frame({"__array__": "a0"}, pickled_npz()), frame({"__list__": "notalist"}),
     frame({"x": 1, "y": 2}), frame(1, b"not a zip"), struct.pack(">Q", 99) + b"{}",
+    struct.pack(">Q", 200_000) + b"[" * 100_000 + b"]" * 100_000, frame({"__array__": ["a0"]}),
 ], ids=["empty", "short", "unknown-tag", "missing-array", "pickled-array", "bad-list",
-        "untagged-dict", "bad-zip", "truncated"])
+        "untagged-dict", "bad-zip", "truncated", "deep-json", "unhashable-reference"])
 def test_decoder_rejects_crafted_messages(payload):
     with pytest.raises(WireError):
         decode(payload)
@@ -78,3 +79,25 @@ def test_frames_over_a_stream_and_the_size_limit():
 def test_magics_are_commented_out_not_run():
     source = "%matplotlib inline\nx = 1\n  !ls\n"
     assert strip_magics(source) == "pass  # %matplotlib inline\nx = 1\n  pass  # !ls", strip_magics(source)
+
+
+def test_magic_characters_inside_a_statement_are_left_alone():
+    source = "\n".join([
+        "total = (1 +",
+        "         2)",
+        "flags = [",
+        "    !True if False else 0,",
+        "]",
+        "y = 7 \\",
+        "    % 4",
+        'text = """',
+        "%not a magic",
+        '"""',
+        "if True:",
+        "    %time total",
+    ])
+    stripped = strip_magics(source).splitlines()
+    assert stripped[3] == "    !True if False else 0,", stripped
+    assert stripped[6] == "    % 4", stripped
+    assert stripped[8] == "%not a magic", stripped
+    assert stripped[11] == "    pass  # %time total", stripped

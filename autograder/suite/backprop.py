@@ -3,7 +3,8 @@
 import numpy as np
 
 from autograder.registry import graded
-from nnlab.testing import assert_close, assert_gradient, assert_shape, assert_unchanged
+from nnlab.testing import (assert_close, assert_gradient, assert_shape, assert_unchanged,
+                           numerical_gradient)
 
 
 @graded(points=1)
@@ -50,16 +51,7 @@ def backprop_finite_differences(student):
             probe[key] = value
             return averageCE(target, forward(X, probe)["P"])
 
-        numeric = np.zeros_like(params[key])
-        flat = params[key].copy().ravel()
-        for i in range(flat.size):
-            saved = flat[i]
-            flat[i] = saved + 1e-6
-            upper = loss(flat.reshape(params[key].shape))
-            flat[i] = saved - 1e-6
-            lower = loss(flat.reshape(params[key].shape))
-            flat[i] = saved
-            numeric.ravel()[i] = (upper - lower) / 2e-6
+        numeric = numerical_gradient(loss, params[key].copy())
         assert_gradient(grads[key], numeric, f"d loss / d {key}")
 
 

@@ -1,0 +1,80 @@
+"""The runner: the grader never hangs on a student process, and its own failures are its own."""
+
+import time
+
+import numpy as np
+import pytest
+
+from autograder import batch, config, demo, feedback, grading, runner, sandbox
+from autograder.runner import GraderError, StudentProcess, StudentTimeout
+
+LIMITS = sandbox.Limits(call_seconds=2, cell_seconds=10, notebook_seconds=60)
+
+# A thread that waits, then holds the GIL inside one C call (a regular expression that
+# backtracks for ever): the worker's main loop can no longer read its requests.
+GIL_HOG = """
+import re, threading, time
+def _hog():
+    time.sleep(0.5)
+    re.match(r'(a+)+$', 'a' * 40 + 'b')
+threading.Thread(target=_hog, daemon=True).start()
+def echo(x):
+    return x
+"""
+
+
+def test_a_process_that_stops_reading_cannot_hang_the_grader(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    process = StudentProcess([(0, GIL_HOG)], scratch, LIMITS, sandbox.isolation_mode())
+    try:
+        process.ensure_started()
+        time.sleep(1.5)  # the hog now holds the GIL
+        big = np.zeros((512, 512))  # 2 MiB: far more than a pipe's buffer
+        started = time.monotonic()
+        with pytest.raises(StudentTimeout):
+            process.call("echo", (big,), {}, False, timeout=2)
+        elapsed = time.monotonic() - started
+        assert elapsed < 10, f"the call took {elapsed:.1f} s despite its 2 s limit"
+    finally:
+        process.close()
+
+
+def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_failed_test(tmp_path, monkeypatch):
+    def broken_start(*args):
+        raise OSError("bwrap: No permissions to create new namespace")
+    monkeypatch.setattr(sandbox, "start", broken_start)
+    path = tmp_path / "subs" / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    path.parent.mkdir(parents=True)
+    demo.write_notebook(demo.CORRECT, path) if hasattr(demo, "write_notebook") else \
+        path.write_text(config.RELEASE_NOTEBOOK.read_text())
+    result = grading.grade_notebook(path, LIMITS, "rlimits")
+    statuses = {t["status"] for t in result["tests"]}
+    assert statuses == {"grader_error"}, statuses
+    assert result["status"] == "grader_error", result["status"]
+    assert "No permissions" in result["tests"][0]["message"], result["tests"][0]["message"]
+    record = dict(result["tests"][0])
+    assert "No permissions" not in feedback.public_message(record), feedback.public_message(record)
+
+
+def test_grader_errors_are_regraded_on_the_next_run(tmp_path, monkeypatch):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    path = subs / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(config.RELEASE_NOTEBOOK.read_text())
+    real_start = sandbox.start
+    monkeypatch.setattr(sandbox, "start", lambda *a: (_ for _ in ()).throw(OSError("no sandbox")))
+    first, summary = batch.grade_all(subs, out, jobs=1, limits=LIMITS, isolation="rlimits")
+    assert first[0]["status"] == "grader_error", first[0]["status"]
+    page = (out / "feedback" / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.html").read_text()
+    assert "no sandbox" not in page, "the grader's own error text reached the student's page"
+    monkeypatch.setattr(sandbox, "start", real_start)
+    second, summary = batch.grade_all(subs, out, jobs=1, limits=LIMITS, isolation="rlimits")
+    assert summary["skipped_unchanged"] == 0, summary
+    assert second[0]["status"] == "ok", second[0]["status"]
+
+
+def test_unreadable_replies_are_wire_errors():
+    assert issubclass(runner.WireError, ValueError)
+    with pytest.raises(runner.WireError):
+        runner.decode(b"\x00" * 7 + b"\x05" + b"[" * 5)
