@@ -94,3 +94,26 @@ def test_killing_the_batch_then_rerunning_gives_one_row_per_submission(tmp_path)
         ids = [row["student_id"] for row in csv.DictReader(handle)]
     assert sorted(ids) == students, f"rows after the rerun: {ids}"
     assert f"{finished} unchanged submission(s) reused" in done.stdout, done.stdout[-500:]
+
+
+def test_the_reuse_key_changes_with_the_limits_and_the_isolation():
+    base = batch.grader_key(Limits(), "bubblewrap")
+    assert base == batch.grader_key(Limits(), "bubblewrap"), "the key must be deterministic"
+    assert base != batch.grader_key(Limits(memory_bytes=1 << 30), "bubblewrap"), (
+        "a submission graded under other limits must be regraded")
+    assert base != batch.grader_key(Limits(), "rlimits"), "isolation must be part of the key"
+
+
+def test_rlimits_mode_gives_the_student_its_own_copy_of_nnlab(tmp_path):
+    path = tmp_path / "subs" / "vandal" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    vandal = ("def relu(x):\n    import nnlab, pathlib\n"
+              "    target = pathlib.Path(nnlab.__file__)\n"
+              "    target.write_text(target.read_text() + '\\n# vandalised\\n')\n"
+              "    return np.maximum(x, 0)")
+    before = (config.STUDENT_PACKAGE / "__init__.py").read_bytes()
+    write(tmp_path / "subs", "vandal", {"relu": vandal})
+    result = grading.grade_notebook(path, LIMITS, "rlimits")
+    assert (config.STUDENT_PACKAGE / "__init__.py").read_bytes() == before, (
+        "student code in rlimits mode changed the grader's nnlab/")
+    assert result["score"] == 30, (result["score"], [t["message"] for t in result["tests"]
+                                                     if t["status"] != "passed"])

@@ -106,3 +106,13 @@ def test_outputs_follow_the_cells_when_a_notebook_is_rebuilt_from_the_release(tm
     marked = [c.metadata.get("nbgrader", {}).get("grade_id") for c in done.cells
               if c.cell_type == "code" and "MARK-softmax" in str(c.outputs)]
     assert marked == ["answer_softmax"], f"the student's output landed on {marked}"
+
+
+def test_the_course_folder_is_regenerated_when_nnlab_changes(tmp_path, monkeypatch):
+    from autograder import gradebook
+    package = tmp_path / "nnlab"
+    shutil.copytree(config.STUDENT_PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(config, "STUDENT_PACKAGE", package)
+    before = gradebook.source_fingerprint()
+    (package / "plots.py").write_text((package / "plots.py").read_text() + "\n# changed\n")
+    assert gradebook.source_fingerprint() != before, "a change to nnlab/ went unnoticed"
