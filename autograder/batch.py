@@ -20,9 +20,11 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -34,6 +36,19 @@ from autograder.sandbox import Limits, isolation_mode
 from autograder.suite import TESTS
 
 ROW_FIELDS = ["student_id", "assignment", "notebook", "score", "max_score", "status"]
+GUARD_MARGIN = 120.0  # seconds past the notebook limit before the grader gives up on itself
+
+
+class GuardTimeout(BaseException):
+    """Grading one submission overran its notebook limit plus GUARD_MARGIN (a grader bug).
+
+    A BaseException, so that the ``except Exception`` around each test cannot swallow it.
+    """
+
+
+def _guard_expired(signum, frame):
+    raise GuardTimeout("grading this submission overran its time limit plus the grader's "
+                       f"margin of {GUARD_MARGIN:g} s")
 
 
 def discover(submissions):
@@ -91,6 +106,12 @@ def content_key(path, fingerprint):
 def grade_task(item, out, limits, isolation, key):
     """Grade one submission in a pool process; never raises."""
     student, assignment, notebook, path = item
+    # Last line of defence against a hang in the grader itself: every wait on the student
+    # has its own deadline, but one stuck submission must never stall a class's batch.
+    guarded = threading.current_thread() is threading.main_thread()
+    if guarded:
+        previous = signal.signal(signal.SIGALRM, _guard_expired)
+        signal.setitimer(signal.ITIMER_REAL, limits.notebook_seconds + GUARD_MARGIN)
     try:
         if path is None:
             result = finish({"status": "missing_notebook", "message":
@@ -115,10 +136,14 @@ def grade_task(item, out, limits, isolation, key):
                 note = (f"graded as {config.NOTEBOOK}.ipynb: it is the only notebook in "
                         f"{student}/{assignment}/")
                 result["message"] = f"{note}; {result['message']}" if result.get("message") else note
-    except Exception:  # a grader bug must cost one row a clear status, not the batch
+    except (Exception, GuardTimeout):  # a grader bug costs one row a clear status, not the batch
         result = finish({"status": "grader_error", "message": traceback.format_exc(limit=5),
                          "tests": empty_tests("not_run", "not run: the grader failed")},
                         time.monotonic())
+    finally:
+        if guarded:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
     result.update(student_id=student, assignment=assignment, notebook=notebook,
                   path=str(path) if path else None, key=key)
     relative = Path(student) / assignment / f"{notebook}.json"

@@ -78,3 +78,27 @@ def test_unreadable_replies_are_wire_errors():
     assert issubclass(runner.WireError, ValueError)
     with pytest.raises(runner.WireError):
         runner.decode(b"\x00" * 7 + b"\x05" + b"[" * 5)
+
+
+def test_a_submission_that_hangs_the_grader_costs_one_row_not_the_batch(tmp_path, monkeypatch):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student in ("stuck", "fine"):
+        path = subs / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(config.RELEASE_NOTEBOOK.read_text())
+    real = grading.grade_notebook
+
+    def sometimes_stuck(path, *args):
+        if "stuck" in str(path):
+            time.sleep(600)  # a grader bug that never returns
+        return real(path, *args)
+
+    monkeypatch.setattr(batch, "grade_notebook", sometimes_stuck)
+    monkeypatch.setattr(batch, "GUARD_MARGIN", 2.0)
+    limits = sandbox.Limits(call_seconds=2, cell_seconds=10, notebook_seconds=30)
+    started = time.monotonic()
+    results, _ = batch.grade_all(subs, out, jobs=2, limits=limits, isolation="rlimits")
+    elapsed = time.monotonic() - started
+    statuses = {r["student_id"]: r["status"] for r in results}
+    assert statuses == {"stuck": "grader_error", "fine": "ok"}, statuses
+    assert elapsed < 120, f"the batch took {elapsed:.0f} s; the guard allows 32 s"
