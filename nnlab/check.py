@@ -169,7 +169,7 @@ HINTS = {
     # gradCE
     "gradCE_values": "gradCE must return dL/dz, the derivative of the average cross-entropy "
                      "of softmax(z) with respect to each logit, shape (N, K): compare with "
-                     "the handout's dJ/dx matrix for the batch of 3.",
+                     "the handout's dL/dZ matrix (handout.BATCH_GRADIENT) for the batch of 3.",
     "gradCE_no_N": "gradCE is N times too large: the loss is an average over the N "
                    "examples, so its gradient is divided by N too.",
     "gradCE_sign": "gradCE has the wrong sign: it is prediction minus target, not target "
@@ -182,7 +182,7 @@ HINTS = {
     "gradCE_dp": "gradCE returned the derivative with respect to the probabilities (-t/p) "
                  "instead of the logits z: chain it through softmax's derivative; for "
                  "softmax followed by cross-entropy the result simplifies a lot (see the "
-                 "handout's dJ/dx matrix).",
+                 "handout's dL/dZ matrix (handout.BATCH_GRADIENT)).",
     "gradCE_transposed": "gradCE must return an array shaped like prediction, (N, K), not "
                          "its transpose.",
     "gradCE_inplace": "gradCE changed its arguments in place (e.g. prediction -= target): "
@@ -222,8 +222,8 @@ HINTS = {
                          "by N although gradCE already did. The 1/N of the average must "
                          "appear exactly once.",
     "backprop_N_times": "all gradients are N times the finite differences: the 1/N of the "
-                        "average loss is missing (gradCE divides by N; backprop should not "
-                        "divide again).",
+                        "average loss is missing. Start from gradCE(target, P), which "
+                        "already divides by N (or divide dL/dZ2 by N once yourself).",
     "backprop_sign": "all gradients have the wrong sign: check the sign of dL/dZ2 "
                      "(prediction minus target).",
     "backprop_bias_mean": "the weight gradients are right but the bias gradients are 1/N of "
@@ -246,7 +246,9 @@ HINTS = {
                               "`mask = cache['H']` followed by `mask[mask > 0] = 1` "
                               "overwrites the cached activations, because `mask` is the same "
                               "array, not a copy. Build the ReLU mask as a new array, e.g. "
-                              "with the comparison Z1 > 0.",
+                              "with the comparison Z1 > 0. If cache['P'] changed, look at "
+                              "gradCE too: backprop passes it cache['P'] as its prediction, "
+                              "and prediction -= target writes into it.",
     "backprop_mutates_input": "backprop changed X, target or params in place: compute new "
                               "arrays.",
     "backprop_fd": "backprop's gradients do not match finite differences of your forward and "
@@ -263,6 +265,10 @@ HINTS = {
                             "velocity, params <- params + v.",
     "sgd_velocity_no_momentum": "the new velocity lacks the momentum term: v <- momentum * v "
                                 "- lr * grad uses the previous velocity.",
+    "sgd_params_before_velocity": "the velocity is right but the parameters moved with the "
+                                  "old velocity: first compute the new velocity v <- "
+                                  "momentum * v - lr * grad, then step params <- params + v "
+                                  "with that new v.",
     "sgd_velocity_sign": "the velocity has the opposite sign of the convention v <- momentum "
                          "* v - lr * grad, params <- params + v: your parameters are right "
                          "but the returned velocity is negated.",
@@ -292,13 +298,18 @@ HINTS = {
     "train_nonfinite": "the history contains NaN or inf: training diverged or the loss took "
                        "log(0); run check() on softmax, averageCE, backprop and "
                        "sgd_momentum_step.",
-    "train_no_progress": "the training loss does not go down: use one permutation of the "
+    "train_no_progress": "the training loss does not go down. Do you shuffle every epoch? "
+                         "The digits come sorted by class, so without shuffling every "
+                         "mini-batch holds one digit only. Use one permutation of the "
                          "indices for both X and Y in each epoch, pass the params returned "
                          "by sgd_momentum_step to the next step, and make sure backprop and "
                          "sgd_momentum_step pass their checks.",
     "train_history_stale": "history['test_acc'][-1] is not the accuracy of the returned "
                            "params on the test set: after each epoch's mini-batches, evaluate "
                            "the current params on the full training and test sets.",
+    "train_history_last_batch": "history['train_loss'] must hold the loss of the current "
+                                "params on the whole training set, computed after each "
+                                "epoch's mini-batches (not the loss of the last mini-batch).",
     "train_inputs_modified": "train changed its data in place (e.g. shuffling X_train with "
                              "rng.shuffle): shuffle an array of indices instead, e.g. "
                              "rng.permutation(N), and index X and Y with it.",
@@ -1093,7 +1104,7 @@ def _averageCE_mistakes(value, T, P, expected):
 def _check_gradCE(run, gradCE):
     T, P = handout.BATCH_TARGETS, handout.BATCH_PROBABILITIES
     G = handout.BATCH_GRADIENT
-    with run.check("gradCE(handout batch of 3) is the handout's dJ/dx matrix"):
+    with run.check("gradCE(handout batch of 3) is the handout's dL/dZ matrix (handout.BATCH_GRADIENT)"):
         result = _array(run.call(gradCE, T.copy(), P.copy()))
         _gradCE_verdict(result, G, T, P)
     with run.check("gradCE returns float64 of prediction's shape for N=1"):
@@ -1479,7 +1490,9 @@ def _sgd_verdict(params, velocity, want_p, want_v, previous, lr):
         raise _Failure(got, ("sgd_uphill",))
     if velocity_ok and _dict_close(params, {k: old_p[k] - lr * grads[k] for k in old_p}):
         raise _Failure(got, ("sgd_momentum_ignored",))
-    if _dict_close(velocity, {k: -lr * grads[k] for k in grads}):
+    if velocity_ok and _dict_close(params, {k: old_p[k] + old_v[k] for k in old_p}):
+        raise _Failure(got, ("sgd_params_before_velocity",))
+    if not velocity_ok and _dict_close(velocity, {k: -lr * grads[k] for k in grads}):
         raise _Failure(got, ("sgd_velocity_no_momentum",))
     if _dict_close(velocity, old_v) and not velocity_ok:
         raise _Failure(got, ("sgd_velocity_not_updated",))
@@ -1594,6 +1607,17 @@ def _check_train(run, train):
                 raise _Failure(f"history['test_acc'][-1] is {values['test_acc'][-1]:.4f}, "
                                f"the returned params give {final:.4f}",
                                ("train_history_stale",))
+    if values and params_ok and run.context.passes("forward") and run.context.passes("averageCE"):
+        with run.check("history['train_loss'][-1] is the loss of the returned params on the "
+                       "whole training set"):
+            forward, average = run.context.lookup("forward"), run.context.lookup("averageCE")
+            probe = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+            whole = float(average(Y_train.copy(), forward(X_train.copy(), probe)["P"]))
+            recorded = float(values["train_loss"][-1])
+            if abs(whole - recorded) > 1e-3 * abs(whole) + 1e-6:
+                raise _Failure(f"history['train_loss'][-1] is {recorded:.4f}, the returned "
+                               f"params give {whole:.4f} on the whole training set",
+                               ("train_history_last_batch",))
     with run.check("X_train, Y_train, X_test and Y_test unchanged by train"):
         _check_unchanged(("X_train", "Y_train", "X_test", "Y_test"), data, copies,
                          "train_inputs_modified")

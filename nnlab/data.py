@@ -275,6 +275,10 @@ def load_fashion_mnist(directory=FASHION_DIR):
     Inputs:
     - directory: folder with the four IDX files (default: where Debian's
       dataset-fashion-mnist package installs them)
+
+    Returns:
+    - X_train (60000, 784), Y_train (60000, 10), X_test (10000, 784), Y_test (10000, 10);
+      pixels in [0, 1], one-hot labels (class names in FASHION_CLASSES)
     """
     directory = Path(directory)
     if not directory.is_dir():

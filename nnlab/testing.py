@@ -110,8 +110,9 @@ def assert_unchanged(before, after, name):
     before, after = np.asarray(before), np.asarray(after)
     changed = int(np.sum(before != after)) if before.shape == after.shape else before.size
     assert changed == 0, (
-        f"your function modified its argument {name} in place ({changed} entries changed); "
-        f"compute new arrays instead (e.g. np.maximum(x, 0) rather than x[x < 0] = 0)")
+        f"{name} was modified in place ({changed} entries changed), by your function or by "
+        f"one it calls; compute new arrays instead of writing into an argument "
+        f"(e.g. np.maximum(x, 0) rather than x[x < 0] = 0, P - T rather than P -= T)")
 
 
 def numerical_gradient(f, x, h=1e-5):

@@ -36,10 +36,10 @@ def compute_layer(X, W, b):
 
     Inputs:
     - X: inputs of shape (N, D)
-    - W: weights of shape (D, H)
-    - b: bias of shape (H,)
+    - W: weights of shape (D, M), M the layer's width (H for layer 1, K for layer 2)
+    - b: bias of shape (M,)
 
     Returns:
-    - Z: array of shape (N, H), Z = X W + b
+    - Z: array of shape (N, M), Z = X W + b
     """
     return X @ W + b

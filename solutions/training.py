@@ -39,8 +39,7 @@ def train(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10, batch_size=64,
     - progress: show a progress bar over the epochs (tqdm)
 
     Returns:
-    - params: the trained {"W1", "b1", "W2", "b2"} in the precision of X_train (float32
-      for float32 data, float64 for float64 data)
+    - params: the trained {"W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,)}
     - history: {"train_loss", "train_acc", "test_loss", "test_acc"}, one float per epoch
     """
     rng = np.random.default_rng(seed)

@@ -370,6 +370,9 @@ MISTAKES = [
     pytest.param("sgd_momentum_step", variant(SGD, "params[k] + new_velocity[k]",
                                               "params[k] - lr * grads[k]"),
                  ["sgd_momentum_ignored"], id="sgd_params_ignore_velocity"),
+    pytest.param("sgd_momentum_step", variant(SGD, "params[k] + new_velocity[k]",
+                                              "params[k] + velocity[k]"),
+                 ["sgd_params_before_velocity"], id="sgd_params_step_with_old_velocity"),
     pytest.param("sgd_momentum_step", variant(SGD, "momentum * velocity[k] - lr", "-lr"),
                  ["sgd_velocity_no_momentum"], id="sgd_velocity_without_momentum"),
     pytest.param("sgd_momentum_step", variant(variant(
@@ -430,6 +433,12 @@ MISTAKES = [
     pytest.param("train", variant(TRAIN, "cache = forward(X_train[batch], params)",
                                   "cache = forward(X_train[rng.permutation(batch)], params)"),
                  ["train_no_progress"], id="train_shuffles_X_and_Y_apart"),
+    pytest.param("train", variant(TRAIN, "rng.permutation(len(X_train))", "np.arange(len(X_train))"),
+                 ["train_no_progress"], id="train_never_shuffles_sorted_data"),
+    pytest.param("train", variant(TRAIN, 'history[name + "_loss"].append(averageCE(Y, P))',
+                                  'history[name + "_loss"].append(averageCE(Y, P) if name == '
+                                  '"test" else averageCE(Y_train[batch], cache["P"]))'),
+                 ["train_history_last_batch"], id="train_loss_of_last_batch_only"),
     pytest.param("train", variant(variant(
         TRAIN, "    for epoch in range(epochs):\n",
         "    for epoch in range(epochs):\n"

@@ -8,11 +8,11 @@ from nnlab.testing import assert_close, assert_unchanged
 
 @graded(points=1)
 def compute_layer_small_example(student):
-    """compute_layer on a hand-computed (N=2, D=3) -> H=2 example gives X W + b."""
+    """compute_layer on a hand-computed example, X (2, 3), W (3, 4), b (4,), gives X W + b."""
     X = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]])
-    W = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])
-    b = np.array([0.5, -0.5])
-    expected = np.array([[4.5, -1.5], [4.5, -5.5]])
+    W = np.array([[1.0, 0.0, 2.0, -1.0], [0.0, 1.0, 0.0, 1.0], [1.0, -1.0, 0.0, 2.0]])
+    b = np.array([0.5, -0.5, 1.0, 0.0])
+    expected = np.array([[4.5, -1.5, 3.0, 7.0], [4.5, -5.5, 1.0, 7.0]])
     result, after = student.track("compute_layer", X, W, b)
     assert_close(result, expected, "compute_layer(X, W, b)")
     for name, before, now in zip(("X", "W", "b"), (X, W, b), after):

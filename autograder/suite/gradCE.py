@@ -9,7 +9,7 @@ from nnlab.testing import assert_close, assert_gradient, assert_unchanged, numer
 
 @graded(points=1)
 def gradCE_handout_matrix(student):
-    """gradCE of the handout's batch of 3 is the handout's dJ/dx matrix, (P - T) / 3."""
+    """gradCE of the handout's batch of 3 is the handout's dL/dZ matrix (handout.BATCH_GRADIENT), (P - T) / 3."""
     result, (target_after, prediction_after) = student.track(
         "gradCE", handout.BATCH_TARGETS, handout.BATCH_PROBABILITIES)
     assert_close(result, handout.BATCH_GRADIENT, "gradCE(handout batch)")

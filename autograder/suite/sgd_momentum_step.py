@@ -26,8 +26,9 @@ def sgd_momentum_step_two_steps(student):
     for step, grads, want_p, want_v in ((1, g1, expected_p1, expected_v1),
                                         (2, g2, expected_p2, expected_v2)):
         returned = student.sgd_momentum_step(params, grads, velocity, 0.1, 0.9)
-        assert isinstance(returned, tuple) and len(returned) == 2, (
-            "sgd_momentum_step should return the pair (params, velocity)")
+        assert isinstance(returned, (tuple, list)) and len(returned) == 2, (
+            f"sgd_momentum_step should return the pair (params, velocity), got "
+            f"{type(returned).__name__}")
         params, velocity = returned
         for key in ("W1", "b1", "W2", "b2"):
             assert_close(velocity[key], want_v[key], f'velocity["{key}"] after step {step}',
@@ -38,7 +39,7 @@ def sgd_momentum_step_two_steps(student):
 
 @graded(points=1, hidden=True)
 def sgd_momentum_step_random_inputs(student):
-    """Three momentum steps with lr=0.03, momentum=0.8 match the reference."""
+    """Three momentum steps with lr=0.03, momentum=0.8 match the reference (params and velocity)."""
     from solutions import sgd_momentum_step as reference_step
     rng = np.random.default_rng(6174)
     shapes = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
@@ -54,3 +55,4 @@ def sgd_momentum_step_random_inputs(student):
             mine, {key: value.copy() for key, value in grads.items()}, my_velocity, 0.03, 0.8)
         for key in shapes:
             assert_close(mine[key], params[key], f'params["{key}"] after step {step}')
+            assert_close(my_velocity[key], velocity[key], f'velocity["{key}"] after step {step}')
