@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import traceback
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from autograder import config, feedback
@@ -60,7 +61,7 @@ def discover(submissions):
         if not assignments:
             found.append((student.name, config.ASSIGNMENT, config.NOTEBOOK, None))
         for assignment in assignments:
-            notebooks = sorted(p for p in assignment.glob("*.ipynb") if p.is_file())
+            notebooks = notebooks_in(assignment)
             names = {p.stem for p in notebooks}
             if not notebooks or (assignment.name == config.ASSIGNMENT
                                  and config.NOTEBOOK not in names and len(notebooks) > 1):
@@ -80,13 +81,19 @@ def notebook_role(assignment, path):
     """
     if assignment != config.ASSIGNMENT or path.stem == config.NOTEBOOK:
         return "graded"
-    siblings = [p for p in path.parent.glob("*.ipynb") if p.is_file()]
-    return "graded" if siblings == [path] else "unexpected"
+    return "graded" if notebooks_in(path.parent) == [path] else "unexpected"
+
+
+def notebooks_in(folder):
+    """The notebooks of a submission folder; hidden files (``._x.ipynb`` from macOS,
+    ``.~x.ipynb`` lock files) are not notebooks."""
+    return sorted(p for p in Path(folder).glob("*.ipynb")
+                  if not p.name.startswith(".") and (p.is_file() or p.is_symlink()))
 
 
 def write_atomic(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-")  # short: long names fit
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(tmp, path)
@@ -104,46 +111,57 @@ def content_key(path, fingerprint):
 
 
 def grade_task(item, out, limits, isolation, key):
-    """Grade one submission in a pool process; never raises."""
+    """Grade one submission in a pool process, save its JSON and feedback page; never
+    raises for anything one submission can cause."""
+    result = _grade_guarded(item, limits, isolation)
+    return save_result(out, item, key, result)
+
+
+def _grade_guarded(item, limits, isolation):
     student, assignment, notebook, path = item
     # Last line of defence against a hang in the grader itself: every wait on the student
     # has its own deadline, but one stuck submission must never stall a class's batch.
+    # (If the alarm fires after the work is done, the GuardTimeout reaches grade_all as
+    # this future's exception, which also gives a grader_error row.)
     guarded = threading.current_thread() is threading.main_thread()
     if guarded:
         previous = signal.signal(signal.SIGALRM, _guard_expired)
         signal.setitimer(signal.ITIMER_REAL, limits.notebook_seconds + GUARD_MARGIN)
     try:
         if path is None:
-            result = finish({"status": "missing_notebook", "message":
-                             f"no {notebook}.ipynb in {student}/{assignment}/",
-                             "tests": empty_tests("not_run", "not run: no notebook submitted")},
-                            time.monotonic())
-        elif notebook_role(assignment, path) == "unexpected":
-            result = finish({"status": "unexpected_notebook", "message":
-                             f"{path.name} is not graded: this assignment's notebook is "
-                             f"{config.NOTEBOOK}.ipynb",
-                             "tests": empty_tests("not_run", "not run: not the assignment's notebook")},
-                            time.monotonic())
-        elif assignment != config.ASSIGNMENT:
-            result = finish({"status": "unknown_assignment", "message":
-                             f"this grader grades '{config.ASSIGNMENT}', not '{assignment}'",
-                             "tests": empty_tests("not_run", "not run: unknown assignment")},
-                            time.monotonic())
-        else:
-            result = grade_notebook(path, limits, isolation)
-            if notebook != config.NOTEBOOK:
-                result["graded_as"] = config.NOTEBOOK
-                note = (f"graded as {config.NOTEBOOK}.ipynb: it is the only notebook in "
-                        f"{student}/{assignment}/")
-                result["message"] = f"{note}; {result['message']}" if result.get("message") else note
+            return not_graded("missing_notebook", f"no {notebook}.ipynb in {student}/{assignment}/",
+                              "not run: no notebook submitted")
+        if notebook_role(assignment, path) == "unexpected":
+            return not_graded("unexpected_notebook", f"{path.name} is not graded: this "
+                              f"assignment's notebook is {config.NOTEBOOK}.ipynb",
+                              "not run: not the assignment's notebook")
+        if assignment != config.ASSIGNMENT:
+            return not_graded("unknown_assignment", f"this grader grades '{config.ASSIGNMENT}', "
+                              f"not '{assignment}'", "not run: unknown assignment")
+        result = grade_notebook(path, limits, isolation)
+        if notebook != config.NOTEBOOK:
+            result["graded_as"] = config.NOTEBOOK
+            note = (f"graded as {config.NOTEBOOK}.ipynb: it is the only notebook in "
+                    f"{student}/{assignment}/")
+            result["message"] = f"{note}; {result['message']}" if result.get("message") else note
+        return result
     except (Exception, GuardTimeout):  # a grader bug costs one row a clear status, not the batch
-        result = finish({"status": "grader_error", "message": traceback.format_exc(limit=5),
-                         "tests": empty_tests("not_run", "not run: the grader failed")},
-                        time.monotonic())
+        return not_graded("grader_error", traceback.format_exc(limit=5), "not run: the grader failed")
     finally:
         if guarded:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def not_graded(status, message, test_message):
+    return finish({"status": status, "message": message,
+                   "tests": empty_tests("not_run", test_message)}, time.monotonic())
+
+
+def save_result(out, item, key, result):
+    """Add the row's identity to ``result`` and write its feedback page and JSON. A page or
+    file that cannot be written (a full disk, a name too long) is noted, never raised."""
+    student, assignment, notebook, path = item
     result.update(student_id=student, assignment=assignment, notebook=notebook,
                   path=str(path) if path else None, key=key)
     relative = Path(student) / assignment / f"{notebook}.json"
@@ -152,8 +170,12 @@ def grade_task(item, out, limits, isolation, key):
     except Exception as exc:  # the row and its JSON must survive a page that cannot be made
         result["feedback_error"] = f"{type(exc).__name__}: {exc}"[:500]
         page = feedback.minimal_page(student, assignment, result)
-    write_atomic(out / "feedback" / relative.with_suffix(".html"), page)
-    write_atomic(out / "results" / relative, to_json(result))
+    for target, text in ((out / "feedback" / relative.with_suffix(".html"), lambda: page),
+                         (out / "results" / relative, lambda: to_json(result))):
+        try:
+            write_atomic(target, text())
+        except OSError as exc:
+            result.setdefault("write_errors", []).append(f"{target.name}: {exc}"[:300])
     return result
 
 
@@ -236,15 +258,57 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     skipped = len(results)
     bar = Progress(len(todo), progress)
     jobs = jobs or os.cpu_count() or 1
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {pool.submit(grade_task, item, out, limits, isolation, keys[item]): item
-                   for item in todo}
-        for future in concurrent.futures.as_completed(futures):
-            results.append(future.result())
-            bar.step("/".join(futures[future][:2]))
+    # A pool process that dies (the out-of-memory killer; student code in rlimits mode
+    # killing its parent) breaks the whole pool: its unfinished submissions are retried in
+    # a new pool, then one by one, and only then get a grader_error row.
+    for attempt, workers in enumerate((jobs, jobs, 1)):
+        if not todo:
+            break
+        if attempt < 2:
+            finished, todo = run_pool(todo, workers, out, limits, isolation, keys, bar)
+            results += finished
+            continue
+        for item in todo:
+            finished, lost = run_pool([item], 1, out, limits, isolation, keys, bar)
+            results += finished
+            for item in lost:
+                results.append(save_result(out, item, keys[item], not_graded(
+                    "grader_error", "the process grading this submission was killed three "
+                    "times (out-of-memory killer, or student code in rlimits mode)",
+                    "not run: the grader's process was killed")))
+                bar.step("/".join(item[:2]))
     write_csv(out, results)
     return results, summarize(results, skipped)
+
+
+def run_pool(items, workers, out, limits, isolation, keys, bar):
+    """Grade ``items`` in one process pool; returns (results, items lost to a broken pool).
+
+    Ctrl-C cancels what has not started and re-raises: saved results stay, and a rerun
+    grades the rest.
+    """
+    results, lost = [], []
+    context = multiprocessing.get_context("fork")
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        futures = {pool.submit(grade_task, item, out, limits, isolation, keys[item]): item
+                   for item in items}
+        for future in concurrent.futures.as_completed(futures):
+            item = futures[future]
+            try:
+                results.append(future.result())
+            except BrokenProcessPool:
+                lost.append(item)
+                continue
+            except (Exception, GuardTimeout) as exc:
+                results.append(save_result(out, item, keys[item], not_graded(
+                    "grader_error", f"{type(exc).__name__}: {exc}", "not run: the grader failed")))
+            bar.step("/".join(item[:2]))
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results, lost
 
 
 def summarize(results, skipped):

@@ -117,27 +117,32 @@ def command_grade(args, submissions=None):
         return 2
     isolation = isolation_mode(args.isolation)
     if isolation != "bubblewrap":
-        print("warning: bubblewrap is not available, so student code runs with resource limits "
-              "only: it can read files this user can read and use the network. Install the "
-              "'bubblewrap' package for isolation.", file=sys.stderr)
-    results, summary = batch.grade_all(submissions, args.out, jobs=args.jobs, force=args.force,
-                                       limits=limits_from(args), isolation=isolation,
-                                       progress=not args.no_progress and sys.stderr.isatty())
+        why = ("as requested" if args.isolation == "rlimits" else
+               "because bubblewrap is not available (install the 'bubblewrap' package)")
+        print(f"warning: student code runs with resource limits only, {why}: it can read and "
+              f"write what this user can and use the network.", file=sys.stderr)
+    try:
+        results, summary = batch.grade_all(submissions, args.out, jobs=args.jobs,
+                                           force=args.force, limits=limits_from(args),
+                                           isolation=isolation,
+                                           progress=not args.no_progress and sys.stderr.isatty())
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished submissions are saved under {args.out / 'results'}; "
+              f"run the same command again to grade the rest.", file=sys.stderr)
+        return 130
     print(batch.summary_table(results, summary))
     print(f"\nwrote {args.out / 'grades.csv'} and {len(results)} feedback page(s) under "
           f"{args.out / 'feedback'}")
     if not args.no_gradebook:
-        database = args.out / "nbgrader" / "gradebook.db"
-        if summary["skipped_unchanged"] < len(results) or not database.exists():
-            try:
-                reused = {r["student_id"] for r in results if r.get("reused")}
-                graded = {r["student_id"] for r in results if not r.get("reused")}
-                database = gradebook.sync(args.out, results, unchanged=(
-                    reused - graded if database.exists() else ()))
-            except RuntimeError as exc:  # grades.csv stands; say what went wrong
-                print(f"warning: the grades could not be recorded in nbgrader's gradebook: {exc}",
-                      file=sys.stderr)
-                return 0
+        try:
+            database, problems = gradebook.sync(args.out, results)
+        except Exception as exc:  # grades.csv stands; say what went wrong
+            print(f"warning: the grades could not be recorded in nbgrader's gradebook "
+                  f"({type(exc).__name__}): {exc}\nRerun the same command to retry.",
+                  file=sys.stderr)
+            return 0
+        for problem in problems:
+            print(f"warning: gradebook: {problem}", file=sys.stderr)
         print(f"nbgrader course directory (formgrader, export, feedback): {database.parent}")
     return 0
 
@@ -148,6 +153,9 @@ def command_feedback(args):
         relative = path.relative_to(args.out / "results").with_suffix(".html")
         try:
             result = json.loads(path.read_text())
+            if not isinstance(result, dict) or not {"student_id", "assignment", "score",
+                                                    "max_score", "tests"} <= set(result):
+                raise ValueError("not a result file of `grade`")
         except (OSError, ValueError) as exc:
             print(f"warning: skipped {path}: {exc}", file=sys.stderr)
             failed += 1

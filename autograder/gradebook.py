@@ -28,6 +28,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -37,6 +38,7 @@ from traitlets import Unicode
 from autograder import config
 from autograder.build import copy_student_package, nbgrader_env
 from autograder.feedback import public_message
+from autograder.grading import cell_source, grade_id_of, nbgrader_meta
 
 COURSE_CONFIG = '''\
 # nbgrader configuration of the course directory that `python -m autograder grade` keeps.
@@ -102,26 +104,28 @@ def _read_or_none(path):
 
 
 def submission_for_gradebook(result, release):
-    """The notebook to submit: the student's, or rebuilt from the release if cells are gone."""
+    """The notebook to submit: the student's, or rebuilt from the release if any nbgrader
+    cell (test, answer or given) is gone or lost its metadata. Tolerates any metadata."""
     notebook = _read_or_none(result.get("path"))
-    wanted = {c.metadata["nbgrader"]["grade_id"] for c in release.cells
-              if c.metadata.get("nbgrader", {}).get("grade")}
+    wanted = {grade_id_of(c) for c in release.cells} - {None}
     if notebook is not None:
-        present = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in notebook.cells
-                   if isinstance(c.get("metadata", {}).get("nbgrader"), dict)}
-        if wanted <= present:
-            return notebook
+        try:
+            if wanted <= {grade_id_of(c) for c in notebook.cells}:
+                return notebook
+        except (AttributeError, TypeError):  # cells that are not dicts
+            notebook = None
     rebuilt = nbformat.from_dict(release)
     if notebook is not None:
-        answers = {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
-                   if isinstance(c.get("metadata", {}).get("nbgrader"), dict)
-                   and c.metadata["nbgrader"].get("solution")}
+        answers = {grade_id_of(c): c for c in notebook.cells
+                   if isinstance(c, dict) and nbgrader_meta(c).get("solution")}
         for cell in rebuilt.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in answers:
-                cell.source = answers[grade_id].source
-                if cell.cell_type == "code" and answers[grade_id].get("cell_type") == "code":
-                    cell.outputs = answers[grade_id].get("outputs", [])
+            answer = answers.get(grade_id_of(cell))
+            if answer is None:
+                continue
+            cell.source = cell_source(answer)
+            if cell.cell_type == "code" and answer.get("cell_type") == "code" \
+                    and isinstance(answer.get("outputs"), list):
+                cell.outputs = answer["outputs"]
     return rebuilt
 
 
@@ -141,43 +145,88 @@ def source_fingerprint():
     return digest.hexdigest()
 
 
-def sync(out, results, unchanged=()):
-    """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook; returns its path.
+def sync(out, results):
+    """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook.
 
-    Students in ``unchanged`` (reused results, already in the gradebook) are skipped.
+    Returns (path of gradebook.db, list of problems). A submission counts as recorded
+    once nbgrader has autograded it: a marker beside its copy in ``outputs/`` holds its
+    result key, so reruns autograde only what changed (or failed before). Submissions
+    not in this round are parked outside ``submitted/`` while nbgrader runs, so it
+    autogrades exactly this round's (no exclusion lists: ids may contain commas).
     """
     out = Path(out).resolve()
     course = out / "nbgrader"
     assignment = config.ASSIGNMENT
     (course / "source" / assignment).mkdir(parents=True, exist_ok=True)
-    outputs = course / "outputs"
+    (course / "submitted").mkdir(exist_ok=True)
+    outputs, parked = course / "outputs", course / ".parked"
+    _unpark(course / "submitted", parked)  # after a run that was killed while parked
     (course / "nbgrader_config.py").write_text(COURSE_CONFIG.format(
         root=str(course), outputs=str(outputs)))
     source = course / "source" / assignment / f"{config.NOTEBOOK}.ipynb"
     stamp = course / ".source_fingerprint"
-    if not stamp.exists() or stamp.read_text() != source_fingerprint():
+    fingerprint = source_fingerprint()
+    if not stamp.exists() or stamp.read_text() != fingerprint:
         shutil.copy(config.SOURCE_NOTEBOOK, source)
         shutil.rmtree(course / "source" / assignment / "nnlab", ignore_errors=True)
         copy_student_package(course / "source" / assignment)
         run_nbgrader(course, "generate_assignment", assignment, "--force")
-        stamp.write_text(source_fingerprint())
+        stamp.write_text(fingerprint)
     release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
-    students, skip = [], set(unchanged)
+    problems, markers = [], {}
     for result in results:
         graded_as = result.get("graded_as", result["notebook"])
-        if result["assignment"] != assignment or graded_as != config.NOTEBOOK \
-                or result["student_id"] in skip:
+        student = result["student_id"]
+        if result["assignment"] != assignment or graded_as != config.NOTEBOOK:
             continue
-        notebook = submission_for_gradebook(result, release)
-        for top in (course / "submitted", outputs):
-            folder = top / result["student_id"] / assignment
-            folder.mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, str(folder / f"{config.NOTEBOOK}.ipynb"))
-        (outputs / result["student_id"] / assignment / f"{config.NOTEBOOK}.json").write_text(
-            json.dumps(result))
-        students.append(result["student_id"])
-    if students:
-        exclude = sorted(skip & {p.name for p in (course / "submitted").iterdir()})
-        run_nbgrader(course, "autograde", assignment, "--force", "--create",
-                     f"--CourseDirectory.student_id_exclude={','.join(exclude)}")
-    return course / "gradebook.db"
+        folder = outputs / student / assignment
+        marker = folder / f"{config.NOTEBOOK}.synced"
+        stamp_text = f"{result.get('key')}:{fingerprint}"
+        if marker.exists() and marker.read_text() == stamp_text:
+            continue
+        try:
+            notebook = submission_for_gradebook(result, release)
+            for top in (course / "submitted", outputs):
+                (top / student / assignment).mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, str(top / student / assignment / f"{config.NOTEBOOK}.ipynb"))
+            (folder / f"{config.NOTEBOOK}.json").write_text(json.dumps(result))
+            marker.unlink(missing_ok=True)
+        except Exception as exc:  # one odd submission must not keep the others out
+            problems.append(f"{student}: not recorded ({type(exc).__name__}: {exc})")
+            continue
+        markers[student] = (marker, stamp_text)
+    if markers:
+        _park(course / "submitted", parked, keep=set(markers))
+        started = time.time()
+        try:
+            run_nbgrader(course, "autograde", assignment, "--force", "--create")
+        except RuntimeError as exc:  # some may have failed: mark those that were done
+            problems.append(str(exc))
+        finally:
+            _unpark(course / "submitted", parked)
+        for student, (marker, stamp_text) in markers.items():
+            done = course / "autograded" / student / assignment / f"{config.NOTEBOOK}.ipynb"
+            if done.exists() and done.stat().st_mtime >= started - 1:
+                marker.write_text(stamp_text)
+            else:
+                problems.append(f"{student}: nbgrader did not autograde it; rerun to retry")
+    return course / "gradebook.db", problems
+
+
+def _park(submitted, parked, keep):
+    """Move every student folder of ``submitted`` except ``keep`` into ``parked``."""
+    parked.mkdir(exist_ok=True)
+    for folder in submitted.iterdir():
+        if folder.name not in keep:
+            folder.rename(parked / folder.name)
+
+
+def _unpark(submitted, parked):
+    if not parked.exists():
+        return
+    for folder in parked.iterdir():
+        if (submitted / folder.name).exists():
+            shutil.rmtree(folder)  # a newer copy was written since
+        else:
+            folder.rename(submitted / folder.name)
+    parked.rmdir()

@@ -125,6 +125,8 @@ def suite_fingerprint():
 
 def read_notebook(path):
     """The notebook, or raise ValueError with a message a person can act on."""
+    if Path(path).is_symlink():  # it could point at the instructor's source notebook
+        raise ValueError("the notebook is a symbolic link, not a file: submit the notebook itself")
     size = Path(path).stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         raise ValueError(f"the notebook is {size / 2**20:.0f} MiB, over the limit of "
@@ -170,10 +172,10 @@ def grade_notebook(path, limits=Limits(), isolation="auto", release_path=None):
                       tests=empty_tests("not_run", "not run: the notebook's cells are malformed"))
         return finish(result, started)
     scratch = Path(tempfile.mkdtemp(prefix="grade-")) / "scratch"
-    scratch.mkdir()
-    copy_submission_files(Path(path).parent, scratch, Path(path).name)
     process = StudentProcess(cells, scratch, limits, isolation)
     try:
+        scratch.mkdir()
+        copy_submission_files(Path(path).parent, scratch, Path(path).name)
         result["tests"] = [run_one(test, process, limits, started) for test in TESTS]
     finally:
         process.close()

@@ -13,11 +13,13 @@ import signal
 import struct
 import subprocess
 import time
+from pathlib import Path
 
 from autograder import sandbox
 from autograder.worker import OUTPUT_LIMIT, WireError, decode, encode
 
 REPLY_LIMIT = 256 << 20   # bytes of one reply the grader accepts
+READY_SECONDS = 60.0      # for a new student process to start (before any student code)
 MESSAGE_LIMIT = 4000      # characters kept of an error message from student code
 
 
@@ -54,13 +56,28 @@ class StudentProcess:
 
     # -- process lifecycle -------------------------------------------------------
     def _spawn(self):
+        stderr_path = Path(self.scratch).parent / "sandbox-stderr.txt"
         try:
             self.process, self.requests, self.replies = sandbox.start(
-                self.scratch, self.limits, self.isolation)
+                self.scratch, self.limits, self.isolation, stderr_path)
         except (OSError, ValueError, subprocess.SubprocessError) as exc:
             raise GraderError(f"the sandbox ({self.isolation}) could not start: "
                               f"{type(exc).__name__}: {exc}") from exc
         self.starts += 1
+        # The worker says "ready" before any student code runs: no word means the
+        # sandbox itself failed (bwrap refused, the memory limit too low for Python...).
+        try:
+            reply = self._exchange(None, READY_SECONDS, send=False)
+            if reply.get("kind") != "ready":
+                raise StudentDied(f"unexpected first message {reply.get('kind')!r}")
+        except (StudentTimeout, StudentDied) as exc:
+            self.kill()
+            try:
+                detail = stderr_path.read_text(errors="replace")[-1500:].strip()
+            except OSError:
+                detail = ""
+            raise GraderError(f"the sandbox ({self.isolation}) did not start: {exc}"
+                              + (f"; its error output: {detail}" if detail else "")) from exc
 
     def kill(self):
         if self.process is None:
@@ -86,6 +103,7 @@ class StudentProcess:
             return
         self.kill()
         for _ in range(2 * len(self.cells) + 2):
+            self._check_budget()
             self._spawn()
             if self._run_cells():
                 return
@@ -101,6 +119,9 @@ class StudentProcess:
             try:
                 reply = self._exchange(request, self.limits.cell_seconds)
             except (StudentTimeout, StudentDied) as exc:
+                if time.monotonic() >= self.deadline:  # the budget, not this cell, ran out
+                    self.kill()
+                    self._check_budget()
                 reason = "timed out" if isinstance(exc, StudentTimeout) else "ended the process"
                 self.cell_results[index] = {"ok": False, "kind": "timeout" if
                                             isinstance(exc, StudentTimeout) else "died",
@@ -116,6 +137,10 @@ class StudentProcess:
                                         for key in ("ok", "kind", "message", "output")}
         return True
 
+    def _check_budget(self):
+        if time.monotonic() >= self.deadline:
+            raise StudentTimeout(f"the notebook used up its {self.limits.notebook_seconds:g} s")
+
     # -- calls ---------------------------------------------------------------------
     def call(self, name, args, kwargs, track, timeout):
         """Call a student function; returns the worker's reply dict."""
@@ -128,17 +153,23 @@ class StudentProcess:
             self.kill()
             raise
 
-    def _exchange(self, request, timeout):
+    def _exchange(self, request, timeout, send=True):
         """Send one request and wait for its reply, all within ``timeout`` seconds."""
         budget = self.deadline - time.monotonic()
-        if budget < timeout:
+        if not send:  # the start-up message has its own deadline, outside the budget
+            reason = f"no answer within {timeout:g} s"
+        elif budget < timeout:
             timeout = max(budget, 0.0)
             reason = f"the notebook used up its {self.limits.notebook_seconds:g} s"
         else:
             reason = f"no answer within {timeout:g} s"
         deadline = time.monotonic() + timeout
-        payload = encode(request)
-        self._write(struct.pack(">Q", len(payload)) + payload, deadline, reason)
+        if send:
+            try:
+                payload = encode(request)
+            except WireError as exc:  # the test's own arguments: a grader bug
+                raise GraderError(f"a test sent data the wire cannot carry: {exc}") from exc
+            self._write(struct.pack(">Q", len(payload)) + payload, deadline, reason)
         (size,) = struct.unpack(">Q", self._read(8, deadline, reason))
         if size > REPLY_LIMIT:
             raise StudentDied(f"the process sent a message of {size} bytes")

@@ -10,8 +10,8 @@ Isolation, strongest available first:
   /scratch. No network interface but loopback; no access to solutions/, the tests or
   other submissions.
 - ``rlimits``: when bubblewrap is missing or does not work here. The same resource
-  limits, but the process can read what the grading user can read and open network
-  connections. A warning says so.
+  limits, but the process runs as the grading user: it can read and write what that user
+  can (it gets a private copy of nnlab) and open network connections. A warning says so.
 
 Resource limits (both modes, set with setrlimit before exec): address space
 (``memory``), CPU seconds, size of any file written, no core dumps, 256 open files.
@@ -133,28 +133,45 @@ def environment():
     return env
 
 
-def start(scratch, limits, isolation):
+def _student_library(scratch):
+    """rlimits mode: a private copy of nnlab beside scratch (student code runs as this user
+    and must not edit ours). Copied to a temporary name and renamed, so a copy that failed
+    halfway is never used."""
+    libs = Path(scratch).parent / "lib"
+    if not libs.exists():
+        partial = Path(tempfile.mkdtemp(dir=Path(scratch).parent, prefix=".lib-"))
+        try:
+            shutil.copytree(config.STUDENT_PACKAGE, partial / "nnlab",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            os.rename(partial, libs)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    return libs
+
+
+def start(scratch, limits, isolation, stderr_path=None):
     """Start the worker; returns (Popen, requests fd, replies fd).
 
-    The requests fd is non-blocking: the runner writes to it under ``select``.
+    The requests fd is non-blocking: the runner writes to it under ``select``. The
+    sandbox's own error output (bwrap's, or Python's before the worker runs) goes to
+    ``stderr_path`` when given.
     """
+    env = environment()
+    if isolation != "bubblewrap":
+        env.update({"PYTHONPATH": str(_student_library(scratch)), "HOME": str(scratch),
+                    "MPLCONFIGDIR": str(Path(scratch) / ".matplotlib")})
     to_worker_r, to_worker_w = os.pipe()
     from_worker_r, from_worker_w = os.pipe()
-    env = environment()
-    if isolation == "bubblewrap":
-        command = bubblewrap_command(scratch, to_worker_r, from_worker_w, limits)
-    else:
-        libs = Path(scratch).parent / "lib"
-        if not libs.exists():  # a copy: student code running as this user must not edit ours
-            shutil.copytree(config.STUDENT_PACKAGE, libs / "nnlab",
-                            ignore=shutil.ignore_patterns("__pycache__"))
-        env.update({"PYTHONPATH": str(libs), "HOME": str(scratch),
-                    "MPLCONFIGDIR": str(Path(scratch) / ".matplotlib")})
-        command = [sys.executable, "-B", "-s", str(WORKER), str(to_worker_r), str(from_worker_w)]
+    stderr = None
     try:
+        if isolation == "bubblewrap":
+            command = bubblewrap_command(scratch, to_worker_r, from_worker_w, limits)
+        else:
+            command = [sys.executable, "-B", "-s", str(WORKER), str(to_worker_r), str(from_worker_w)]
+        stderr = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
         process = subprocess.Popen(
             command, cwd=scratch, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=stderr,
             pass_fds=(to_worker_r, from_worker_w),
             preexec_fn=functools.partial(_set_limits, limits))
     except BaseException:
@@ -164,5 +181,7 @@ def start(scratch, limits, isolation):
     finally:
         os.close(to_worker_r)
         os.close(from_worker_w)
+        if stderr not in (None, subprocess.DEVNULL):
+            stderr.close()
     os.set_blocking(to_worker_w, False)
     return process, to_worker_w, from_worker_r

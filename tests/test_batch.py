@@ -71,18 +71,25 @@ def test_only_the_assignments_notebook_is_graded_and_other_notebooks_get_a_row(t
     assert "not graded" in page and f"{config.NOTEBOOK}.ipynb" in page, page[:2000]
 
 
-def test_killing_the_batch_then_rerunning_gives_one_row_per_submission(tmp_path):
+def start_batch_of_six(tmp_path):
+    """Start `grade` on six correct submissions (one at a time) in its own process group
+    and return once the first result is saved: (command, process, out, students)."""
     subs, out = tmp_path / "subs", tmp_path / "out"
     students = [f"s{i}" for i in range(6)]
     for student in students:
         write(subs, student)
     command = [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
                "--jobs", "1", "--no-gradebook", "--no-progress"]
-    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list((out / "results").rglob("*.json")):
         time.sleep(0.2)
+    return command, process, out, students
+
+
+def test_killing_the_batch_then_rerunning_gives_one_row_per_submission(tmp_path):
+    command, first, out, students = start_batch_of_six(tmp_path)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     finished = len(list((out / "results").rglob("*.json")))
@@ -117,3 +124,48 @@ def test_rlimits_mode_gives_the_student_its_own_copy_of_nnlab(tmp_path):
         "student code in rlimits mode changed the grader's nnlab/")
     assert result["score"] == 30, (result["score"], [t["message"] for t in result["tests"]
                                                      if t["status"] != "passed"])
+
+
+def test_ctrl_c_stops_the_batch_and_a_rerun_finishes_it(tmp_path):
+    command, first, out, students = start_batch_of_six(tmp_path)
+    os.killpg(first.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
+    _, stderr = first.communicate(timeout=60)
+    finished = len(list((out / "results").rglob("*.json")))
+    assert first.returncode == 130, (first.returncode, stderr[-2000:])
+    assert "run the same command again" in stderr, stderr[-2000:]
+    assert finished < len(students), f"Ctrl-C did not stop the batch: {finished} graded"
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(out / "grades.csv", newline="") as handle:
+        assert sorted(row["student_id"] for row in csv.DictReader(handle)) == students
+
+
+def test_a_student_that_kills_the_grading_process_costs_only_its_own_row(tmp_path):
+    """In rlimits mode the student process's parent is a pool process it can kill: the pool
+    breaks, the innocent submissions are regraded, and the killer gets grader_error."""
+    subs = tmp_path / "subs"
+    killer = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\ndef relu(x):\n    return x"
+    write(subs, "killer", {"relu": killer})
+    write(subs, "innocent")
+    results, _ = batch.grade_all(subs, tmp_path / "out", jobs=2, limits=LIMITS, isolation="rlimits")
+    rows = {r["student_id"]: (r["status"], r["score"]) for r in results}
+    assert rows == {"killer": ("grader_error", 0), "innocent": ("ok", 30)}, rows
+
+
+def test_odd_files_long_names_sidecars_and_symlinks(tmp_path):
+    subs = tmp_path / "subs"
+    long_name = "n" * 240
+    write(subs, "long", name=long_name)
+    renamed = write(subs, "mac", name="two_layer_net (1)")
+    (renamed.parent / "._two_layer_net (1).ipynb").write_bytes(b"\x00\x05\x16\x07 resource fork")
+    link = subs / "linker" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(config.SOURCE_NOTEBOOK)
+    results, _ = batch.grade_all(subs, tmp_path / "out", jobs=2, limits=LIMITS,
+                                 isolation=isolation_mode())
+    rows = {(r["student_id"], r["notebook"]): (r["status"], r["score"]) for r in results}
+    assert rows == {("long", long_name): ("ok", 30),
+                    ("mac", "two_layer_net (1)"): ("ok", 30),
+                    ("linker", config.NOTEBOOK): ("invalid_notebook", 0)}, rows
+    linker = next(r for r in results if r["student_id"] == "linker")
+    assert "symbolic link" in linker["message"], linker["message"]

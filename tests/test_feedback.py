@@ -1,5 +1,7 @@
 """Feedback pages: the student's own outputs and plots, never hidden test code."""
 
+import json
+
 import nbformat
 
 from autograder import config, feedback
@@ -44,3 +46,19 @@ def test_page_shows_plots_and_hides_hidden_tests(tmp_path):
 def test_minimal_page_when_rendering_fails():
     page = feedback.minimal_page("stu", config.ASSIGNMENT, result_with({}))
     assert "30 / 30" in page and "<table>" in page, page[:300]
+
+
+def test_feedback_command_skips_bad_result_files_and_keeps_going(tmp_path, capsys):
+    from autograder import cli
+    results = tmp_path / "out" / "results"
+    (results / "bad" / config.ASSIGNMENT).mkdir(parents=True)
+    (results / "bad" / config.ASSIGNMENT / f"{config.NOTEBOOK}.json").write_text("[]")
+    (results / "good" / config.ASSIGNMENT).mkdir(parents=True)
+    good = dict(result_with({}), student_id="good", assignment=config.ASSIGNMENT,
+                notebook=config.NOTEBOOK, path=str(tmp_path / "gone.ipynb"))
+    (results / "good" / config.ASSIGNMENT / f"{config.NOTEBOOK}.json").write_text(json.dumps(good))
+    assert cli.main(["feedback", str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    assert "skipped" in captured.err and "1 result file(s) unreadable" in captured.out, captured
+    page = tmp_path / "out" / "feedback" / "good" / config.ASSIGNMENT / f"{config.NOTEBOOK}.html"
+    assert "30 / 30" in page.read_text(), page.read_text()[:1000]

@@ -116,3 +116,39 @@ def test_the_course_folder_is_regenerated_when_nnlab_changes(tmp_path, monkeypat
     before = gradebook.source_fingerprint()
     (package / "plots.py").write_text((package / "plots.py").read_text() + "\n# changed\n")
     assert gradebook.source_fingerprint() != before, "a change to nnlab/ went unnoticed"
+
+
+def test_odd_ids_and_lost_metadata_reach_the_gradebook_and_reruns_touch_nothing(graded, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    shutil.copytree(graded["subs"], subs)
+    shutil.copytree(graded["out"], out)
+    correct = demo.functions_in(config.DEMO_STUDENTS / f"{demo.CORRECT}.py")
+    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+    comma = subs / "Smith, John" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    comma.parent.mkdir(parents=True)
+    nbformat.write(demo.fill(release, correct), str(comma))
+    damaged = demo.fill(release, correct)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in damaged.cells]
+    del damaged.cells[ids.index("relu_handout_table")]  # a deleted test cell ...
+    answer = next(c for c in damaged.cells
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == "answer_relu")
+    del answer.metadata["nbgrader"]["grade_id"]  # ... and an answer cell without its id
+    lost = subs / "lost_metadata" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    lost.parent.mkdir(parents=True)
+    nbformat.write(damaged, str(lost))
+    command = [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
+               "--jobs", "2", "--no-progress"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "warning" not in done.stderr, done.stderr[-2000:]
+    with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}", "two_layer_net_course") as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(config.ASSIGNMENT)}
+    rows = {r["student_id"]: r for r in csv.DictReader(open(out / "grades.csv", newline=""))}
+    assert scores["Smith, John"] == float(rows["Smith, John"]["score"]) == 30.0, scores
+    assert scores["lost_metadata"] == float(rows["lost_metadata"]["score"]), (scores, rows["lost_metadata"])
+    assert set(scores) >= set(graded["rows"]) - {"broken_json"} - {"empty_folder"}, scores
+    autograded = out / "nbgrader" / "autograded"
+    before = {p: p.stat().st_mtime for p in autograded.rglob("*.ipynb")}
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr[-2000:]
+    after = {p: p.stat().st_mtime for p in autograded.rglob("*.ipynb")}
+    assert after == before, "an unchanged rerun autograded submissions again"

@@ -102,3 +102,39 @@ def test_a_submission_that_hangs_the_grader_costs_one_row_not_the_batch(tmp_path
     statuses = {r["student_id"]: r["status"] for r in results}
     assert statuses == {"stuck": "grader_error", "fine": "ok"}, statuses
     assert elapsed < 120, f"the batch took {elapsed:.0f} s; the guard allows 32 s"
+
+
+def test_a_sandbox_that_dies_before_student_code_runs_is_a_grader_error(tmp_path, monkeypatch):
+    """bwrap can start and then fail (a bad bind, too little memory for Python): the worker
+    never says "ready", and the student must not be charged with kernel_died."""
+    broken = tmp_path / "broken_worker.py"
+    broken.write_text("import sys\nsys.stderr.write('bwrap: cannot mount the sandbox\\n')\n"
+                      "sys.exit(1)\n")
+    monkeypatch.setattr(sandbox, "WORKER", broken)
+    path = tmp_path / "subs" / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(config.RELEASE_NOTEBOOK.read_text())
+    result = grading.grade_notebook(path, LIMITS, sandbox.isolation_mode())
+    assert result["status"] == "grader_error", result["status"]
+    assert {t["status"] for t in result["tests"]} == {"grader_error"}, result["tests"][0]
+    assert "cannot mount the sandbox" in result["tests"][0]["message"], result["tests"][0]["message"]
+
+
+def test_when_the_notebook_budget_is_spent_restarts_stop(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    cells = [(0, "import time\ntime.sleep(3)"), (1, "def crash():\n    import os\n    os._exit(1)")]
+    limits = sandbox.Limits(call_seconds=2, cell_seconds=10, notebook_seconds=5)
+    process = StudentProcess(cells, scratch, limits, sandbox.isolation_mode())
+    try:
+        with pytest.raises(runner.StudentDied):
+            process.call("crash", (), {}, False, timeout=2)
+        with pytest.raises(StudentTimeout, match="used up"):
+            process.call("crash", (), {}, False, timeout=2)
+        with pytest.raises(StudentTimeout, match="used up"):
+            process.call("crash", (), {}, False, timeout=2)
+        assert process.starts <= 2, f"{process.starts} starts after the budget ran out"
+        assert process.cell_results[0]["ok"] and not process.definitions_only, (
+            f"a cell that ran fine was demoted: {process.cell_results}, {process.definitions_only}")
+    finally:
+        process.close()
