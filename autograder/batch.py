@@ -56,8 +56,8 @@ def discover(submissions):
     """Every (student, assignment, notebook, path) to grade; path None when the notebook is
     missing. Each ``.ipynb`` in an assignment folder gets a row; see ``notebook_role``."""
     found = []
-    for student in sorted(p for p in Path(submissions).iterdir() if p.is_dir()):
-        assignments = sorted(p for p in student.iterdir() if p.is_dir())
+    for student in visible_folders(Path(submissions).absolute()):
+        assignments = visible_folders(student)
         if not assignments:
             found.append((student.name, config.ASSIGNMENT, config.NOTEBOOK, None))
         for assignment in assignments:
@@ -84,6 +84,11 @@ def notebook_role(assignment, path):
     return "graded" if notebooks_in(path.parent) == [path] else "unexpected"
 
 
+def visible_folders(folder):
+    """Sub-folders, without hidden ones (.git, .ipynb_checkpoints, ...)."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def notebooks_in(folder):
     """The notebooks of a submission folder; hidden files (``._x.ipynb`` from macOS,
     ``.~x.ipynb`` lock files) are not notebooks."""
@@ -104,9 +109,15 @@ def content_key(path, fingerprint):
     digest = hashlib.sha256(fingerprint.encode())
     if path is not None:
         path = Path(path)
-        for item in [path] + submission_files(path.parent, path.name):
-            digest.update(str(item.relative_to(path.parent)).encode() + b"\0")
-            digest.update(hashlib.sha256(item.read_bytes()).digest())
+        try:
+            for item in [path] + submission_files(path.parent, path.name):
+                digest.update(str(item.relative_to(path.parent)).encode() + b"\0")
+                if item.is_symlink():  # never followed: it may lead to /dev/zero or a FIFO
+                    digest.update(b"link:" + os.readlink(item).encode())
+                else:
+                    digest.update(hashlib.sha256(item.read_bytes()).digest())
+        except OSError as exc:  # unreadable: grading will say so; the key just must differ
+            digest.update(f"unreadable:{exc}:{time.time()}".encode())
     return digest.hexdigest()
 
 
@@ -252,6 +263,7 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
         previous = None if force else load_previous(out, item, keys[item])
         if previous:
             previous["reused"] = True
+            previous["path"] = str(item[3]) if item[3] else None  # the folder may have moved
             results.append(previous)
         else:
             todo.append(item)
@@ -281,6 +293,12 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     return results, summarize(results, skipped)
 
 
+def _pool_process_setup():
+    """In each pool process: SIGTERM (sent to the survivors when the pool breaks) exits
+    through the ``finally`` blocks, so student processes and scratch folders are cleaned."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+
+
 def run_pool(items, workers, out, limits, isolation, keys, bar):
     """Grade ``items`` in one process pool; returns (results, items lost to a broken pool).
 
@@ -289,10 +307,15 @@ def run_pool(items, workers, out, limits, isolation, keys, bar):
     """
     results, lost = [], []
     context = multiprocessing.get_context("fork")
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                  initializer=_pool_process_setup)
     try:
-        futures = {pool.submit(grade_task, item, out, limits, isolation, keys[item]): item
-                   for item in items}
+        futures = {}
+        for item in items:
+            try:
+                futures[pool.submit(grade_task, item, out, limits, isolation, keys[item])] = item
+            except BrokenProcessPool:  # a process died while the queue was being filled
+                lost.append(item)
         for future in concurrent.futures.as_completed(futures):
             item = futures[future]
             try:

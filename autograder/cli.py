@@ -133,9 +133,18 @@ def command_grade(args, submissions=None):
     print(batch.summary_table(results, summary))
     print(f"\nwrote {args.out / 'grades.csv'} and {len(results)} feedback page(s) under "
           f"{args.out / 'feedback'}")
+    for result in results:
+        for problem in result.get("write_errors", []) + ([f"feedback page: {result['feedback_error']}"]
+                                                         if result.get("feedback_error") else []):
+            print(f"warning: {result['student_id']}/{result['assignment']}: {problem}",
+                  file=sys.stderr)
     if not args.no_gradebook:
         try:
             database, problems = gradebook.sync(args.out, results)
+        except KeyboardInterrupt:
+            print("\ninterrupted while recording the gradebook: grades.csv is complete; run the "
+                  "same command again to finish the gradebook.", file=sys.stderr)
+            return 130
         except Exception as exc:  # grades.csv stands; say what went wrong
             print(f"warning: the grades could not be recorded in nbgrader's gradebook "
                   f"({type(exc).__name__}): {exc}\nRerun the same command to retry.",

@@ -28,10 +28,10 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
@@ -40,10 +40,11 @@ from autograder.build import copy_student_package, nbgrader_env
 from autograder.feedback import public_message
 from autograder.grading import cell_source, grade_id_of, nbgrader_meta
 
+COURSE_ID = "two_layer_net_course"
 COURSE_CONFIG = '''\
 # nbgrader configuration of the course directory that `python -m autograder grade` keeps.
 c = get_config()  # noqa: F821 (provided by traitlets)
-c.CourseDirectory.course_id = "two_layer_net_course"
+c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = {root!r}
 c.Autograde.autograde_preprocessors = [
     "autograder.gradebook.InjectResults",  # first: writes the sandboxed results into the cells
@@ -106,7 +107,8 @@ def _read_or_none(path):
 def submission_for_gradebook(result, release):
     """The notebook to submit: the student's, or rebuilt from the release if any nbgrader
     cell (test, answer or given) is gone or lost its metadata. Tolerates any metadata."""
-    notebook = _read_or_none(result.get("path"))
+    # An invalid notebook is never read here (it may be a link to the instructor's source).
+    notebook = None if result.get("status") == "invalid_notebook" else _read_or_none(result.get("path"))
     wanted = {grade_id_of(c) for c in release.cells} - {None}
     if notebook is not None:
         try:
@@ -162,7 +164,7 @@ def sync(out, results):
     outputs, parked = course / "outputs", course / ".parked"
     _unpark(course / "submitted", parked)  # after a run that was killed while parked
     (course / "nbgrader_config.py").write_text(COURSE_CONFIG.format(
-        root=str(course), outputs=str(outputs)))
+        root=str(course), outputs=str(outputs), course_id=COURSE_ID))
     source = course / "source" / assignment / f"{config.NOTEBOOK}.ipynb"
     stamp = course / ".source_fingerprint"
     fingerprint = source_fingerprint()
@@ -181,7 +183,7 @@ def sync(out, results):
             continue
         folder = outputs / student / assignment
         marker = folder / f"{config.NOTEBOOK}.synced"
-        stamp_text = f"{result.get('key')}:{fingerprint}"
+        stamp_text = f"{result_digest(result)}:{fingerprint}"
         if marker.exists() and marker.read_text() == stamp_text:
             continue
         try:
@@ -196,28 +198,56 @@ def sync(out, results):
             continue
         markers[student] = (marker, stamp_text)
     if markers:
-        _park(course / "submitted", parked, keep=set(markers))
-        started = time.time()
         try:
+            _park(course / "submitted", parked, keep=set(markers))
             run_nbgrader(course, "autograde", assignment, "--force", "--create")
-        except RuntimeError as exc:  # some may have failed: mark those that were done
+        except RuntimeError as exc:  # some may have failed: mark those that were recorded
             problems.append(str(exc))
         finally:
             _unpark(course / "submitted", parked)
+        recorded = recorded_scores(course, list(markers))
         for student, (marker, stamp_text) in markers.items():
-            done = course / "autograded" / student / assignment / f"{config.NOTEBOOK}.ipynb"
-            if done.exists() and done.stat().st_mtime >= started - 1:
+            expected = _result_of(outputs, student)["score"]
+            if recorded.get(student) is not None and abs(recorded[student] - expected) < 1e-6:
                 marker.write_text(stamp_text)
             else:
-                problems.append(f"{student}: nbgrader did not autograde it; rerun to retry")
+                problems.append(f"{student}: the gradebook has {recorded.get(student)} "
+                                f"autograded points, the grader {expected}; rerun to retry")
     return course / "gradebook.db", problems
+
+
+def result_digest(result):
+    """What the gradebook must reflect of a result: its scores and messages (not its
+    timing or whether it was reused), so a regrade with other outcomes is recorded."""
+    graded = {"status": result.get("status"), "score": result.get("score"),
+              "tests": [(t.get("grade_id"), t.get("points"), t.get("status"), t.get("message"))
+                        for t in result.get("tests", [])]}
+    return hashlib.sha256(json.dumps(graded, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _result_of(outputs, student):
+    path = outputs / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.json"
+    return json.loads(path.read_text())
+
+
+def recorded_scores(course, students):
+    """{student: autograded points in nbgrader's gradebook, or None when not recorded}."""
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as book:
+        for student in students:
+            try:
+                notebook = book.find_submission_notebook(config.NOTEBOOK, config.ASSIGNMENT, student)
+                scores[student] = float(notebook.code_score)
+            except MissingEntry:
+                scores[student] = None
+    return scores
 
 
 def _park(submitted, parked, keep):
     """Move every student folder of ``submitted`` except ``keep`` into ``parked``."""
     parked.mkdir(exist_ok=True)
     for folder in submitted.iterdir():
-        if folder.name not in keep:
+        if folder.name not in keep and not (parked / folder.name).exists():
             folder.rename(parked / folder.name)
 
 
@@ -225,8 +255,10 @@ def _unpark(submitted, parked):
     if not parked.exists():
         return
     for folder in parked.iterdir():
-        if (submitted / folder.name).exists():
+        if not (submitted / folder.name).exists():
+            folder.rename(submitted / folder.name)
+        elif folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder)  # a newer copy was written since
         else:
-            folder.rename(submitted / folder.name)
+            folder.unlink()
     parked.rmdir()

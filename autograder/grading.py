@@ -125,8 +125,12 @@ def suite_fingerprint():
 
 def read_notebook(path):
     """The notebook, or raise ValueError with a message a person can act on."""
-    if Path(path).is_symlink():  # it could point at the instructor's source notebook
-        raise ValueError("the notebook is a symbolic link, not a file: submit the notebook itself")
+    # <student>/<assignment>/<notebook>.ipynb: a link anywhere in that could point at the
+    # instructor's source notebook or at another student's work.
+    path = Path(path)
+    if any(part.is_symlink() for part in (path, path.parent, path.parent.parent)):
+        raise ValueError("the submission contains a symbolic link (the notebook or its folder): "
+                         "submit the notebook itself")
     size = Path(path).stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         raise ValueError(f"the notebook is {size / 2**20:.0f} MiB, over the limit of "

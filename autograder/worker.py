@@ -289,6 +289,11 @@ def main():
     # Before any student code: tells the grader that the sandbox itself works, so that a
     # sandbox which cannot start is the grader's problem, never the student's.
     write_frame(replies, {"ok": True, "kind": "ready"})
+    # From now on fd 2 is the student's: point it at /dev/null, so that os.write(2, ...)
+    # cannot fill the grader's start-up log (print and sys.stderr are captured below).
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
     # Student code runs with its own working directory; nnlab comes from sys.path.
     serve(requests, replies)
 

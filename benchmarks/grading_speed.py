@@ -11,6 +11,7 @@ includes recording the grades in nbgrader's gradebook.
 """
 
 import argparse
+import csv
 import os
 import shutil
 import subprocess
@@ -23,7 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograder import config, demo  # noqa: E402
 from autograder.build import copy_student_package, nbgrader_env  # noqa: E402
+from autograder.gradebook import COURSE_ID  # noqa: E402
 from autograder.sandbox import isolation_mode  # noqa: E402
+from nbgrader.api import Gradebook  # noqa: E402
 
 
 def make_submissions(folder, count):
@@ -40,9 +43,31 @@ def timed(command, cwd):
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=nbgrader_env(), capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{command[:4]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    ours = "autograder" in command
+    if done.returncode != 0 or (ours and "warning:" in done.stderr):
+        raise SystemExit(f"{command[:4]} failed or warned:\n{done.stdout[-2000:]}\n"
+                         f"{done.stderr[-2000:]}")
     return seconds
+
+
+def gradebook_scores(database, course_id):
+    """{student: score} of the assignment's submissions in an nbgrader gradebook."""
+    with Gradebook(f"sqlite:///{database}", course_id) as book:
+        return {s.student.id: s.score for s in book.assignment_submissions(config.ASSIGNMENT)}
+
+
+def check_same_grades(students, plain_db, ours_out):
+    """A timing only counts if both runs really graded everything, identically."""
+    with open(ours_out / "grades.csv", newline="") as handle:
+        csv_scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    plain = gradebook_scores(plain_db, "default_course")
+    ours = gradebook_scores(ours_out / "nbgrader" / "gradebook.db", COURSE_ID)
+    if not len(csv_scores) == len(ours) == len(plain) == students:
+        raise SystemExit(f"expected {students} graded submissions: CSV {len(csv_scores)}, "
+                         f"our gradebook {len(ours)}, plain nbgrader {len(plain)}")
+    differ = {s: (plain[s], ours.get(s), csv_scores.get(s)) for s in plain
+              if not plain[s] == ours.get(s) == csv_scores.get(s)}
+    return differ
 
 
 def main():
@@ -64,6 +89,7 @@ def main():
                                 f"--CourseDirectory.root={course}"], course)
         ours = timed(python + ["autograder", "grade", str(submitted), "--out", str(Path(tmp) / "out"),
                                "--jobs", str(args.jobs), "--force", "--no-progress"], config.ROOT)
+        differ = check_same_grades(args.students, course / "gradebook.db", Path(tmp) / "out")
         ours_csv_only = timed(python + ["autograder", "grade", str(submitted), "--out",
                                         str(Path(tmp) / "out2"), "--jobs", str(args.jobs),
                                         "--force", "--no-progress", "--no-gradebook"], config.ROOT)
@@ -74,6 +100,8 @@ def main():
     print(f"autograder grade --jobs {args.jobs} (sandbox, + gradebook): {ours:7.1f} s "
           f"({ours / args.students:.2f} s per submission)")
     print(f"autograder grade --jobs {args.jobs} --no-gradebook:        {ours_csv_only:7.1f} s")
+    print(f"grades checked: {args.students} rows in grades.csv and in both gradebooks; "
+          f"scores that differ between plain nbgrader and ours: {differ or 'none'}")
     print(f"speed-up over plain nbgrader: {plain / ours:.2f}x (with gradebook), "
           f"{plain / ours_csv_only:.2f}x (CSV and feedback only)")
 

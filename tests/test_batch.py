@@ -161,11 +161,21 @@ def test_odd_files_long_names_sidecars_and_symlinks(tmp_path):
     link = subs / "linker" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
     link.parent.mkdir(parents=True)
     link.symlink_to(config.SOURCE_NOTEBOOK)
+    (subs / "folder_linker").mkdir()
+    (subs / "folder_linker" / config.ASSIGNMENT).symlink_to(config.SOURCE_NOTEBOOK.parent)
+    dangling = subs / "dangling" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    dangling.parent.mkdir(parents=True)
+    dangling.symlink_to(tmp_path / "nowhere.ipynb")
+    (subs / ".git" / "objects").mkdir(parents=True)  # hidden folders are not students
+    (renamed.parent / ".ipynb_checkpoints").mkdir()
     results, _ = batch.grade_all(subs, tmp_path / "out", jobs=2, limits=LIMITS,
                                  isolation=isolation_mode())
     rows = {(r["student_id"], r["notebook"]): (r["status"], r["score"]) for r in results}
     assert rows == {("long", long_name): ("ok", 30),
                     ("mac", "two_layer_net (1)"): ("ok", 30),
-                    ("linker", config.NOTEBOOK): ("invalid_notebook", 0)}, rows
-    linker = next(r for r in results if r["student_id"] == "linker")
-    assert "symbolic link" in linker["message"], linker["message"]
+                    ("linker", config.NOTEBOOK): ("invalid_notebook", 0),
+                    ("folder_linker", config.NOTEBOOK): ("invalid_notebook", 0),
+                    ("dangling", config.NOTEBOOK): ("invalid_notebook", 0)}, rows
+    for student in ("linker", "folder_linker", "dangling"):
+        result = next(r for r in results if r["student_id"] == student)
+        assert "symbolic link" in result["message"], (student, result["message"])

@@ -152,3 +152,16 @@ def test_odd_ids_and_lost_metadata_reach_the_gradebook_and_reruns_touch_nothing(
     assert again.returncode == 0 and "warning" not in again.stderr, again.stderr[-2000:]
     after = {p: p.stat().st_mtime for p in autograded.rglob("*.ipynb")}
     assert after == before, "an unchanged rerun autograded submissions again"
+
+
+def test_the_sync_marker_follows_the_result_not_just_the_notebook():
+    from autograder import gradebook
+    tests = [{"grade_id": "relu_properties", "points": 0.0, "status": "grader_error",
+              "message": "sandbox"}]
+    first = {"status": "grader_error", "score": 0.0, "tests": tests, "key": "SAME", "seconds": 1}
+    rerun = dict(first, seconds=9, reused=True)
+    regraded = dict(first, status="ok", score=1.0,
+                    tests=[dict(tests[0], points=1.0, status="passed", message="passed")])
+    assert gradebook.result_digest(first) == gradebook.result_digest(rerun), "timing changed it"
+    assert gradebook.result_digest(first) != gradebook.result_digest(regraded), (
+        "a regrade of the same notebook with another outcome must reach the gradebook")

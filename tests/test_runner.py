@@ -138,3 +138,47 @@ def test_when_the_notebook_budget_is_spent_restarts_stop(tmp_path):
             f"a cell that ran fine was demoted: {process.cell_results}, {process.definitions_only}")
     finally:
         process.close()
+
+
+def test_student_writes_to_fd_2_do_not_reach_the_graders_disk(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    cells = [(0, "import os\nfor _ in range(100):\n    os.write(2, b'FLOOD' * 1000)")]
+    process = StudentProcess(cells, scratch, LIMITS, sandbox.isolation_mode())
+    try:
+        process.ensure_started()
+        log = tmp_path / "sandbox-stderr.txt"
+        size = log.stat().st_size if log.exists() else 0
+        assert size < 1000, f"the start-up log grew to {size} bytes from student writes"
+    finally:
+        process.close()
+
+
+def test_a_student_process_dies_with_the_process_that_started_it(tmp_path):
+    """rlimits mode: a grading process killed mid-way (a broken pool) leaves no orphan."""
+    import multiprocessing
+    import os
+    pid_file = tmp_path / "worker.pid"
+
+    def start_then_vanish():
+        scratch = tmp_path / "scratch"
+        scratch.mkdir()
+        process = StudentProcess([(0, "x = 1")], scratch, LIMITS, "rlimits")
+        process.ensure_started()
+        pid_file.write_text(str(process.process.pid))
+        os._exit(0)  # no cleanup at all, like SIGKILL
+
+    child = multiprocessing.get_context("fork").Process(target=start_then_vanish)
+    child.start()
+    child.join(60)
+    worker = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        # reap it if it became our zombie
+        time.sleep(0.1)
+    os.kill(worker, 9)
+    raise AssertionError(f"the student process {worker} outlived the process that started it")
