@@ -190,7 +190,9 @@ def save_result(out, item, key, result):
     return result
 
 
-def load_previous(out, item, key):
+def load_previous(out, item, key, regrade=()):
+    """The saved result of ``item`` if it can be reused: same key, its page exists, and its
+    row status is not in ``regrade`` (nor grader_error, which is never final)."""
     student, assignment, notebook, _ = item
     path = out / "results" / student / assignment / f"{notebook}.json"
     feedback_page = out / "feedback" / student / assignment / f"{notebook}.html"
@@ -198,9 +200,9 @@ def load_previous(out, item, key):
         result = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if result.get("status") == "grader_error" or any(
+    if result.get("status") in {"grader_error", *regrade} or any(
             t.get("status") == "grader_error" for t in result.get("tests", [])):
-        return None  # the grader's own failure is never final
+        return None
     return result if result.get("key") == key and feedback_page.exists() else None
 
 
@@ -250,8 +252,12 @@ def grader_key(limits, isolation):
 
 
 def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolation="auto",
-              progress=False):
-    """Grade every submission under ``submissions``; returns (results, summary dict)."""
+              progress=False, regrade=()):
+    """Grade every submission under ``submissions``; returns (results, summary dict).
+
+    ``force`` regrades everything; ``regrade`` names row statuses to regrade even when
+    unchanged (e.g. ("timeout",) after a run on an overloaded machine).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     isolation = isolation_mode(isolation)
@@ -260,7 +266,7 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     keys = {item: content_key(item[3], fingerprint) for item in items}
     results, todo = [], []
     for item in items:
-        previous = None if force else load_previous(out, item, keys[item])
+        previous = None if force else load_previous(out, item, keys[item], regrade)
         if previous:
             previous["reused"] = True
             previous["path"] = str(item[3]) if item[3] else None  # the folder may have moved

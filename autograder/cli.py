@@ -30,6 +30,9 @@ def add_grading_options(parser):
                         help="submissions graded at once (default: number of CPUs)")
     parser.add_argument("--force", action="store_true",
                         help="regrade submissions whose results are up to date")
+    parser.add_argument("--regrade", default="", metavar="STATUS[,STATUS]",
+                        help="also regrade unchanged submissions whose row has one of these "
+                             "statuses, e.g. timeout,kernel_died after a run on a busy machine")
     parser.add_argument("--isolation", choices=["auto", "bubblewrap", "rlimits"], default="auto",
                         help="sandbox for student code (default: bubblewrap when it works)")
     parser.add_argument("--memory-mib", type=int, default=DEFAULTS.memory_bytes >> 20,
@@ -124,6 +127,7 @@ def command_grade(args, submissions=None):
     try:
         results, summary = batch.grade_all(submissions, args.out, jobs=args.jobs,
                                            force=args.force, limits=limits_from(args),
+                                           regrade=tuple(filter(None, args.regrade.split(","))),
                                            isolation=isolation,
                                            progress=not args.no_progress and sys.stderr.isatty())
     except KeyboardInterrupt:

@@ -179,3 +179,17 @@ def test_odd_files_long_names_sidecars_and_symlinks(tmp_path):
     for student in ("linker", "folder_linker", "dangling"):
         result = next(r for r in results if r["student_id"] == student)
         assert "symbolic link" in result["message"], (student, result["message"])
+
+
+def test_regrade_names_the_statuses_that_are_not_reused(tmp_path):
+    out = tmp_path / "out"
+    item = ("ada", config.ASSIGNMENT, config.NOTEBOOK, None)
+    folder = out / "results" / "ada" / config.ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{config.NOTEBOOK}.json").write_text('{"status": "timeout", "key": "K", "tests": []}')
+    (out / "feedback" / "ada" / config.ASSIGNMENT).mkdir(parents=True)
+    (out / "feedback" / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.html").write_text("page")
+    assert batch.load_previous(out, item, "K") is not None, "an unchanged result should be reused"
+    assert batch.load_previous(out, item, "K", regrade=("timeout",)) is None, (
+        "--regrade timeout must regrade a timed-out row")
+    assert batch.load_previous(out, item, "K", regrade=("kernel_died",)) is not None
