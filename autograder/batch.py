@@ -279,22 +279,19 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     # A pool process that dies (the out-of-memory killer; student code in rlimits mode
     # killing its parent) breaks the whole pool: its unfinished submissions are retried in
     # a new pool, then one by one, and only then get a grader_error row.
-    for attempt, workers in enumerate((jobs, jobs, 1)):
-        if not todo:
-            break
-        if attempt < 2:
-            finished, todo = run_pool(todo, workers, out, limits, isolation, keys, bar)
+    for _ in range(2):
+        if todo:
+            finished, todo = run_pool(todo, jobs, out, limits, isolation, keys, bar)
             results += finished
-            continue
-        for item in todo:
-            finished, lost = run_pool([item], 1, out, limits, isolation, keys, bar)
-            results += finished
-            for item in lost:
-                results.append(save_result(out, item, keys[item], not_graded(
-                    "grader_error", "the process grading this submission was killed three "
-                    "times (out-of-memory killer, or student code in rlimits mode)",
-                    "not run: the grader's process was killed")))
-                bar.step("/".join(item[:2]))
+    for item in todo:  # lost twice: once more on its own, so it cannot blame another
+        finished, lost = run_pool([item], 1, out, limits, isolation, keys, bar)
+        results += finished
+        if lost:
+            results.append(save_result(out, item, keys[item], not_graded(
+                "grader_error", "the process grading this submission was killed three "
+                "times (out-of-memory killer, or student code in rlimits mode)",
+                "not run: the grader's process was killed")))
+            bar.step("/".join(item[:2]))
     write_csv(out, results)
     return results, summarize(results, skipped)
 

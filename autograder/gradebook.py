@@ -151,8 +151,9 @@ def sync(out, results):
     """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook.
 
     Returns (path of gradebook.db, list of problems). A submission counts as recorded
-    once nbgrader has autograded it: a marker beside its copy in ``outputs/`` holds its
-    result key, so reruns autograde only what changed (or failed before). Submissions
+    once nbgrader's gradebook holds the grader's score for it: then a marker beside its
+    copy in ``outputs/`` gets the digest of its result, so reruns autograde only results
+    that changed (or were not recorded before). Submissions
     not in this round are parked outside ``submitted/`` while nbgrader runs, so it
     autogrades exactly this round's (no exclusion lists: ids may contain commas).
     """
@@ -196,7 +197,7 @@ def sync(out, results):
         except Exception as exc:  # one odd submission must not keep the others out
             problems.append(f"{student}: not recorded ({type(exc).__name__}: {exc})")
             continue
-        markers[student] = (marker, stamp_text)
+        markers[student] = (marker, stamp_text, result["score"])
     if markers:
         try:
             _park(course / "submitted", parked, keep=set(markers))
@@ -206,8 +207,7 @@ def sync(out, results):
         finally:
             _unpark(course / "submitted", parked)
         recorded = recorded_scores(course, list(markers))
-        for student, (marker, stamp_text) in markers.items():
-            expected = _result_of(outputs, student)["score"]
+        for student, (marker, stamp_text, expected) in markers.items():
             if recorded.get(student) is not None and abs(recorded[student] - expected) < 1e-6:
                 marker.write_text(stamp_text)
             else:
@@ -223,11 +223,6 @@ def result_digest(result):
               "tests": [(t.get("grade_id"), t.get("points"), t.get("status"), t.get("message"))
                         for t in result.get("tests", [])]}
     return hashlib.sha256(json.dumps(graded, sort_keys=True, default=str).encode()).hexdigest()[:32]
-
-
-def _result_of(outputs, student):
-    path = outputs / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.json"
-    return json.loads(path.read_text())
 
 
 def recorded_scores(course, students):

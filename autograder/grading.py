@@ -23,9 +23,11 @@ from autograder.suite import TESTS, target_of
 from nnlab.testing import MissingFunction
 
 # Row statuses, most important first: a row shows the first that applies.
-STATUS_ORDER = ("invalid_notebook", "grader_error", "missing_cells", "memory_limit", "timeout", "kernel_died", "ok")
-TEST_STATUS_TO_ROW = {"grader_error": "grader_error", "missing_function": "missing_cells", "memory_limit": "memory_limit",
-                      "timeout": "timeout", "kernel_died": "kernel_died"}
+STATUS_ORDER = ("invalid_notebook", "grader_error", "missing_cells", "memory_limit", "timeout",
+                "kernel_died", "ok")
+TEST_STATUS_TO_ROW = {"grader_error": "grader_error", "missing_function": "missing_cells",
+                      "memory_limit": "memory_limit", "timeout": "timeout",
+                      "kernel_died": "kernel_died"}
 MAX_NOTEBOOK_BYTES = 50 << 20
 
 
@@ -131,7 +133,7 @@ def read_notebook(path):
     if any(part.is_symlink() for part in (path, path.parent, path.parent.parent)):
         raise ValueError("the submission contains a symbolic link (the notebook or its folder): "
                          "submit the notebook itself")
-    size = Path(path).stat().st_size
+    size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         raise ValueError(f"the notebook is {size / 2**20:.0f} MiB, over the limit of "
                          f"{MAX_NOTEBOOK_BYTES >> 20} MiB (clear large outputs and resubmit)")

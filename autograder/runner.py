@@ -67,7 +67,8 @@ class StudentProcess:
         # The worker says "ready" before any student code runs: no word means the
         # sandbox itself failed (bwrap refused, the memory limit too low for Python...).
         try:
-            reply = self._exchange(None, READY_SECONDS, send=False)
+            reply = self._receive(time.monotonic() + READY_SECONDS,
+                                  f"no answer within {READY_SECONDS:g} s")
             if reply.get("kind") != "ready":
                 raise StudentDied(f"unexpected first message {reply.get('kind')!r}")
         except (StudentTimeout, StudentDied) as exc:
@@ -153,23 +154,24 @@ class StudentProcess:
             self.kill()
             raise
 
-    def _exchange(self, request, timeout, send=True):
+    def _exchange(self, request, timeout):
         """Send one request and wait for its reply, all within ``timeout`` seconds."""
         budget = self.deadline - time.monotonic()
-        if not send:  # the start-up message has its own deadline, outside the budget
-            reason = f"no answer within {timeout:g} s"
-        elif budget < timeout:
+        if budget < timeout:
             timeout = max(budget, 0.0)
             reason = f"the notebook used up its {self.limits.notebook_seconds:g} s"
         else:
             reason = f"no answer within {timeout:g} s"
         deadline = time.monotonic() + timeout
-        if send:
-            try:
-                payload = encode(request)
-            except WireError as exc:  # the test's own arguments: a grader bug
-                raise GraderError(f"a test sent data the wire cannot carry: {exc}") from exc
-            self._write(struct.pack(">Q", len(payload)) + payload, deadline, reason)
+        try:
+            payload = encode(request)
+        except WireError as exc:  # the test's own arguments: a grader bug
+            raise GraderError(f"a test sent data the wire cannot carry: {exc}") from exc
+        self._write(struct.pack(">Q", len(payload)) + payload, deadline, reason)
+        return self._receive(deadline, reason)
+
+    def _receive(self, deadline, reason):
+        """Read one reply frame by ``deadline`` (``reason`` explains a timeout)."""
         (size,) = struct.unpack(">Q", self._read(8, deadline, reason))
         if size > REPLY_LIMIT:
             raise StudentDied(f"the process sent a message of {size} bytes")
