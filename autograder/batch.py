@@ -1,43 +1,46 @@
 """Grading a folder of submissions in parallel, resumably.
 
 Layout read: ``SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb`` (nbgrader's
-submitted layout); the folder is only read, never modified. Written, under OUT:
+submitted layout, found by ``autograder.discovery``); the folder is only read, never
+modified. Written under OUT (``autograder.storage``): one result JSON and one feedback
+page per submission as each finishes, and ``grades.csv`` at the end.
 
-- ``results/<student>/<assignment>/<notebook>.json``: every test's status and message,
-  written atomically as each submission finishes; it carries the hash of the notebook
-  and of the grader, so a rerun skips what is unchanged (``--force`` regrades);
-- ``feedback/<student>/<assignment>/<notebook>.html``;
-- ``grades.csv``: one row per submission found, rewritten atomically at the end.
-
-Killing the batch at any moment loses only the submissions in flight; the rerun grades
-them and still writes exactly one row per submission.
+Every per-submission step runs in a pool process under a time limit: grading under the
+guard (the notebook limit plus GUARD_MARGIN), the feedback page under RENDER_SECONDS;
+whatever one submission does costs only its own row. Killing the batch at any moment
+loses only the submissions in flight; the rerun grades them and still writes exactly
+one row per submission. Pool processes die with the process that started them.
 """
 
 import concurrent.futures
-import csv
+import contextlib
 import dataclasses
 import hashlib
-import json
 import multiprocessing
 import os
+import resource
 import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import traceback
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from autograder import config, feedback
-from autograder.grading import (empty_tests, finish, grade_notebook, submission_files,
-                                suite_fingerprint, to_json)
-from autograder.sandbox import Limits, isolation_mode
+from autograder import config, feedback, manual
+from autograder.discovery import discover, notebook_role
+from autograder.grading import empty_tests, finish, grade_notebook, suite_fingerprint, to_json
+from autograder.sandbox import Limits, isolation_key, isolation_mode
+from autograder.storage import (content_key, feedback_path, load_previous,
+                                result_path, write_atomic, write_csv)
 from autograder.suite import TESTS
+from autograder.text import clean_text, display_name
 
-ROW_FIELDS = ["student_id", "assignment", "notebook", "score", "max_score", "status"]
 GUARD_MARGIN = 120.0  # seconds past the notebook limit before the grader gives up on itself
+RENDER_SECONDS = 60.0  # to make one feedback page; past it, a page of scores only
+GRADER_MEMORY_MARGIN = 2 << 30  # address space of a grading process beyond the student limit
+PR_SET_PDEATHSIG = 1
 
 
 class GuardTimeout(BaseException):
@@ -47,121 +50,80 @@ class GuardTimeout(BaseException):
     """
 
 
-def _guard_expired(signum, frame):
-    raise GuardTimeout("grading this submission overran its time limit plus the grader's "
-                       f"margin of {GUARD_MARGIN:g} s")
+class RenderTimeout(BaseException):
+    """Making one feedback page took longer than RENDER_SECONDS."""
 
 
-def discover(submissions):
-    """Every (student, assignment, notebook, path) to grade; path None when the notebook is
-    missing. Each ``.ipynb`` in an assignment folder gets a row; see ``notebook_role``."""
-    found = []
-    for student in visible_folders(Path(submissions).absolute()):
-        assignments = visible_folders(student)
-        if not assignments:
-            found.append((student.name, config.ASSIGNMENT, config.NOTEBOOK, None))
-        for assignment in assignments:
-            notebooks = notebooks_in(assignment)
-            names = {p.stem for p in notebooks}
-            if not notebooks or (assignment.name == config.ASSIGNMENT
-                                 and config.NOTEBOOK not in names and len(notebooks) > 1):
-                found.append((student.name, assignment.name, config.NOTEBOOK, None))
-            for notebook in notebooks:
-                found.append((student.name, assignment.name, notebook.stem, notebook))
-    return found
+class Terminated(BaseException):
+    """The pool process was asked to stop (SIGTERM) while grading."""
 
 
-def notebook_role(assignment, path):
-    """How a notebook in the assignment's folder is graded:
+@contextlib.contextmanager
+def time_limit(seconds, error):
+    """Raise ``error`` in this block after ``seconds`` (SIGALRM; main thread only, where
+    the pool runs its tasks; elsewhere, e.g. in a test's thread, no limit applies)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
-    - "graded": it is ``config.NOTEBOOK``, or the folder's only notebook (a renamed or
-      re-downloaded copy such as ``two_layer_net (1).ipynb``), graded as the assignment's;
-    - "unexpected": another notebook beside the assignment's, or one of several none of
-      which has the right name: it gets a row that says so, and no grade.
-    """
-    if assignment != config.ASSIGNMENT or path.stem == config.NOTEBOOK:
-        return "graded"
-    return "graded" if notebooks_in(path.parent) == [path] else "unexpected"
+    def expired(signum, frame):
+        raise error(f"over its time limit of {seconds:g} s")
 
-
-def visible_folders(folder):
-    """Sub-folders, without hidden ones (.git, .ipynb_checkpoints, ...)."""
-    return sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def notebooks_in(folder):
-    """The notebooks of a submission folder; hidden files (``._x.ipynb`` from macOS,
-    ``.~x.ipynb`` lock files) are not notebooks."""
-    return sorted(p for p in Path(folder).glob("*.ipynb")
-                  if not p.name.startswith(".") and (p.is_file() or p.is_symlink()))
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
-def write_atomic(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-")  # short: long names fit
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
-def content_key(path, fingerprint):
-    """Hash of the grader and of everything grading reads: the notebook and its extra files."""
-    digest = hashlib.sha256(fingerprint.encode())
-    if path is not None:
-        path = Path(path)
-        try:
-            for item in [path] + submission_files(path.parent, path.name):
-                digest.update(str(item.relative_to(path.parent)).encode() + b"\0")
-                if item.is_symlink():  # never followed: it may lead to /dev/zero or a FIFO
-                    digest.update(b"link:" + os.readlink(item).encode())
-                else:
-                    digest.update(hashlib.sha256(item.read_bytes()).digest())
-        except OSError as exc:  # unreadable: grading will say so; the key just must differ
-            digest.update(f"unreadable:{exc}:{time.time()}".encode())
-    return digest.hexdigest()
-
-
-def grade_task(item, out, limits, isolation, key):
+def grade_task(item, out, limits, isolation, key, written):
     """Grade one submission in a pool process, save its JSON and feedback page; never
-    raises for anything one submission can cause."""
-    result = _grade_guarded(item, limits, isolation)
-    return save_result(out, item, key, result)
+    raises for anything one submission can cause. A SIGTERM ends the process once the
+    student's processes and scratch folders are cleaned up."""
+    global _BUSY
+    _BUSY = True
+    try:
+        result = _grade_guarded(item, limits, isolation)
+        return save_result(out, item, key, result, written)
+    except Terminated:
+        os._exit(143)
+    finally:
+        _BUSY = False
 
 
 def _grade_guarded(item, limits, isolation):
     student, assignment, notebook, path = item
     # Last line of defence against a hang in the grader itself: every wait on the student
     # has its own deadline, but one stuck submission must never stall a class's batch.
-    # (If the alarm fires after the work is done, the GuardTimeout reaches grade_all as
-    # this future's exception, which also gives a grader_error row.)
-    guarded = threading.current_thread() is threading.main_thread()
-    if guarded:
-        previous = signal.signal(signal.SIGALRM, _guard_expired)
-        signal.setitimer(signal.ITIMER_REAL, limits.notebook_seconds + GUARD_MARGIN)
     try:
-        if path is None:
-            return not_graded("missing_notebook", f"no {notebook}.ipynb in {student}/{assignment}/",
-                              "not run: no notebook submitted")
-        if notebook_role(assignment, path) == "unexpected":
-            return not_graded("unexpected_notebook", f"{path.name} is not graded: this "
-                              f"assignment's notebook is {config.NOTEBOOK}.ipynb",
-                              "not run: not the assignment's notebook")
-        if assignment != config.ASSIGNMENT:
-            return not_graded("unknown_assignment", f"this grader grades '{config.ASSIGNMENT}', "
-                              f"not '{assignment}'", "not run: unknown assignment")
-        result = grade_notebook(path, limits, isolation)
-        if notebook != config.NOTEBOOK:
-            result["graded_as"] = config.NOTEBOOK
-            note = (f"graded as {config.NOTEBOOK}.ipynb: it is the only notebook in "
-                    f"{student}/{assignment}/")
-            result["message"] = f"{note}; {result['message']}" if result.get("message") else note
-        return result
+        with time_limit(limits.notebook_seconds + GUARD_MARGIN, GuardTimeout):
+            return _grade(item, limits, isolation)
     except (Exception, GuardTimeout):  # a grader bug costs one row a clear status, not the batch
-        return not_graded("grader_error", traceback.format_exc(limit=5), "not run: the grader failed")
-    finally:
-        if guarded:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+        return not_graded("grader_error", clean_text(traceback.format_exc(limit=5)),
+                          "not run: the grader failed")
+
+
+def _grade(item, limits, isolation):
+    student, assignment, notebook, path = item
+    where = f"{display_name(student)}/{display_name(assignment)}/"
+    if path is None:
+        return not_graded("missing_notebook", f"no {display_name(notebook)}.ipynb in {where}",
+                          "not run: no notebook submitted")
+    if notebook_role(assignment, path) == "unexpected":
+        return not_graded("unexpected_notebook", f"{display_name(path.name)} is not graded: "
+                          f"this assignment's notebook is {config.NOTEBOOK}.ipynb",
+                          "not run: not the assignment's notebook")
+    if assignment != config.ASSIGNMENT:
+        return not_graded("unknown_assignment", f"this grader grades '{config.ASSIGNMENT}', "
+                          f"not '{display_name(assignment)}'", "not run: unknown assignment")
+    result = grade_notebook(path, limits, isolation)
+    if notebook != config.NOTEBOOK:
+        result["graded_as"] = config.NOTEBOOK
+        note = f"graded as {config.NOTEBOOK}.ipynb: it is the only notebook in {where}"
+        result["message"] = f"{note}; {result['message']}" if result.get("message") else note
+    return result
 
 
 def not_graded(status, message, test_message):
@@ -169,58 +131,32 @@ def not_graded(status, message, test_message):
                    "tests": empty_tests("not_run", test_message)}, time.monotonic())
 
 
-def save_result(out, item, key, result):
-    """Add the row's identity to ``result`` and write its feedback page and JSON. A page or
-    file that cannot be written (a full disk, a name too long) is noted, never raised."""
+def save_result(out, item, key, result, written=()):
+    """Add the row's identity, the TAs' grades of its written answers (``written``, from
+    ``autograder.manual``) and its total to ``result``, then write its feedback page and
+    JSON. A page that cannot be made in RENDER_SECONDS, or at all, becomes a page of
+    scores only; a file that cannot be written (a full disk, a name too long) is noted,
+    never raised."""
     student, assignment, notebook, path = item
     result.update(student_id=student, assignment=assignment, notebook=notebook,
                   path=str(path) if path else None, key=key)
-    relative = Path(student) / assignment / f"{notebook}.json"
+    for stale in ("feedback_error", "write_errors"):  # from an earlier save of this result
+        result.pop(stale, None)
+    manual.add_totals(result, written)
     try:
-        page = feedback.render(student, assignment, result, path, config.RELEASE_NOTEBOOK)
-    except Exception as exc:  # the row and its JSON must survive a page that cannot be made
-        result["feedback_error"] = f"{type(exc).__name__}: {exc}"[:500]
+        with time_limit(RENDER_SECONDS, RenderTimeout):
+            page = feedback.render(student, assignment, result, path, config.RELEASE_NOTEBOOK)
+    except (Exception, RenderTimeout) as exc:  # the row and its JSON must survive its page
+        result["feedback_error"] = clean_text(f"{type(exc).__name__}: {exc}")[:500]
         page = feedback.minimal_page(student, assignment, result)
-    for target, text in ((out / "feedback" / relative.with_suffix(".html"), lambda: page),
-                         (out / "results" / relative, lambda: to_json(result))):
+    for target, text in ((feedback_path(out, item), lambda: page),
+                         (result_path(out, item), lambda: to_json(result))):
         try:
             write_atomic(target, text())
-        except OSError as exc:
-            result.setdefault("write_errors", []).append(f"{target.name}: {exc}"[:300])
+        except (OSError, ValueError) as exc:
+            result.setdefault("write_errors", []).append(
+                clean_text(f"{display_name(target.name)}: {exc}")[:300])
     return result
-
-
-def load_previous(out, item, key, regrade=()):
-    """The saved result of ``item`` if it can be reused: same key, its page exists, and its
-    row status is not in ``regrade`` (nor grader_error, which is never final)."""
-    student, assignment, notebook, _ = item
-    path = out / "results" / student / assignment / f"{notebook}.json"
-    feedback_page = out / "feedback" / student / assignment / f"{notebook}.html"
-    try:
-        result = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if result.get("status") in {"grader_error", *regrade} or any(
-            t.get("status") == "grader_error" for t in result.get("tests", [])):
-        return None
-    return result if result.get("key") == key and feedback_page.exists() else None
-
-
-def write_csv(out, results):
-    grade_ids = [test.grade_id for test in TESTS]
-    lines = []
-    for result in sorted(results, key=lambda r: (r["student_id"], r["assignment"], r["notebook"])):
-        points = {t["grade_id"]: t["points"] for t in result["tests"]}
-        lines.append([result["student_id"], result["assignment"], result["notebook"],
-                      f"{result['score']:g}", f"{result['max_score']:g}", result["status"]]
-                     + [f"{points.get(g, 0):g}" for g in grade_ids])
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".grades.csv.")
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(ROW_FIELDS + grade_ids)
-        writer.writerows(lines)
-    os.replace(tmp, out / "grades.csv")
-    return out / "grades.csv"
 
 
 class Progress:
@@ -244,11 +180,28 @@ class Progress:
         sys.stderr.flush()
 
 
+def written_grades(out, items):
+    """{item: [WrittenGrade]}: what TAs gave each submission's written answers so far, from
+    OUT's gradebook (all ungraded before the first TA grading, and for rows that are not
+    the assignment's notebook)."""
+    cells = manual.written_cells()
+    graded = {item for item in items if item[1] == config.ASSIGNMENT and item[3] is not None}
+    try:
+        found = manual.read_gradebook(Path(out) / "nbgrader",
+                                      sorted({item[0] for item in graded}), cells)
+    except manual.GradebookUnreadable as exc:  # grading goes on; the summary says so
+        print(f"warning: {exc}; written answers are shown as not graded", file=sys.stderr)
+        found = {}
+    return {item: found[item[0]] if item in graded and item[0] in found
+            else manual.ungraded(cells) for item in items}
+
+
 def grader_key(limits, isolation):
     """What, besides a submission, decides its grade: the grader's code, the release
     (locked cells are restored from it), the limits and the isolation mode."""
     release = hashlib.sha256(config.RELEASE_NOTEBOOK.read_bytes()).hexdigest()[:16]
-    return f"{suite_fingerprint()}:{release}:{isolation}:{dataclasses.astuple(limits)}"
+    return (f"{suite_fingerprint()}:{release}:{isolation_key(isolation)}:"
+            f"{dataclasses.astuple(limits)}")
 
 
 def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolation="auto",
@@ -264,12 +217,15 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     fingerprint = grader_key(limits, isolation)
     items = discover(submissions)
     keys = {item: content_key(item[3], fingerprint) for item in items}
+    written = written_grades(out, items)
     results, todo = [], []
     for item in items:
         previous = None if force else load_previous(out, item, keys[item], regrade)
         if previous:
             previous["reused"] = True
             previous["path"] = str(item[3]) if item[3] else None  # the folder may have moved
+            if previous.get("written") != [grade.to_dict() for grade in written[item]]:
+                previous = save_result(out, item, keys[item], previous, written[item])
             results.append(previous)
         else:
             todo.append(item)
@@ -281,28 +237,59 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     # a new pool, then one by one, and only then get a grader_error row.
     for _ in range(2):
         if todo:
-            finished, todo = run_pool(todo, jobs, out, limits, isolation, keys, bar)
+            finished, todo = run_pool(todo, jobs, out, limits, isolation, keys, written, bar)
             results += finished
     for item in todo:  # lost twice: once more on its own, so it cannot blame another
-        finished, lost = run_pool([item], 1, out, limits, isolation, keys, bar)
+        finished, lost = run_pool([item], 1, out, limits, isolation, keys, written, bar)
         results += finished
         if lost:
             results.append(save_result(out, item, keys[item], not_graded(
                 "grader_error", "the process grading this submission was killed three "
                 "times (out-of-memory killer, or student code in rlimits mode)",
-                "not run: the grader's process was killed")))
-            bar.step("/".join(item[:2]))
+                "not run: the grader's process was killed"), written[item]))
+            bar.step(display_name("/".join(item[:2])))
     write_csv(out, results)
     return results, summarize(results, skipped)
 
 
-def _pool_process_setup():
-    """In each pool process: SIGTERM (sent to the survivors when the pool breaks) exits
-    through the ``finally`` blocks, so student processes and scratch folders are cleaned."""
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+_BUSY = False  # in a pool process: grading a submission right now
 
 
-def run_pool(items, workers, out, limits, isolation, keys, bar):
+def _pool_process_setup(parent, address_space):
+    """In each pool process: die with the parent (SIGTERM when it goes, even by SIGKILL);
+    on SIGTERM, a busy process unwinds through its ``finally`` blocks (student processes
+    and scratch folders cleaned) and exits, an idle one exits at once; the address space
+    is capped, so a student's return value cannot make the grader allocate without bound
+    (a MemoryError fails that test)."""
+    _prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(143)
+    signal.signal(signal.SIGTERM, _terminate)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if address_space and (hard == resource.RLIM_INFINITY or address_space < hard):
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, hard))
+
+
+def _terminate(signum, frame):
+    if _BUSY:
+        raise Terminated()
+    os._exit(143)
+
+
+def _prctl(option, value):
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the parent's own shutdown still applies
+        pass
+
+
+def grader_address_space(limits):
+    """The address-space cap of a grading process: the student limit plus a margin."""
+    return limits.memory_bytes + GRADER_MEMORY_MARGIN
+
+
+def run_pool(items, workers, out, limits, isolation, keys, written, bar):
     """Grade ``items`` in one process pool; returns (results, items lost to a broken pool).
 
     Ctrl-C cancels what has not started and re-raises: saved results stay, and a rerun
@@ -310,13 +297,15 @@ def run_pool(items, workers, out, limits, isolation, keys, bar):
     """
     results, lost = [], []
     context = multiprocessing.get_context("fork")
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                                  initializer=_pool_process_setup)
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_pool_process_setup,
+        initargs=(os.getpid(), grader_address_space(limits)))
     try:
         futures = {}
         for item in items:
             try:
-                futures[pool.submit(grade_task, item, out, limits, isolation, keys[item])] = item
+                futures[pool.submit(grade_task, item, out, limits, isolation, keys[item],
+                                    written[item])] = item
             except BrokenProcessPool:  # a process died while the queue was being filled
                 lost.append(item)
         for future in concurrent.futures.as_completed(futures):
@@ -328,8 +317,9 @@ def run_pool(items, workers, out, limits, isolation, keys, bar):
                 continue
             except (Exception, GuardTimeout) as exc:
                 results.append(save_result(out, item, keys[item], not_graded(
-                    "grader_error", f"{type(exc).__name__}: {exc}", "not run: the grader failed")))
-            bar.step("/".join(item[:2]))
+                    "grader_error", f"{type(exc).__name__}: {exc}", "not run: the grader failed"),
+                    written[item]))
+            bar.step(display_name("/".join(item[:2])))
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -353,7 +343,7 @@ def summary_table(results, summary):
     """Text for the terminal: the gradebook, then counts and the score distribution."""
     lines = [f"{'student':<22} {'notebook':<16} {'score':>9}  status"]
     for r in sorted(results, key=lambda r: (r["student_id"], r["notebook"])):
-        lines.append(f"{r['student_id']:<22} {r['notebook']:<16} "
+        lines.append(f"{display_name(r['student_id']):<22} {display_name(r['notebook']):<16} "
                      f"{r['score']:>4g}/{r['max_score']:<4g}  {r['status']}")
     lines.append("")
     lines.append("status counts: " + ", ".join(f"{k}={v}" for k, v in sorted(summary["status_counts"].items())))

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -174,11 +175,24 @@ def copy_student_package(destination):
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def release(source_path, release_dir, link_helpers=True):
+def student_requirements():
+    """The release's requirements.txt: the student's packages at the lock's versions."""
+    pins = {}
+    for line in config.LOCK_FILE.read_text().splitlines():
+        name, _, version = line.partition("==")
+        if version and not line.startswith("#"):
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    lines = [f"{name}=={pins[name]}" if name in pins else name
+             for name in config.STUDENT_REQUIREMENTS]
+    return ("# What the notebook needs: pip install -r requirements.txt\n"
+            + "\n".join(lines) + "\n")
+
+
+def release(source_path, release_dir):
     """Run ``nbgrader generate_assignment`` on the source; put the release in release_dir.
 
-    With ``link_helpers``, the release's ``nnlab/`` is a relative link to the repository's
-    ``nnlab/`` instead of a second copy of it.
+    The release is self-contained, so it works wherever it is copied: the notebook, a copy
+    of the helper package ``nnlab/`` (real files, no links) and ``requirements.txt``.
     """
     assignment = config.ASSIGNMENT
     with tempfile.TemporaryDirectory(prefix="nbgrader-build-") as course:
@@ -186,9 +200,10 @@ def release(source_path, release_dir, link_helpers=True):
         source_dir.mkdir(parents=True)
         shutil.copy(source_path, source_dir / f"{config.NOTEBOOK}.ipynb")
         copy_student_package(source_dir)
+        (source_dir / "requirements.txt").write_text(student_requirements())
         command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                    "--force", f"--CourseDirectory.root={course}",
-                   "--CourseDirectory.course_id=two_layer_net_course"]
+                   f"--CourseDirectory.course_id={config.COURSE_ID}"]
         done = subprocess.run(command, cwd=course, env=nbgrader_env(), capture_output=True,
                               text=True)
         if done.returncode != 0:
@@ -198,16 +213,21 @@ def release(source_path, release_dir, link_helpers=True):
         elif Path(release_dir).exists():
             shutil.rmtree(release_dir)
         shutil.copytree(Path(course) / "release" / assignment, release_dir)
-    if link_helpers:
-        # One copy of the helpers in the repository: the release links to nnlab/.
-        # nbgrader's release_assignment and zip copy the files the link points to.
-        shutil.rmtree(Path(release_dir) / "nnlab")
-        (Path(release_dir) / "nnlab").symlink_to(
-            os.path.relpath(config.STUDENT_PACKAGE, Path(release_dir).resolve()))
     return Path(release_dir)
 
 
-def build(source_path=config.SOURCE_NOTEBOOK, release_dir=config.RELEASE_DIR, link_helpers=True):
+def build(source_path=config.SOURCE_NOTEBOOK, release_dir=config.RELEASE_DIR):
     """Both steps; returns (source notebook path, release directory)."""
     write_notebook(source_notebook(), source_path)
-    return Path(source_path), release(source_path, release_dir, link_helpers)
+    return Path(source_path), release(source_path, release_dir)
+
+
+def zip_release(target, release_dir=config.RELEASE_DIR):
+    """The release folder as one zip (``two_layer_net/...`` inside), to hand out."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(Path(release_dir).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, Path(config.ASSIGNMENT) / path.relative_to(release_dir))
+    return target

@@ -3,6 +3,7 @@
   python -m autograder build [--check]
   python -m autograder grade SUBMISSIONS --out OUT [--jobs N] [--force] [limits...]
   python -m autograder feedback OUT
+  python -m autograder release [--zip PATH]
   python -m autograder demo [--out OUT]
 
 ``build`` regenerates the instructor's source notebook and the student release;
@@ -19,8 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import batch, build, config, demo, feedback, gradebook
+from autograder import batch, build, config, demo, gradebook, storage
+from autograder import sandbox
 from autograder.sandbox import Limits, isolation_mode
+from autograder.text import clean_text, display_name
 
 DEFAULTS = Limits()
 
@@ -48,7 +51,9 @@ def add_grading_options(parser):
                         help="CPU seconds of one student process (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-gradebook", action="store_true",
-                        help="do not record the grades in OUT/nbgrader (nbgrader's gradebook)")
+                        help="do not record the grades in OUT/nbgrader (nbgrader's gradebook); "
+                             "without it, exit code 3 means a submission is in grades.csv "
+                             "but not recorded there (a warning names it)")
 
 
 def parser():
@@ -61,6 +66,9 @@ def parser():
     g.add_argument("submissions", type=Path)
     g.add_argument("--out", type=Path, required=True, help="folder for grades.csv, results, feedback")
     add_grading_options(g)
+    r = commands.add_parser("release", help="zip the student release to hand out")
+    r.add_argument("--zip", type=Path, default=config.ROOT / "build" / f"{config.ASSIGNMENT}.zip",
+                   help="where to write the zip (default: %(default)s)")
     f = commands.add_parser("feedback", help="re-render feedback pages from OUT/results")
     f.add_argument("out", type=Path)
     d = commands.add_parser("demo", help="build, then grade the bundled demo submissions")
@@ -81,8 +89,7 @@ def command_build(args):
         print(f"wrote {source.relative_to(config.ROOT)} and {release.relative_to(config.ROOT)}/")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        source, release = build.build(Path(tmp) / "source.ipynb", Path(tmp) / "release",
-                                      link_helpers=False)
+        source, release = build.build(Path(tmp) / "source.ipynb", Path(tmp) / "release")
         stale = []
         if not config.SOURCE_NOTEBOOK.exists() or not filecmp.cmp(source, config.SOURCE_NOTEBOOK, shallow=False):
             stale.append(str(config.SOURCE_NOTEBOOK.relative_to(config.ROOT)))
@@ -95,9 +102,9 @@ def command_build(args):
 
 
 def all_files(folder):
-    """Files below folder, following links (the release links to nnlab/), caches excluded."""
+    """Files below folder, caches excluded."""
     found = set()
-    for top, _, files in os.walk(folder, followlinks=True):
+    for top, _, files in os.walk(folder):
         for name in files:
             path = Path(top, name).relative_to(folder)
             if "__pycache__" not in path.parts:
@@ -118,12 +125,26 @@ def command_grade(args, submissions=None):
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder", file=sys.stderr)
         return 2
+    try:
+        with storage.locked(args.out):
+            return _grade_locked(args, submissions)
+    except storage.OutputLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _grade_locked(args, submissions):
+    """``grade`` while holding OUT's lock (one run per OUT at a time)."""
     isolation = isolation_mode(args.isolation)
     if isolation != "bubblewrap":
         why = ("as requested" if args.isolation == "rlimits" else
                "because bubblewrap is not available (install the 'bubblewrap' package)")
         print(f"warning: student code runs with resource limits only, {why}: it can read and "
               f"write what this user can and use the network.", file=sys.stderr)
+    line, warnings = sandbox.describe(isolation, limits_from(args))
+    print(f"isolation: {line}", file=sys.stderr)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         results, summary = batch.grade_all(submissions, args.out, jobs=args.jobs,
                                            force=args.force, limits=limits_from(args),
@@ -134,13 +155,18 @@ def command_grade(args, submissions=None):
         print(f"\ninterrupted: finished submissions are saved under {args.out / 'results'}; "
               f"run the same command again to grade the rest.", file=sys.stderr)
         return 130
+    except storage.WriteFailed as exc:
+        print(f"error: {exc}. Each graded submission is saved under {args.out / 'results'}: "
+              f"make room, then run the same command again.", file=sys.stderr)
+        return 1
     print(batch.summary_table(results, summary))
     print(f"\nwrote {args.out / 'grades.csv'} and {len(results)} feedback page(s) under "
           f"{args.out / 'feedback'}")
     for result in results:
         for problem in result.get("write_errors", []) + ([f"feedback page: {result['feedback_error']}"]
                                                          if result.get("feedback_error") else []):
-            print(f"warning: {result['student_id']}/{result['assignment']}: {problem}",
+            print(f"warning: {display_name(result['student_id'])}/"
+                  f"{display_name(result['assignment'])}: {display_name(problem)}",
                   file=sys.stderr)
     if not args.no_gradebook:
         try:
@@ -150,40 +176,76 @@ def command_grade(args, submissions=None):
                   "same command again to finish the gradebook.", file=sys.stderr)
             return 130
         except Exception as exc:  # grades.csv stands; say what went wrong
-            print(f"warning: the grades could not be recorded in nbgrader's gradebook "
-                  f"({type(exc).__name__}): {exc}\nRerun the same command to retry.",
-                  file=sys.stderr)
-            return 0
+            print(f"error: the grades could not be recorded in nbgrader's gradebook "
+                  f"({type(exc).__name__}): {clean_text(str(exc))}\ngrades.csv is complete; "
+                  f"rerun the same command to retry.", file=sys.stderr)
+            return gradebook.EXIT_NOT_RECORDED
         for problem in problems:
             print(f"warning: gradebook: {problem}", file=sys.stderr)
         print(f"nbgrader course directory (formgrader, export, feedback): {database.parent}")
+        if problems:
+            print(f"error: nbgrader's gradebook disagrees with grades.csv: {len(problems)} "
+                  f"submission(s) not recorded (warnings above; it may show no score or an older "
+                  f"one for them). Fix what the warnings name and rerun the same command.",
+                  file=sys.stderr)
+            return gradebook.EXIT_NOT_RECORDED
     return 0
 
 
 def command_feedback(args):
-    pages, failed = 0, 0
+    """Re-render every feedback page from OUT/results with the TAs' current grades of the
+    written answers (from OUT/nbgrader's gradebook), and rewrite grades.csv to match."""
+    try:
+        with storage.locked(args.out):
+            return _feedback_locked(args)
+    except storage.OutputLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _feedback_locked(args):
+    results, failed = [], 0
     for path in sorted((args.out / "results").rglob("*.json")):
-        relative = path.relative_to(args.out / "results").with_suffix(".html")
         try:
-            result = json.loads(path.read_text())
-            if not isinstance(result, dict) or not {"student_id", "assignment", "score",
-                                                    "max_score", "tests"} <= set(result):
+            result = json.loads(path.read_bytes())
+            if not storage.is_result(result) or not all(
+                    isinstance(result.get(key), str) for key in ("student_id", "assignment",
+                                                                 "notebook")):
                 raise ValueError("not a result file of `grade`")
-        except (OSError, ValueError) as exc:
-            print(f"warning: skipped {path}: {exc}", file=sys.stderr)
+        except (OSError, ValueError, RecursionError) as exc:
+            print(f"warning: skipped {display_name(str(path))}: {exc}", file=sys.stderr)
             failed += 1
             continue
-        try:
-            page = feedback.render(result["student_id"], result["assignment"], result,
-                                   result.get("path"), config.RELEASE_NOTEBOOK)
-        except Exception as exc:  # one bad page must not stop the others
-            print(f"warning: {relative}: only scores shown ({type(exc).__name__}: {exc})",
-                  file=sys.stderr)
-            page = feedback.minimal_page(result["student_id"], result["assignment"], result)
-        batch.write_atomic(args.out / "feedback" / relative, page)
-        pages += 1
-    print(f"wrote {pages} feedback page(s) under {args.out / 'feedback'}"
-          + (f"; {failed} result file(s) unreadable" if failed else ""))
+        results.append(result)
+    items = {id(r): (r["student_id"], r["assignment"], r["notebook"],
+                     Path(r["path"]) if isinstance(r.get("path"), str) else None) for r in results}
+    written = batch.written_grades(args.out, list(items.values()))
+    for result in results:
+        item = items[id(result)]
+        batch.save_result(args.out, item, result.get("key"), result, written[item])
+        for problem in result.get("write_errors", []) + (
+                [f"only scores shown ({result['feedback_error']})"]
+                if result.get("feedback_error") else []):
+            print(f"warning: {display_name(item[0])}/{display_name(item[1])}: "
+                  f"{display_name(problem)}", file=sys.stderr)
+    try:
+        storage.write_csv(args.out, results)
+    except storage.WriteFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(results)} feedback page(s) under {args.out / 'feedback'} and "
+          f"{args.out / 'grades.csv'}" + (f"; {failed} result file(s) unreadable" if failed else ""))
+    return 0
+
+
+def command_release(args):
+    if command_build(argparse.Namespace(check=True)) != 0:
+        print("error: the release is out of date: run `python -m autograder build` first",
+              file=sys.stderr)
+        return 1
+    target = build.zip_release(args.zip)
+    print(f"wrote {target}: unzip it anywhere, then `pip install -r requirements.txt` and open "
+          f"{config.NOTEBOOK}.ipynb")
     return 0
 
 
@@ -197,4 +259,4 @@ def command_demo(args):
 def main(argv=None):
     args = parser().parse_args(argv)
     return {"build": command_build, "grade": command_grade, "feedback": command_feedback,
-            "demo": command_demo}[args.command](args)
+            "release": command_release, "demo": command_demo}[args.command](args)

@@ -2,7 +2,9 @@
 
 ``ada_correct.py`` implements every function (differently from the reference). Every
 other file overrides only the functions it defines, on top of ada's, to show one typical
-bug. ``fay_untouched`` is the release as handed out.
+bug. ``fay_untouched`` is the release as handed out. ``demo/written/<student>.md`` holds
+the student's written answers (``## <grade_id>`` then the answer), of varied quality, for
+TAs to practise grading; an answer a student did not write stays as released.
 """
 
 import ast
@@ -24,14 +26,32 @@ def functions_in(path):
             for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
 
 
-def fill(release, functions):
-    """A copy of the release notebook with the answer cells of ``functions`` replaced."""
+def written_in(path):
+    """{grade_id: answer} from a Markdown file of ``## <grade_id>`` sections."""
+    if not Path(path).is_file():
+        return {}
+    answers, current = {}, None
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            answers[current] = []
+        elif current is not None:
+            answers[current].append(line)
+    return {grade_id: "\n".join(lines).strip() for grade_id, lines in answers.items()}
+
+
+def fill(release, functions, written=None):
+    """A copy of the release notebook with the answer cells of ``functions`` and the written
+    answers of ``written`` (by grade_id) replaced."""
     notebook = nbformat.from_dict(release)
+    written = written or {}
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         name = grade_id.removeprefix("answer_")
         if grade_id.startswith("answer_") and name in functions:
             cell.source = functions[name]
+        elif cell.cell_type == "markdown" and grade_id in written:
+            cell.source = written[grade_id]
     return notebook
 
 
@@ -45,7 +65,8 @@ def make_submissions(out, students=config.DEMO_STUDENTS, release_path=config.REL
     written = []
     for path in sorted(Path(students).glob("*.py")):
         functions = dict(base, **functions_in(path))
-        written.append(_write(out, path.stem, fill(release, functions)))
+        answers = written_in(Path(students).parent / "written" / f"{path.stem}.md")
+        written.append(_write(out, path.stem, fill(release, functions, answers)))
     written.append(_write(out, UNTOUCHED, release))
     return written
 

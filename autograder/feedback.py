@@ -5,15 +5,26 @@ terms; their notebook as they submitted it (their outputs and plots) with the te
 results placed under the test cells. What they never see: hidden test code, hidden
 expected values, reference code. Test cells are shown from the release (hidden ones as
 the release's one-line placeholder), whatever the submission contains there, and a
-hidden test that failed says only what it checks.
+hidden test that failed says what it checks, plus its message only when the test marked it
+public (no hidden input or expected value in it) and check()'s hint.
 """
 
 import html
 
-import mistune
 import nbformat
+from latex2mathml.converter import convert as latex_to_mathml
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from autograder.grading import read_quietly
 from autograder.suite import BY_ID
+from autograder.text import display_name
+
+MARKDOWN_CELL_LIMIT = 50_000   # characters of one Markdown cell rendered as Markdown
+TEXT_OUTPUT_LIMIT = 20_000     # characters shown of one text output
+PAGE_OUTPUTS_LIMIT = 8 << 20   # characters of outputs (plots included) shown on one page
+CELL_PROBLEMS_SHOWN = 50       # cells that raised errors, listed by name
+NOTEBOOK_CELLS_SHOWN = 1_000   # cells of the student's notebook shown on the page
 
 STATUS_TEXT = {
     "ok": "graded normally",
@@ -38,25 +49,46 @@ table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3
 vertical-align:top;text-align:left}pre{white-space:pre-wrap;margin:0;font-size:.85rem}
 .passed{background:#e9f7ec}.lost{background:#fdecea}.result{margin:.3rem 0 1rem;padding:.5rem;
 border-left:4px solid #999}.cell{margin:1rem 0}.source{background:#f6f6f6;padding:.5rem}
-.output{padding:.5rem}img{max-width:100%}
+.output{padding:.5rem}img{max-width:100%}.ta{border-left-color:#2a6}.pending{border-left-color:#c90}
+details{margin:.5rem 0}summary{cursor:pointer}
 """
 
 
 def public_message(record):
-    """The message a student may see for one test record."""
+    """The message a student may see for one test record.
+
+    A hidden test never shows the text of the student's exception (a student can raise
+    the arguments it was called with): only its type and the student's line. Its failure
+    message is shown when the test marked it public (``nnlab.testing.PublicFailure``: no
+    hidden input or expected value in it), and check()'s hint for that function always
+    (its inputs are the notebook's own).
+    """
     if record["status"] == "grader_error":
         return GRADER_PROBLEM  # details (tracebacks, paths) are for the instructor only
     if not record.get("hidden") or record["status"] == "passed":
         return record["message"]
-    if record["status"] in OWN_ERROR_STATUSES:
+    hint = f"\n{record['hint']}" if record.get("hint") else ""
+    if record["status"] in ("error", "memory_limit") and record.get("where") is not None:
+        what = "ran out of memory" if record["status"] == "memory_limit" else "raised"
+        return (f"During this hidden test your code {what}: {record['where']}. Its message "
+                f"is not shown, since it could reveal the test's inputs. It checks: "
+                f"{record['summary']}{hint}")
+    if record["status"] in OWN_ERROR_STATUSES - {"error", "memory_limit"}:
         return record["message"]  # the student's own error, not the test's internals
+    if record["status"] == "failed" and record.get("public"):
+        return (f"This hidden test did not pass. It checks: {record['summary']} What went "
+                f"wrong: {record['message']}{hint}")
     return ("This hidden test did not pass. It checks: " + record["summary"] +
-            " Re-check that function against its description and the visible tests.")
+            " Re-check that function against its description and the visible tests." + hint)
 
 
-def _test_rows(result):
+TABLE_HEAD = ("<tr><th>test</th><th>what it checks</th><th>points</th><th>status</th>"
+              "<th>message</th></tr>")
+
+
+def _test_rows(records):
     rows = []
-    for record in result["tests"]:
+    for record in records:
         css = "passed" if record["status"] == "passed" else "lost"
         rows.append(
             f"<tr class='{css}'><td>{html.escape(record['grade_id'])}"
@@ -68,6 +100,49 @@ def _test_rows(result):
     return "".join(rows)
 
 
+def _tests_html(result):
+    """Tests that lost points in a table; the passed ones folded away below it."""
+    lost = [r for r in result["tests"] if r["status"] != "passed"]
+    passed = [r for r in result["tests"] if r["status"] == "passed"]
+    parts = []
+    if lost:
+        parts.append(f"<table>{TABLE_HEAD}{_test_rows(lost)}</table>")
+    if passed:
+        points = sum(r["points"] for r in passed)
+        parts.append(f"<details{'' if lost else ' open'}><summary>{len(passed)} test(s) passed "
+                     f"({points:g} points)</summary><table>{TABLE_HEAD}{_test_rows(passed)}"
+                     f"</table></details>")
+    return "".join(parts)
+
+
+def _written_box(grade, markdown):
+    """Under a written answer: the TA's points and comment, or that it awaits grading."""
+    if grade["score"] is None:
+        return (f"<div class='result pending'><b>{html.escape(grade['grade_id'])}: not graded "
+                f"yet (/ {grade['points']:g})</b> A TA grades this answer by hand.</div>")
+    comment = markdown.render(grade["comment"]) if grade["comment"].strip() else ""
+    return (f"<div class='result ta'><b>{html.escape(grade['grade_id'])}: {grade['score']:g} / "
+            f"{grade['points']:g}</b> (graded by a TA){comment}</div>")
+
+
+def _score_line(result):
+    """The page's headline: autograded, written and total points."""
+    line = f"Autograded tests: <b>{result['score']:g} / {result['max_score']:g}</b>."
+    written = result.get("written") or []
+    if written:
+        done = [g for g in written if g["score"] is not None]
+        points = sum(g["points"] for g in written)
+        if len(done) == len(written):
+            line += (f" Written answers (graded by a TA): <b>{sum(g['score'] for g in done):g}"
+                     f" / {points:g}</b>.")
+        else:
+            line += (f" Written answers: {len(written) - len(done)} of {len(written)} not graded "
+                     f"yet ({points:g} points in all).")
+        state = "" if len(done) == len(written) else " so far"
+        line += f" Total{state}: <b>{result['total']:g} / {result['total_max']:g}</b>."
+    return line
+
+
 def _safe_cells(notebook, release):
     """Cells to show: test cells replaced by the release's version of them."""
     released = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in release.cells
@@ -75,6 +150,7 @@ def _safe_cells(notebook, release):
     for cell in notebook.cells:
         grading = cell.get("metadata", {}).get("nbgrader")
         grade_id = grading.get("grade_id") if isinstance(grading, dict) else None
+        grade_id = grade_id if isinstance(grade_id, str) else None
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         if grade_id in BY_ID or "BEGIN HIDDEN TESTS" in source:
@@ -84,44 +160,119 @@ def _safe_cells(notebook, release):
             yield (cell.get("cell_type"), source, cell.get("outputs", []), grade_id)
 
 
-def _outputs_html(outputs):
+def _math(latex, display):
+    """LaTeX as MathML (browsers show it natively, no script, no network); as code when
+    the converter cannot read it."""
+    try:
+        return latex_to_mathml(latex, display="block" if display else "inline")
+    except Exception:  # a student's malformed formula: show it as written
+        tag = "pre" if display else "code"
+        return f"<{tag} class='math'>{html.escape(latex)}</{tag}>"
+
+
+def markdown_renderer():
+    """CommonMark with tables and $...$ / $$...$$ math; raw HTML is shown as text."""
+    parser = MarkdownIt("commonmark", {"html": False}).enable("table")
+    return parser.use(dollarmath_plugin, allow_digits=False,
+                      renderer=lambda content, options: _math(content, options["display_mode"]))
+
+
+def _markdown_html(markdown, source):
+    if len(source) > MARKDOWN_CELL_LIMIT:
+        return (f"<p><i>(a Markdown cell of {len(source):,} characters, shown as text)</i></p>"
+                f"<pre>{html.escape(source[:MARKDOWN_CELL_LIMIT])}</pre>")
+    return markdown.render(source)
+
+
+class _Budget:
+    """Characters of outputs still allowed on the page."""
+
+    def __init__(self, total=PAGE_OUTPUTS_LIMIT):
+        self.left, self.dropped = total, 0
+
+    def take(self, size):
+        if size > self.left:
+            self.dropped += 1
+            return False
+        self.left -= size
+        return True
+
+
+def _joined(value):
+    return "".join(str(part) for part in value) if isinstance(value, list) else str(value)
+
+
+def _text_html(text):
+    text = _joined(text)
+    if len(text) > TEXT_OUTPUT_LIMIT:
+        text = text[:TEXT_OUTPUT_LIMIT] + f"\n[... {len(text) - TEXT_OUTPUT_LIMIT:,} more characters]"
+    return f"<pre>{html.escape(text)}</pre>"
+
+
+def _outputs_html(outputs, budget):
     parts = []
-    for output in outputs:
-        kind = output.get("output_type")
+    for output in outputs if isinstance(outputs, list) else []:
+        if not isinstance(output, dict):
+            continue
+        kind, part = output.get("output_type"), ""
         if kind == "stream":
-            text = output.get("text", "")
-            parts.append(f"<pre>{html.escape(''.join(text) if isinstance(text, list) else text)}</pre>")
+            part = _text_html(output.get("text", ""))
         elif kind in ("execute_result", "display_data"):
-            data = output.get("data", {})
+            data = output.get("data") if isinstance(output.get("data"), dict) else {}
             if "image/png" in data:
-                png = data["image/png"]
-                png = "".join(png) if isinstance(png, list) else png
-                parts.append(f"<img alt='plot' src='data:image/png;base64,{html.escape(png.strip())}'>")
+                png = _joined(data["image/png"]).strip()
+                part = f"<img alt='plot' src='data:image/png;base64,{html.escape(png)}'>"
             elif "text/plain" in data:
-                text = data["text/plain"]
-                parts.append(f"<pre>{html.escape(''.join(text) if isinstance(text, list) else text)}</pre>")
+                part = _text_html(data["text/plain"])
         elif kind == "error":
-            parts.append(f"<pre>{html.escape(output.get('ename', ''))}: "
-                         f"{html.escape(str(output.get('evalue', '')))}</pre>")
+            part = (f"<pre>{html.escape(str(output.get('ename', '')))}: "
+                    f"{html.escape(str(output.get('evalue', ''))[:TEXT_OUTPUT_LIMIT])}</pre>")
+        if part and budget.take(len(part)):
+            parts.append(part)
     return "".join(parts)
 
 
 def _notebook_html(notebook, release, result):
     by_id = {record["grade_id"]: record for record in result["tests"]}
-    parts = []
-    markdown = mistune.create_markdown(escape=True)  # the student's raw HTML stays text
-    for kind, source, outputs, grade_id in _safe_cells(notebook, release):
+    written = {grade["grade_id"]: grade for grade in result.get("written") or []}
+    parts, budget = [], _Budget()
+    markdown = markdown_renderer()
+    cells = list(_safe_cells(notebook, release))
+    for kind, source, outputs, grade_id in cells[:NOTEBOOK_CELLS_SHOWN]:
         if kind == "markdown":
-            parts.append(f"<div class='cell'>{markdown(source)}</div>")
+            parts.append(f"<div class='cell'>{_markdown_html(markdown, source)}</div>")
+            if grade_id in written:
+                parts.append(_written_box(written[grade_id], markdown))
         else:
             parts.append(f"<div class='cell'><pre class='source'>{html.escape(source)}</pre>"
-                         f"<div class='output'>{_outputs_html(outputs)}</div></div>")
+                         f"<div class='output'>{_outputs_html(outputs, budget)}</div></div>")
         if grade_id in by_id:
             record = by_id[grade_id]
             parts.append(f"<div class='result {'passed' if record['status'] == 'passed' else 'lost'}'>"
                          f"<b>{html.escape(grade_id)}: {record['points']:g} / {record['max_points']:g}"
                          f"</b><pre>{html.escape(public_message(record))}</pre></div>")
+    if len(cells) > NOTEBOOK_CELLS_SHOWN:
+        parts.append(f"<p><i>... and {len(cells) - NOTEBOOK_CELLS_SHOWN} more cells, not "
+                     f"shown (a page shows the first {NOTEBOOK_CELLS_SHOWN}).</i></p>")
+    if budget.dropped:
+        parts.append(f"<p><i>{budget.dropped} output(s) not shown: the page holds at most "
+                     f"{PAGE_OUTPUTS_LIMIT >> 20} MiB of outputs.</i></p>")
     return "".join(parts)
+
+
+def _cell_problems(result):
+    failed = [(index, cell) for index, cell in result.get("cells", {}).items()
+              if isinstance(cell, dict) and not cell.get("ok")]
+    items = "".join(f"<li>cell {html.escape(str(index))}: <pre>"
+                    f"{html.escape(str(cell.get('message') or cell.get('kind') or ''))}</pre></li>"
+                    for index, cell in failed[:CELL_PROBLEMS_SHOWN])
+    more = max(0, len(failed) - CELL_PROBLEMS_SHOWN)
+    not_kept = result.get("cells_not_kept")
+    if isinstance(not_kept, dict) and isinstance(not_kept.get("failed"), int):
+        more += not_kept["failed"]
+    if more:
+        items += f"<li>... and {more} more cells</li>"
+    return items
 
 
 def _row_message(result):
@@ -134,26 +285,22 @@ def render(student_id, assignment, result, notebook_path, release_path):
     notebook_part = ""
     if result["status"] != "invalid_notebook":
         try:
-            notebook = nbformat.read(str(notebook_path), as_version=4)
+            notebook = read_quietly(notebook_path)
             notebook_part = "<h2>Your notebook</h2>" + _notebook_html(notebook, release, result)
         except Exception as exc:  # a notebook the grader could read must not break feedback
             notebook_part = f"<p>Your notebook could not be shown ({html.escape(type(exc).__name__)}).</p>"
-    problems = "".join(
-        f"<li>cell {html.escape(index)}: <pre>{html.escape(cell.get('message') or '')}</pre></li>"
-        for index, cell in result.get("cells", {}).items() if not cell.get("ok"))
+    problems = _cell_problems(result)
+    student_id, assignment = display_name(student_id), display_name(assignment)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Feedback: {html.escape(assignment)}</title>
 <style>{CSS}</style></head><body>
 <h1>Feedback on {html.escape(assignment)}</h1>
-<p>Student: <b>{html.escape(student_id)}</b>. Autograded score:
-<b>{result['score']:g} / {result['max_score']:g}</b>. Status: {html.escape(result['status'])}
-({html.escape(STATUS_TEXT.get(result['status'], result['status']))}).
-Written answers are graded by a TA and not included in this score.</p>
+<p>Student: <b>{html.escape(student_id)}</b>. {_score_line(result)} Status:
+{html.escape(result['status'])} ({html.escape(STATUS_TEXT.get(result['status'], result['status']))}).</p>
 {f"<p>{html.escape(_row_message(result))}</p>" if result.get('message') else ""}
 {f"<h2>Cells that raised errors when your notebook was run</h2><ul>{problems}</ul>" if problems else ""}
 <h2>Tests</h2>
-<table><tr><th>test</th><th>what it checks</th><th>points</th><th>status</th><th>message</th></tr>
-{_test_rows(result)}</table>
+{_tests_html(result)}
 {notebook_part}
 </body></html>
 """
@@ -161,6 +308,7 @@ Written answers are graded by a TA and not included in this score.</p>
 
 def minimal_page(student_id, assignment, result):
     """A plain page with the scores only, for when the full page cannot be made."""
+    student_id, assignment = display_name(student_id), display_name(assignment)
     rows = "".join(f"<tr><td>{html.escape(str(t['grade_id']))}</td><td>{t['points']:g} / "
                    f"{t['max_points']:g}</td><td>{html.escape(str(t['status']))}</td></tr>"
                    for t in result["tests"])

@@ -8,9 +8,11 @@ How (the pipeline, in order):
 
 1. ``generate_assignment`` registers the assignment (its cells and points) in the course's
    gradebook, from the instructor's source notebook.
-2. Each graded submission is copied to ``submitted/<student>/<assignment>/``. A notebook that
-   lost test cells, or could not be read, is rebuilt from the release with the student's
-   answer cells, so the gradebook has every cell.
+2. Each graded submission is copied to ``submitted/<student>/<assignment>/`` in a form
+   nbgrader always takes (``autograder.gradebook_notebook``: repeated or malformed nbgrader
+   cells become plain cells; a notebook that lost cells, or does not validate, is rebuilt
+   from the release with the student's answers), so the gradebook has every cell. A student
+   id nbgrader cannot hold (``unsafe_id_reason``) is not copied: its result says why.
 3. ``nbgrader autograde`` runs with its ``Execute`` preprocessor replaced by
    ``InjectResults``: instead of running student code in-kernel, it writes our results into
    the test cells (an error output for a lost test, with the student-facing message) and puts
@@ -21,13 +23,20 @@ How (the pipeline, in order):
    then records the scores. It must come first: the later preprocessors read its outputs.
 4. ``generate_feedback`` is configured to run ``ClearHiddenTests`` so released feedback never
    shows hidden tests (nbgrader issue #917).
+5. A submission counts as recorded once the gradebook holds the grader's score for it. The
+   ones that are not after the batched ``autograde`` are retried (``record``), so one
+   submission nbgrader cannot take costs only itself; each result's ``gradebook`` field
+   says whether it was recorded, and why not.
 """
 
+import collections
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -38,9 +47,18 @@ from traitlets import Unicode
 from autograder import config
 from autograder.build import copy_student_package, nbgrader_env
 from autograder.feedback import public_message
-from autograder.grading import cell_source, grade_id_of, nbgrader_meta
+from autograder.gradebook_notebook import read_or_none, submission_for_gradebook
+from autograder.text import clean_text, display_name
 
-COURSE_ID = "two_layer_net_course"
+COURSE_ID = config.COURSE_ID
+EXIT_NOT_RECORDED = 3  # exit code of `grade` when the gradebook disagrees with grades.csv
+MAX_AUTOGRADE_RUNS = 25  # per sync: the batched run plus retries that isolate failures
+GLOB_CHARACTERS = "*?["  # nbgrader finds submissions with glob patterns built from ids
+RECORDED = "recorded"
+NOT_RECORDED = "not recorded: "
+FAILED = "failed "  # a marker "failed <stamp>": that result could not be recorded
+NOT_RETRIED = (f"not retried: the {MAX_AUTOGRADE_RUNS} nbgrader runs of this pass were spent on "
+               f"other failures; rerun to continue")
 COURSE_CONFIG = '''\
 # nbgrader configuration of the course directory that `python -m autograder grade` keeps.
 c = get_config()  # noqa: F821 (provided by traitlets)
@@ -66,7 +84,9 @@ c.ClearHiddenTests.enforce_metadata = False
 
 
 class InjectResults(NbGraderPreprocessor):
-    """Write the grader's per-test results into the test cells' outputs."""
+    """Write the grader's per-test results into the test cells' outputs (an error, so no
+    points, for a test cell the results do not have), and the student's outputs into the
+    other code cells."""
 
     outputs_dir = Unicode("", help="the submitted notebooks, with their outputs, and their "
                                    "results, as sync wrote them").tag(config=True)
@@ -76,13 +96,15 @@ class InjectResults(NbGraderPreprocessor):
         relative = Path(info["student"]) / info["assignment"] / info["notebook"]
         result = json.loads((Path(self.outputs_dir) / relative).with_suffix(".json").read_text())
         records = {t["grade_id"]: t for t in result["tests"]}
-        submitted = _read_or_none((Path(self.outputs_dir) / relative).with_suffix(".ipynb"))
+        submitted = read_or_none((Path(self.outputs_dir) / relative).with_suffix(".ipynb"))
         for index, cell in enumerate(nb.cells):
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code":
                 continue
-            if meta.get("grade") and not meta.get("solution") and meta.get("grade_id") in records:
-                cell.outputs = [_output_for(records[meta["grade_id"]])]
+            if meta.get("grade") and not meta.get("solution"):  # a test: no record, no points
+                cell.outputs = [_output_for(records.get(meta.get("grade_id"), {
+                    "grade_id": meta.get("grade_id"), "status": "not_run", "hidden": False,
+                    "message": "not graded: the grader has no such test"}))]
             elif submitted is not None and index < len(submitted.cells) \
                     and submitted.cells[index].get("cell_type") == "code":
                 cell.outputs = submitted.cells[index].get("outputs", [])
@@ -92,48 +114,14 @@ class InjectResults(NbGraderPreprocessor):
 def _output_for(record):
     if record["status"] == "passed":
         return nbformat.v4.new_output("stream", name="stdout", text=f"passed: {record['grade_id']}\n")
-    message = public_message(record)
+    message = clean_text(public_message(record) or "")  # nbgrader writes it as UTF-8
     return nbformat.v4.new_output("error", ename=record["status"], evalue=message,
                                   traceback=[f"{record['grade_id']}: {record['status']}", message])
 
 
-def _read_or_none(path):
-    try:
-        return nbformat.read(str(path), as_version=4) if path else None
-    except Exception:  # unreadable submissions are rebuilt from the release instead
-        return None
-
-
-def submission_for_gradebook(result, release):
-    """The notebook to submit: the student's, or rebuilt from the release if any nbgrader
-    cell (test, answer or given) is gone or lost its metadata. Tolerates any metadata."""
-    # An invalid notebook is never read here (it may be a link to the instructor's source).
-    notebook = None if result.get("status") == "invalid_notebook" else _read_or_none(result.get("path"))
-    wanted = {grade_id_of(c) for c in release.cells} - {None}
-    if notebook is not None:
-        try:
-            if wanted <= {grade_id_of(c) for c in notebook.cells}:
-                return notebook
-        except (AttributeError, TypeError):  # cells that are not dicts
-            notebook = None
-    rebuilt = nbformat.from_dict(release)
-    if notebook is not None:
-        answers = {grade_id_of(c): c for c in notebook.cells
-                   if isinstance(c, dict) and nbgrader_meta(c).get("solution")}
-        for cell in rebuilt.cells:
-            answer = answers.get(grade_id_of(cell))
-            if answer is None:
-                continue
-            cell.source = cell_source(answer)
-            if cell.cell_type == "code" and answer.get("cell_type") == "code" \
-                    and isinstance(answer.get("outputs"), list):
-                cell.outputs = answer["outputs"]
-    return rebuilt
-
-
 def run_nbgrader(course, *args):
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
-                          env=nbgrader_env(), capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(),
+                          capture_output=True, text=True, encoding="utf-8", errors="replace")
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
@@ -147,25 +135,20 @@ def source_fingerprint():
     return digest.hexdigest()
 
 
-def sync(out, results):
-    """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook.
-
-    Returns (path of gradebook.db, list of problems). A submission counts as recorded
-    once nbgrader's gradebook holds the grader's score for it: then a marker beside its
-    copy in ``outputs/`` gets the digest of its result, so reruns autograde only results
-    that changed (or were not recorded before). Submissions
-    not in this round are parked outside ``submitted/`` while nbgrader runs, so it
-    autogrades exactly this round's (no exclusion lists: ids may contain commas).
-    """
-    out = Path(out).resolve()
-    course = out / "nbgrader"
+def prepare_course(course):
+    """Make ``course`` an nbgrader course directory with the assignment registered (again
+    when its source changed); returns the source fingerprint."""
     assignment = config.ASSIGNMENT
     (course / "source" / assignment).mkdir(parents=True, exist_ok=True)
     (course / "submitted").mkdir(exist_ok=True)
-    outputs, parked = course / "outputs", course / ".parked"
-    _unpark(course / "submitted", parked)  # after a run that was killed while parked
+    _unpark(course / "submitted", course / ".parked")  # after a run that was killed while parked
+    for folder in (course / "submitted").iterdir():  # left by an older grader: nbgrader would stop
+        if unsafe_id_reason(folder.name) and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+        elif unsafe_id_reason(folder.name):
+            folder.unlink()
     (course / "nbgrader_config.py").write_text(COURSE_CONFIG.format(
-        root=str(course), outputs=str(outputs), course_id=COURSE_ID))
+        root=str(course), outputs=str(course / "outputs"), course_id=COURSE_ID))
     source = course / "source" / assignment / f"{config.NOTEBOOK}.ipynb"
     stamp = course / ".source_fingerprint"
     fingerprint = source_fingerprint()
@@ -175,45 +158,159 @@ def sync(out, results):
         copy_student_package(course / "source" / assignment)
         run_nbgrader(course, "generate_assignment", assignment, "--force")
         stamp.write_text(fingerprint)
+    return fingerprint
+
+
+def sync(out, results):
+    """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook.
+
+    Returns (path of gradebook.db, warnings), one warning per submission of the assignment
+    that is not recorded, its student's name made printable. Each result of the assignment's
+    notebook gets a ``gradebook`` field: "recorded", or "not recorded: <why>" (other rows:
+    "skipped: ..."). Once nbgrader's gradebook holds the grader's score for a submission, a
+    marker beside its copy in ``outputs/`` gets the digest of its result, so reruns
+    autograde only results that changed (or were not recorded before). A result nbgrader
+    failed on gets the marker "failed <digest>": unchanged, it is retried after the others,
+    so submissions that keep failing cannot spend the runs that record the rest.
+    """
+    course = Path(out).resolve() / "nbgrader"
+    fingerprint = prepare_course(course)
     release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
-    problems, markers = [], {}
+    pending = {}
     for result in results:
-        graded_as = result.get("graded_as", result["notebook"])
         student = result["student_id"]
-        if result["assignment"] != assignment or graded_as != config.NOTEBOOK:
+        if result["assignment"] != config.ASSIGNMENT \
+                or result.get("graded_as", result["notebook"]) != config.NOTEBOOK:
+            result["gradebook"] = "skipped: not the assignment's notebook"
             continue
-        folder = outputs / student / assignment
+        reason = unsafe_id_reason(student)
+        if reason:
+            result["gradebook"] = f"{NOT_RECORDED}{reason}; rename the folder to record it"
+            continue
+        folder = course / "outputs" / student / config.ASSIGNMENT
         marker = folder / f"{config.NOTEBOOK}.synced"
         stamp_text = f"{result_digest(result)}:{fingerprint}"
-        if marker.exists() and marker.read_text() == stamp_text:
+        previous = marker.read_text() if marker.exists() else ""
+        if previous == stamp_text:
+            result["gradebook"] = RECORDED
             continue
         try:
             notebook = submission_for_gradebook(result, release)
-            for top in (course / "submitted", outputs):
-                (top / student / assignment).mkdir(parents=True, exist_ok=True)
-                nbformat.write(notebook, str(top / student / assignment / f"{config.NOTEBOOK}.ipynb"))
+            for top in (course / "submitted", course / "outputs"):
+                (top / student / config.ASSIGNMENT).mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, str(top / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"))
             (folder / f"{config.NOTEBOOK}.json").write_text(json.dumps(result))
             marker.unlink(missing_ok=True)
         except Exception as exc:  # one odd submission must not keep the others out
-            problems.append(f"{student}: not recorded ({type(exc).__name__}: {exc})")
+            shutil.rmtree(course / "submitted" / student, ignore_errors=True)
+            result["gradebook"] = f"{NOT_RECORDED}its copy for nbgrader could not be written " \
+                                  f"({type(exc).__name__}: {exc})"
             continue
-        markers[student] = (marker, stamp_text, result["score"])
-    if markers:
-        try:
-            _park(course / "submitted", parked, keep=set(markers))
-            run_nbgrader(course, "autograde", assignment, "--force", "--create")
-        except RuntimeError as exc:  # some may have failed: mark those that were recorded
-            problems.append(str(exc))
-        finally:
-            _unpark(course / "submitted", parked)
-        recorded = recorded_scores(course, list(markers))
-        for student, (marker, stamp_text, expected) in markers.items():
-            if recorded.get(student) is not None and abs(recorded[student] - expected) < 1e-6:
-                marker.write_text(stamp_text)
-            else:
-                problems.append(f"{student}: the gradebook has {recorded.get(student)} "
-                                f"autograded points, the grader {expected}; rerun to retry")
-    return course / "gradebook.db", problems
+        pending[student] = (result, marker, stamp_text, previous == FAILED + stamp_text)
+    failed, runs = {}, 0
+    for known_failures in (False, True):
+        expected = {s: entry[0]["score"] for s, entry in pending.items() if entry[3] == known_failures}
+        more, used = record(course, expected, MAX_AUTOGRADE_RUNS - runs, keep_log=known_failures)
+        failed, runs = failed | more, runs + used
+    for student, (result, marker, stamp_text, known) in pending.items():
+        if student not in failed:
+            marker.write_text(stamp_text)
+            result["gradebook"] = RECORDED
+            continue
+        result["gradebook"] = NOT_RECORDED + failed[student]
+        if known or failed[student] != NOT_RETRIED:  # known to fail: next time after the others
+            marker.write_text(FAILED + stamp_text)
+        shutil.rmtree(course / "submitted" / student, ignore_errors=True)  # keeps nbgrader's own runs going
+    warnings = [f"{display_name(r['student_id'])}: {clean_text(r['gradebook'])}"
+                for r in results if r.get("gradebook", "").startswith(NOT_RECORDED)]
+    return course / "gradebook.db", warnings
+
+
+def unsafe_id_reason(student):
+    """Why nbgrader's gradebook cannot hold ``student`` as an id (None when it can). nbgrader
+    matches submission paths with ``.*`` (no newline) and glob patterns, skips hidden
+    folders, keeps ids as UTF-8 text and prints them raw; ids come from folder names."""
+    if not isinstance(student, str) or not student:
+        return "the student id is empty or not text"
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in student):
+        return "the folder name is not valid UTF-8"
+    controls = [ch for ch in student if unicodedata.category(ch) == "Cc"]
+    if controls:
+        return f"the folder name contains a control character ({display_name(controls[0])})"
+    wildcards = [ch for ch in student if ch in GLOB_CHARACTERS]
+    if wildcards:
+        return f"the folder name contains '{wildcards[0]}', a wildcard in nbgrader's file patterns"
+    if student.startswith("."):
+        return "the folder name starts with a dot (nbgrader skips hidden folders)"
+    if "/" in student or len(student.encode("utf-8")) > 255:
+        return "the student id cannot be a folder name"
+    return None
+
+
+def record(course, expected, budget=MAX_AUTOGRADE_RUNS, keep_log=False):
+    """Autograde the submissions of ``expected`` ({student: the grader's score}, copies
+    already in ``submitted/``) until nbgrader's gradebook holds each score, in at most
+    ``budget`` nbgrader runs. Returns ({student: why not} for those it does not hold, runs).
+
+    nbgrader goes through students in order; some errors (a malformed metadata schema) stop
+    it for every student after the failing one, others only skip that one. So the
+    students still unrecorded after a failed run are retried, the first of them alone (the
+    likely cause) and the rest together, until each failure is a run of its own: one
+    submission nbgrader cannot take costs only itself. After a run that succeeded, a score
+    that differs is final (a rerun would give the same). nbgrader's output of failed runs
+    goes to ``autograde.log`` (started afresh unless ``keep_log``).
+    """
+    log = course / "autograde.log"
+    if not keep_log:
+        log.unlink(missing_ok=True)
+    failed, groups, runs = {}, collections.deque([sorted(expected)] if expected else []), 0
+    while groups:
+        group = groups.popleft()
+        if runs >= budget:
+            failed.update(dict.fromkeys(group, NOT_RETRIED))
+            continue
+        runs += 1
+        error = autograde(course, group, log)
+        scores = recorded_scores(course, group)
+        left = [s for s in group if scores[s] is None or abs(scores[s] - expected[s]) > 1e-6]
+        if error and len(group) > 1:  # another's failure may have kept them out: retry
+            groups.extend([left[:1], left[1:]] if len(left) > 1 else [left] if left else [])
+            continue
+        for student in left:
+            failed[student] = (f"nbgrader's autograde failed on it ({error_summary(error)}); "
+                               f"details in {log}" if error else
+                               f"the gradebook has {scores[student]} autograded points, "
+                               f"the grader {expected[student]}")
+    return failed, runs
+
+
+def autograde(course, students, log):
+    """Run nbgrader's autograde on ``students`` only (the others are parked meanwhile).
+    Returns None when it succeeded, else its output, which is appended to ``log``."""
+    submitted = course / "submitted"
+    _park(submitted, course / ".parked", keep=set(students))
+    try:
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", config.ASSIGNMENT,
+                               "--force", "--create"], cwd=course, env=nbgrader_env(),
+                              capture_output=True, text=True, encoding="utf-8", errors="replace")
+    finally:
+        _unpark(submitted, course / ".parked")
+    if done.returncode == 0:
+        return None
+    output = clean_text(f"{done.stdout}\n{done.stderr}")
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(f"==== nbgrader autograde of {', '.join(map(display_name, students))}: "
+                     f"exit code {done.returncode}\n{output}\n")
+    return output
+
+
+def error_summary(output):
+    """The line of nbgrader's output that says what went wrong, shortened: the last
+    exception raised, else the first error logged (without its log prefix)."""
+    lines = [line.strip() for line in output.splitlines()]
+    raised = [line for line in lines if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line)]
+    logged = [re.sub(r"^\[\w+ \| ERROR\]\s*", "", line) for line in lines if "| ERROR]" in line]
+    return (raised[-1] if raised else logged[0] if logged else "no message")[:200]
 
 
 def result_digest(result):

@@ -9,18 +9,21 @@ cells are skipped, and locked given cells are restored from the release.
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import nbformat
 
-from autograder import config
+from autograder import config, diagnosis
 from autograder.runner import GraderError, StudentDied, StudentProcess, StudentTimeout
+from autograder.runner import StudentOutOfMemory
 from autograder.sandbox import Limits, isolation_mode
 from autograder.suite import TESTS, target_of
-from nnlab.testing import MissingFunction
+from nnlab.testing import MissingFunction, PublicFailure
 
 # Row statuses, most important first: a row shows the first that applies.
 STATUS_ORDER = ("invalid_notebook", "grader_error", "missing_cells", "memory_limit", "timeout",
@@ -32,11 +35,16 @@ MAX_NOTEBOOK_BYTES = 50 << 20
 
 
 class StudentCodeError(Exception):
-    """The student's function raised an exception (its text is the student's own)."""
+    """The student's function raised an exception (its text is the student's own).
 
-    def __init__(self, kind, message):
+    ``where`` is the exception's type and the student's line that raised it, without the
+    text: all a hidden test shows, since the text can carry the test's inputs.
+    """
+
+    def __init__(self, kind, message, where=""):
         super().__init__(message)
         self.kind = kind
+        self.where = where or "an exception"
 
 
 class RemoteStudent:
@@ -52,9 +60,44 @@ class RemoteStudent:
             raise AttributeError(name)
         return lambda *args, **kwargs: self._call(name, args, kwargs, False)["result"]
 
-    def track(self, name, *args):
-        reply = self._call(name, args, {}, True)
+    def track(self, name, *args, **kwargs):
+        reply = self._call(name, args, kwargs, True)
         return reply["result"], reply["args_after"]
+
+    def attempt(self, name, *args, after=False):
+        """``name(*args)``, or None when the student's function raises, is missing or
+        returns what cannot cross the wire (as ``nnlab.testing.LocalStudent.attempt``);
+        with ``after``, ``(result, positional args after the call)``."""
+        try:
+            reply = self._call(name, args, {}, bool(after))
+        except (StudentCodeError, MissingFunction, AssertionError):
+            return None
+        return (reply["result"], reply["args_after"]) if after else reply["result"]
+
+    def record(self, watch, name, *args, **kwargs):
+        """Call ``name`` and record its calls of the notebook's functions in ``watch``.
+
+        ``watch`` maps a function name to "all" or n (keep its last n calls). Returns
+        ``(result, recording)`` as ``nnlab.testing.LocalStudent.record`` does; the
+        recording comes from the student process, so its form is checked here.
+        """
+        track = {"record": {str(key): keep for key, keep in dict(watch).items()}}
+        reply = self._call(name, args, kwargs, track)
+        recording = reply.get("recording")
+        calls = recording.get("calls") if isinstance(recording, dict) else None
+        counts = recording.get("counts") if isinstance(recording, dict) else None
+        well_formed = isinstance(calls, list) and isinstance(counts, dict) \
+            and isinstance(recording.get("truncated"), bool) \
+            and all(isinstance(counts.get(key), int) for key in track["record"]) \
+            and all(isinstance(call, dict) and call.get("name") in track["record"]
+                    and isinstance(call.get("index"), int)
+                    and isinstance(call.get("args"), tuple)
+                    and isinstance(call.get("kwargs"), dict) and "result" in call
+                    for call in calls)
+        if not well_formed:
+            raise AssertionError(f"{name}: the record of the functions it called came back "
+                                 f"malformed (was the notebook's worker process modified?)")
+        return reply["result"], recording
 
     def _call(self, name, args, kwargs, track):
         reply = self._process.call(name, args, kwargs, track, self._timeout)
@@ -68,7 +111,7 @@ class RemoteStudent:
                                   f"deleted, or the function renamed?")
         if kind == "unreadable":
             raise AssertionError(f"{name}: {message}")
-        raise StudentCodeError(kind, message)
+        raise StudentCodeError(kind, message, reply.get("where"))
 
 
 def nbgrader_meta(cell):
@@ -125,6 +168,14 @@ def suite_fingerprint():
     return digest.hexdigest()[:16]
 
 
+def read_quietly(path):
+    """A submitted notebook read with nbformat, without its warnings on stderr (a copied
+    cell's duplicate id, a missing id: the student's notebook, not the grader's business)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nbformat.read(str(path), as_version=4)
+
+
 def read_notebook(path):
     """The notebook, or raise ValueError with a message a person can act on."""
     # <student>/<assignment>/<notebook>.ipynb: a link anywhere in that could point at the
@@ -138,7 +189,7 @@ def read_notebook(path):
         raise ValueError(f"the notebook is {size / 2**20:.0f} MiB, over the limit of "
                          f"{MAX_NOTEBOOK_BYTES >> 20} MiB (clear large outputs and resubmit)")
     try:
-        notebook = nbformat.read(str(path), as_version=4)
+        notebook = read_quietly(path)
     except Exception as exc:  # nbformat raises several types for broken files
         raise ValueError(f"the file is not a readable Jupyter notebook: "
                          f"{type(exc).__name__}: {str(exc)[:300]}") from None
@@ -187,6 +238,8 @@ def grade_notebook(path, limits=Limits(), isolation="auto", release_path=None):
         process.close()
         shutil.rmtree(scratch.parent, ignore_errors=True)
     result["cells"] = {str(k): v for k, v in sorted(process.cell_results.items())}
+    result["cells_not_kept"] = {"ok": sum(process.not_kept.values()),
+                                "failed": sum(not ok for ok in process.not_kept.values())}
     result["restarts"] = max(0, process.starts - 1)
     statuses = {TEST_STATUS_TO_ROW.get(t["status"]) for t in result["tests"]}
     result["status"] = next(s for s in STATUS_ORDER if s in statuses or s == "ok")
@@ -201,17 +254,50 @@ def finish(result, started):
 
 
 def submission_files(folder, notebook_name, limit=20 << 20, count=100):
-    """The student's extra files (data their code reads): at most ``count``, ``limit`` bytes."""
+    """The student's extra files (data their code reads): at most ``count``, ``limit`` bytes.
+
+    The folder is walked without recursion, at most MAX_DEPTH folders deep and
+    MAX_ENTRIES entries in all (a submission of 1,100 nested folders or a million files
+    costs a bounded walk); links are never followed.
+    """
     chosen, total = [], 0
-    for item in sorted(Path(folder).rglob("*")):
-        if not item.is_file() or item.is_symlink() or item.name == notebook_name \
-                or ".ipynb_checkpoints" in item.parts:
+    for item in walk_files(Path(folder)):
+        if item.name == notebook_name or ".ipynb_checkpoints" in item.parts:
             continue
-        total += item.stat().st_size
+        total += item.lstat().st_size
         if total > limit or len(chosen) >= count:
             break
         chosen.append(item)
     return chosen
+
+
+MAX_DEPTH = 16
+MAX_ENTRIES = 10_000
+
+
+def walk_files(top, max_depth=MAX_DEPTH, max_entries=MAX_ENTRIES):
+    """Regular files below ``top`` (not links), sorted folder by folder, within bounds."""
+    pending, seen, found = [(Path(top), 0)], 0, []
+    while pending:
+        folder, depth = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda entry: entry.name)[:max_entries - seen]
+        except OSError:  # unreadable folder: its files are not the student's data
+            continue
+        seen += len(listed)
+        subfolders = []
+        for entry in listed:
+            if entry.is_symlink():
+                continue
+            if entry.is_file(follow_symlinks=False):
+                found.append(Path(entry.path))
+            elif entry.is_dir(follow_symlinks=False) and depth < max_depth:
+                subfolders.append((Path(entry.path), depth + 1))
+        pending.extend(reversed(subfolders))
+        if seen >= max_entries:
+            break
+    return sorted(found)
 
 
 def copy_submission_files(folder, scratch, notebook_name):
@@ -232,8 +318,8 @@ def run_one(test, process, limits, started):
     student = RemoteStudent(process, limits.call_seconds if test.timeout is None else test.timeout)
     try:
         test.function(student)
-    except AssertionError as exc:
-        record.update(status="failed", message=str(exc))
+    except AssertionError as exc:  # PublicFailure: a hidden test may show its message
+        record.update(status="failed", message=str(exc), public=isinstance(exc, PublicFailure))
     except MissingFunction as exc:
         record.update(status="missing_function", message=str(exc))
     except StudentCodeError as exc:
@@ -244,9 +330,11 @@ def run_one(test, process, limits, started):
                        f"NotImplementedError: replace the stub with your code")
         elif status == "memory_limit":
             message = f"your code ran out of memory (limit {limits.memory_bytes >> 20} MiB): {exc}"
-        record.update(status=status, message=message)
+        record.update(status=status, message=message, where=exc.where)
     except StudentTimeout as exc:
         record.update(status="timeout", message=f"your code did not finish: {exc}")
+    except StudentOutOfMemory as exc:  # a subclass of StudentDied: before it
+        record.update(status="memory_limit", message=f"your code ran out of memory: {exc}")
     except StudentDied as exc:
         record.update(status="kernel_died", message=f"your code ended the Python process: {exc}")
     except GraderError as exc:  # not the student's doing: flagged for the instructor
@@ -257,6 +345,13 @@ def run_one(test, process, limits, started):
             f"({type(exc).__name__}: {str(exc)[:300]})"))
     else:
         record.update(status="passed", points=test.points, message="passed")
+    if record["status"] in ("failed", "error"):  # check()'s hint for that function's mistake
+        found = diagnosis.hint(target_of(test), process, student._timeout,
+                               started + limits.notebook_seconds)
+        if found:
+            record["hint"] = found  # shown for hidden tests too (see feedback.public_message)
+            if not test.hidden:
+                record["message"] += "\n" + found
     if student.output:
         record["output"] = "".join(student.output)[:5000]
     return record

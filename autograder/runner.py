@@ -16,11 +16,15 @@ import time
 from pathlib import Path
 
 from autograder import sandbox
+from autograder.text import clean_text
 from autograder.worker import OUTPUT_LIMIT, WireError, decode, encode
 
 REPLY_LIMIT = 256 << 20   # bytes of one reply the grader accepts
 READY_SECONDS = 60.0      # for a new student process to start (before any student code)
 MESSAGE_LIMIT = 4000      # characters kept of an error message from student code
+CELL_RECORDS_CHARS = 400_000  # characters of cell messages and outputs kept per notebook
+CELL_RECORDS_KEPT = 2_000     # cell records kept per notebook
+WHERE_LIMIT = 200         # characters kept of where an error was raised ("ValueError at ...")
 
 
 class StudentTimeout(Exception):
@@ -29,6 +33,11 @@ class StudentTimeout(Exception):
 
 class StudentDied(Exception):
     """The student process ended (os._exit, a crash, a signal, the CPU limit)."""
+
+
+class StudentOutOfMemory(StudentDied):
+    """The kernel ended the process because the submission's cgroup ran out of memory
+    (its processes and its tmpfs files together reached the memory limit)."""
 
 
 class GraderError(Exception):
@@ -51,6 +60,8 @@ class StudentProcess:
         self.definitions_only = set()
         self.skipped = set()
         self.cell_results = {}
+        self.record_sizes, self.record_chars = {}, 0  # characters kept per cell, in all
+        self.not_kept = {}  # {cell index: ok} of the cells whose records were not kept
         self.starts = 0
         self.deadline = time.monotonic() + limits.notebook_seconds
 
@@ -83,11 +94,7 @@ class StudentProcess:
     def kill(self):
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait()
+        sandbox.stop(self.process)  # the process group, then all of the cgroup
         for fd in (self.requests, self.replies):
             try:
                 os.close(fd)
@@ -134,9 +141,26 @@ class StudentProcess:
                 return False
             if index in self.definitions_only:
                 continue  # keep the record of why the cell was demoted
-            self.cell_results[index] = {key: reply.get(key)
-                                        for key in ("ok", "kind", "message", "output")}
+            self._record_cell(index, {key: reply.get(key)
+                                      for key in ("ok", "kind", "message", "output")})
         return True
+
+    def _record_cell(self, index, record):
+        """Keep a cell's record while the notebook's budgets last (CELL_RECORDS_CHARS of
+        messages and outputs, CELL_RECORDS_KEPT records); past them only whether it worked
+        is kept, in ``not_kept`` (30,000 cells that each print and raise must not make a
+        results file of hundreds of MB)."""
+        size = len(record.get("message") or "") + len(record.get("output") or "")
+        spent = self.record_chars - self.record_sizes.pop(index, 0)
+        self.cell_results.pop(index, None)
+        if spent + size > CELL_RECORDS_CHARS or len(self.cell_results) >= CELL_RECORDS_KEPT:
+            self.not_kept[index] = bool(record.get("ok"))
+            self.record_chars = spent
+            return
+        self.not_kept.pop(index, None)
+        self.record_sizes[index] = size
+        self.record_chars = spent + size
+        self.cell_results[index] = record
 
     def _check_budget(self):
         if time.monotonic() >= self.deadline:
@@ -210,6 +234,8 @@ class StudentProcess:
         return b"".join(chunks)
 
     def _death_reason(self):
+        """Why the process ended, as a message; raises StudentOutOfMemory instead when
+        the kernel's OOM killer ended it (the sandbox's cgroup counts OOM kills)."""
         try:
             code = self.process.wait(timeout=5)
         except Exception:  # still running although its pipe closed
@@ -219,6 +245,11 @@ class StudentProcess:
             name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else number
             if number == signal.SIGXCPU:
                 return f"the process used up its CPU time limit ({name})"
+            if number == signal.SIGKILL and sandbox.out_of_memory(self.process):
+                raise StudentOutOfMemory(
+                    f"the process was killed (SIGKILL) when the submission's processes and "
+                    f"files together reached the memory limit of "
+                    f"{self.limits.memory_bytes >> 20} MiB")
             return f"the process was killed by signal {name}"
         return f"the process exited with code {code} (os._exit or sys.exit in your code?)"
 
@@ -228,8 +259,11 @@ class StudentProcess:
 
 
 def _text(value, limit):
+    """A student-sent text, capped at ``limit`` characters and safe to write as UTF-8."""
     text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[:limit] + f"\n[... {len(text) - limit} more characters]"
+    if len(text) > limit:
+        text = text[:limit] + f"\n[... {len(text) - limit} more characters]"
+    return clean_text(text)
 
 
 def clean_reply(reply):
@@ -239,6 +273,7 @@ def clean_reply(reply):
     kind = reply.get("kind")
     reply["kind"] = kind if isinstance(kind, str) else None
     reply["message"] = _text(reply.get("message") or "", MESSAGE_LIMIT)
+    reply["where"] = _text(reply.get("where") or "", WHERE_LIMIT)
     reply["output"] = _text(reply.get("output") or "", OUTPUT_LIMIT)
     if reply["ok"] and "result" not in reply:
         reply["result"] = None

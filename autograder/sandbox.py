@@ -2,26 +2,46 @@
 
 Isolation, strongest available first:
 
-- ``bubblewrap``: (Debian package ``bubblewrap``; no daemon, no root needed) new mount,
-  PID, network, IPC, UTS and user namespaces, all capabilities dropped. The process sees
-  only /usr, the Python installation, the student helper package ``nnlab`` and the worker
-  script (all read-only); /tmp, /dev/shm and its working folder /scratch are size-capped
-  tmpfs (memory, not disk), with the submission's extra files bound read-only into
-  /scratch. No network interface but loopback; no access to solutions/, the tests or
-  other submissions.
+- ``bubblewrap`` (Debian package ``bubblewrap``, 0.5 or newer; no daemon): new mount, PID,
+  network, IPC, UTS and cgroup namespaces. The process sees only /usr, the Python
+  installation, the student helper package ``nnlab`` and the worker script (all
+  read-only); /tmp, /dev/shm and its working folder /scratch are size-capped tmpfs
+  (memory, not disk), with the submission's extra files bound read-only into /scratch.
+  No network interface but loopback; no access to solutions/, the tests or other
+  submissions. A seccomp filter (``autograder.seccomp``) refuses new namespaces, mounts
+  and chroot. Who the process is depends on who grades:
+
+  - as root (``setuid`` mode): bubblewrap runs without a user namespace, keeping only the
+    capabilities to change user, and the worker switches to a uid and gid of its own
+    (``UID_BASE`` and up, one per student process, in no group) before it says "ready":
+    no capabilities at all, and ``RLIMIT_NPROC`` counts only that sandbox's processes;
+  - otherwise (``userns`` mode): a user namespace mapping the grading user, all
+    capabilities dropped, ``--disable-userns`` where bubblewrap has it.
+    ``RLIMIT_NPROC`` counts per user namespace on Linux 5.14 and later, so it is set
+    there; on older kernels it would count all the grading user's processes, so it is not.
+
+  /proc/1 inside is bubblewrap's reaper, started as ``bwrap --args FD`` with a minimal
+  environment, so neither its command line nor its environment names host paths.
 - ``rlimits``: when bubblewrap is missing or does not work here. The same resource
   limits, but the process runs as the grading user: it can read and write what that user
   can (it gets a private copy of nnlab) and open network connections. A warning says so.
 
-Resource limits (both modes, set with setrlimit before exec): address space
-(``memory``), CPU seconds, size of any file written, no core dumps, 256 open files.
-Wall-clock limits are enforced by the grader, which kills the process.
+Limits, every mode: per student process and everything it starts, where a cgroup can be
+made (``autograder.cgroups``; e.g. when grading as root): ``memory`` bytes in all (tmpfs
+files included; the kernel's OOM killer ends a process that would pass it, see
+``out_of_memory``) and ``processes``. Per process (setrlimit before exec): address space
+(``memory``, plus ``AS_HEADROOM`` when a cgroup bounds the total), CPU seconds, size of
+any file written, no core dumps, 256 open files. ``describe`` says which are in force
+and warns about what is missing. Wall-clock limits are enforced by the grader, which
+kills the process (``stop``).
 """
 
 import ctypes
 import dataclasses
 import functools
+import itertools
 import os
+import platform
 import resource
 import shutil
 import signal
@@ -30,16 +50,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import config
+from autograder import bubblewrap, cgroups, config, seccomp
 
 WORKER = Path(__file__).with_name("worker.py")
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 GIB = 1 << 30
+UID_BASE = 1 << 30    # sandbox uids: far above any account's or container's range
+SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+AS_HEADROOM = GIB     # with a cgroup: address space = memory limit + this (see start)
+_uid_counter = itertools.count()
 
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    memory_bytes: int = 2 * GIB     # address space of the student process
+    memory_bytes: int = 2 * GIB     # in all with a cgroup, else per process (address space)
     cpu_seconds: int = 900          # CPU time of one student process
     file_bytes: int = 64 << 20      # largest file the student code may write
     cell_seconds: float = 60.0      # wall time to run one notebook cell
@@ -47,12 +71,21 @@ class Limits:
     call_seconds: float = 10.0      # default wall time of one call (tests may raise it)
     scratch_bytes: int = 256 << 20  # size of the student's writable folder (bubblewrap: tmpfs)
     tmp_bytes: int = 64 << 20       # size of /tmp and /dev/shm each (bubblewrap: tmpfs)
+    processes: int = 64             # processes and threads (cgroup; RLIMIT_NPROC in bwrap)
 
 
-def _set_limits(limits):
+class SandboxProcess(subprocess.Popen):
+    """The sandbox's top process; ``cgroup`` is its ``cgroups.Cgroup`` (or None)."""
+    cgroup = None
+
+
+def _set_limits(limits, cgroup_fds=(), address_space=None):
+    """Between fork and exec: own session, die with the grader, join the cgroup, rlimits
+    (``address_space`` defaults to the memory limit)."""
     os.setsid()  # own process group: the grader kills the whole group
     _die_with_parent()
-    for name, value in ((resource.RLIMIT_AS, limits.memory_bytes),
+    cgroups.Cgroup.join(cgroup_fds)
+    for name, value in ((resource.RLIMIT_AS, address_space or limits.memory_bytes),
                         (resource.RLIMIT_CPU, limits.cpu_seconds),
                         (resource.RLIMIT_FSIZE, limits.file_bytes),
                         (resource.RLIMIT_CORE, 0),
@@ -78,60 +111,81 @@ def _die_with_parent():
         _PRCTL(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
-def _readonly_system_binds():
-    binds = ["--ro-bind", "/usr", "/usr"]
-    for top in ("/bin", "/lib", "/lib64", "/sbin"):
-        path = Path(top)
-        if path.is_symlink():
-            binds += ["--symlink", os.readlink(path), top]
-        elif path.is_dir():
-            binds += ["--ro-bind", top, top]
-    for prefix in sorted({sys.base_prefix, sys.prefix,
-                          str(Path(os.path.realpath(sys.executable)).parent.parent)}):
-        if not prefix.startswith("/usr/"):
-            binds += ["--ro-bind", prefix, prefix]
-    return binds
+# -- the bubblewrap command -------------------------------------------------------------
+def _worker_args(mode, read_fd, write_fd, limits):
+    """The worker's command-line arguments after its path (see worker.main)."""
+    args = [str(read_fd), str(write_fd)]
+    if mode == "setuid":  # unique while this grader has at most 64 sandboxes at once
+        args.append(f"uid={UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + next(_uid_counter) % 64}")
+    if mode == "setuid" or _nproc_per_namespace():
+        args.append(f"processes={limits.processes}")
+    return args
 
 
-def _scratch_binds(scratch):
-    """The submission's extra files, read-only, inside the tmpfs /scratch."""
-    binds = []
-    for path in sorted(Path(scratch).rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            binds += ["--ro-bind", str(path), f"/scratch/{path.relative_to(scratch).as_posix()}"]
-    return binds
+def _nproc_per_namespace():
+    """Linux 5.14 and later count RLIMIT_NPROC per user namespace."""
+    numbers = platform.release().split("-")[0].split(".")
+    try:
+        return (int(numbers[0]), int(numbers[1])) >= (5, 14)
+    except (IndexError, ValueError):
+        return False
 
 
-def bubblewrap_command(scratch, read_fd, write_fd, limits=Limits()):
-    # Mount order matters: /tmp and /dev first, so that a Python installation that lives
-    # under /tmp (a clone in a temporary folder) is bound on top of them, not hidden.
-    return ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
-            "--proc", "/proc", "--dev", "/dev",
-            "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
-            "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm",
-            *_readonly_system_binds(),
-            "--ro-bind", str(config.STUDENT_PACKAGE), "/grader/lib/nnlab",
-            "--ro-bind", str(WORKER), "/grader/worker.py",
-            "--size", str(limits.scratch_bytes), "--tmpfs", "/scratch",
-            *_scratch_binds(scratch), "--chdir", "/scratch",
-            "--setenv", "PYTHONPATH", "/grader/lib", "--setenv", "HOME", "/scratch",
-            "--setenv", "MPLCONFIGDIR", "/scratch/.matplotlib",
-            sys.executable, "-B", "-s", "/grader/worker.py", str(read_fd), str(write_fd)]
+def bubblewrap_command(scratch, inner, limits=Limits(), mode="userns", seccomp_fd=None):
+    """bwrap's arguments (without "bwrap") to run ``inner``, a list whose first item is
+    "python": this Python as the sandbox sees it. ``mode``: "setuid" or "userns"."""
+    return bubblewrap.command(scratch, inner, limits, mode, WORKER, seccomp_fd)
+
+
+def _bubblewrap(scratch, inner, limits, mode, pass_fds, **popen):
+    """Start ``inner`` in bubblewrap; returns a SandboxProcess (see bubblewrap.launch)."""
+    program = seccomp.program() if seccomp.supported() else None
+    return bubblewrap.launch(
+        lambda seccomp_fd: bubblewrap_command(scratch, inner, limits, mode, seccomp_fd),
+        len(inner), program, pass_fds, SandboxProcess, **popen)
+
+
+# -- which isolation ----------------------------------------------------------------------
+_PROBE_NOTES = {}
+
+
+def _probe(mode):
+    """Start the worker's self-check (``--check``: drop privileges, import numpy and
+    nnlab, write to /scratch and /tmp) in a sandbox of this mode; None or what failed."""
+    with tempfile.TemporaryDirectory() as scratch:
+        inner = ["python", "-B", "-s", "/grader/worker.py", "--check",
+                 *_worker_args(mode, 0, 1, Limits())[2:]]
+        try:
+            process = _bubblewrap(scratch, inner, Limits(), mode, (), env=environment(True),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT,
+                                  preexec_fn=functools.partial(_set_limits, Limits()))
+            output, _ = process.communicate(timeout=30)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if process.returncode != 0:
+            return output.decode(errors="replace").strip()[-500:] or f"exit {process.returncode}"
+    return None
 
 
 @functools.lru_cache(maxsize=None)
-def bubblewrap_works():
-    """True when bwrap exists and can start a trivial sandbox here."""
+def bubblewrap_mode():
+    """"setuid" (grading as root), "userns", or None when bubblewrap does not work here.
+    Probed once; why a mode was passed over is in ``describe``."""
     if shutil.which("bwrap") is None:
-        return False
-    with tempfile.TemporaryDirectory() as scratch:
-        command = bubblewrap_command(scratch, 0, 1)
-        command[command.index(sys.executable):] = [sys.executable, "-c", "import numpy"]
-        try:
-            done = subprocess.run(command, capture_output=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-        return done.returncode == 0
+        _PROBE_NOTES["bubblewrap"] = "bwrap is not installed"
+        return None
+    for mode in (("setuid", "userns") if os.geteuid() == 0 else ("userns",)):
+        failure = _probe(mode)
+        if failure is None:
+            return mode
+        _PROBE_NOTES[mode] = failure
+    return None
+
+
+def bubblewrap_works():
+    """True when bwrap exists and can start the worker's self-check here."""
+    return bubblewrap_mode() is not None
 
 
 def isolation_mode(requested="auto"):
@@ -148,10 +202,53 @@ def isolation_mode(requested="auto"):
     return "rlimits"
 
 
-def environment():
+def isolation_key(isolation):
+    """A short string naming what is really in force (e.g. "bubblewrap/setuid/cgroup-v1"),
+    for keys that must change when the protection does."""
+    found = cgroups.hierarchy()
+    group = "no-cgroup" if isinstance(found, str) else f"cgroup-v{found.version}"
+    mode = bubblewrap_mode() if isolation == "bubblewrap" else "grader-uid"
+    return f"{isolation}/{mode}/{group}"
+
+
+def describe(isolation, limits=Limits()):
+    """(one line saying how student code is isolated and limited, [warnings])."""
+    warnings = []
+    mode = bubblewrap_mode() if isolation == "bubblewrap" else None
+    if mode is not None:
+        who = (f"as uid {UID_BASE}+ without capabilities" if mode == "setuid" else
+               "in a user namespace without capabilities")
+        line = f"bubblewrap ({who}, seccomp {'on' if seccomp.supported() else 'off'})"
+        if mode == "userns" and os.geteuid() == 0:
+            warnings.append("grading as root, but the sandbox could not switch to its own "
+                            f"uid ({_PROBE_NOTES.get('setuid', '?')}): student code runs as "
+                            "root without capabilities, with no process-count limit")
+    else:
+        line = "rlimits (student code runs as the grading user)"
+    found = cgroups.hierarchy()
+    if isinstance(found, str):
+        line += f"; memory {limits.memory_bytes >> 20} MiB per process"
+        warnings.append(f"no cgroup: {found}. Memory is limited per process only (a "
+                        f"submission that forks can use {limits.memory_bytes >> 20} MiB "
+                        f"in each process), and the number of processes "
+                        + ("by RLIMIT_NPROC" if mode == "setuid" or (
+                            mode == "userns" and os.geteuid() != 0 and _nproc_per_namespace())
+                           else "not at all"))
+    else:
+        line += (f"; {found.describe()}: {limits.memory_bytes >> 20} MiB in all"
+                 + (f" and {limits.processes} processes" if len(found.folders) > 1 else "")
+                 + " per student process")
+    return line, warnings
+
+
+def environment(sandboxed=False):
+    """The student process's environment; inside bubblewrap it names no host path."""
     env = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL") if key in os.environ}
     env.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                 "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"})
+    if sandboxed:
+        env.update({"PATH": SAFE_PATH, "PYTHONPATH": "/grader/lib", "HOME": "/scratch",
+                    "MPLCONFIGDIR": "/scratch/.matplotlib"})
     return env
 
 
@@ -171,39 +268,82 @@ def _student_library(scratch):
     return libs
 
 
+# -- starting and stopping ----------------------------------------------------------------
 def start(scratch, limits, isolation, stderr_path=None):
-    """Start the worker; returns (Popen, requests fd, replies fd).
+    """Start the worker; returns (SandboxProcess, requests fd, replies fd).
 
     The requests fd is non-blocking: the runner writes to it under ``select``. The
     sandbox's own error output (bwrap's, or Python's before the worker runs) goes to
-    ``stderr_path`` when given.
+    ``stderr_path`` when given. The process is in its own cgroup when one can be made;
+    ``stop`` ends it and removes the cgroup.
     """
-    env = environment()
-    if isolation != "bubblewrap":
-        env.update({"PYTHONPATH": str(_student_library(scratch)), "HOME": str(scratch),
-                    "MPLCONFIGDIR": str(Path(scratch) / ".matplotlib")})
+    mode = bubblewrap_mode() if isolation == "bubblewrap" else None
+    group = cgroups.make(limits.memory_bytes, limits.processes)
+    group = None if isinstance(group, str) else group
     to_worker_r, to_worker_w = os.pipe()
     from_worker_r, from_worker_w = os.pipe()
-    stderr = None
+    stderr, join_fds = None, []
     try:
-        if isolation == "bubblewrap":
-            command = bubblewrap_command(scratch, to_worker_r, from_worker_w, limits)
-        else:
-            command = [sys.executable, "-B", "-s", str(WORKER), str(to_worker_r), str(from_worker_w)]
+        join_fds = group.join_files() if group else []
         stderr = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
-        process = subprocess.Popen(
-            command, cwd=scratch, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=stderr,
-            pass_fds=(to_worker_r, from_worker_w),
-            preexec_fn=functools.partial(_set_limits, limits))
+        # With a cgroup bounding real memory, the address space limit only turns absurd
+        # requests into MemoryError: the interpreter maps far more than it uses, and one
+        # process may then use most of the limit. Without one, it is the limit.
+        address_space = limits.memory_bytes + (AS_HEADROOM if group else 0)
+        popen = dict(cwd=scratch, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=stderr, preexec_fn=functools.partial(
+                         _set_limits, limits, join_fds, address_space))
+        if mode is not None:
+            inner = ["python", "-B", "-s", "/grader/worker.py",
+                     *_worker_args(mode, to_worker_r, from_worker_w, limits)]
+            if mode == "setuid":  # the sandbox uid must be able to read its own files
+                for path in Path(scratch).rglob("*"):
+                    if path.is_file() and not path.is_symlink():
+                        path.chmod(path.stat().st_mode | 0o444)
+            process = _bubblewrap(scratch, inner, limits, mode, (to_worker_r, from_worker_w),
+                                  env=environment(True), **popen)
+        else:
+            env = dict(environment(), PYTHONPATH=str(_student_library(scratch)),
+                       HOME=str(scratch), MPLCONFIGDIR=str(Path(scratch) / ".matplotlib"))
+            process = SandboxProcess(
+                [sys.executable, "-B", "-s", str(WORKER), str(to_worker_r), str(from_worker_w)],
+                env=env, pass_fds=(to_worker_r, from_worker_w), **popen)
+        process.cgroup = group
     except BaseException:
         os.close(to_worker_w)
         os.close(from_worker_r)
+        if group:
+            group.remove()
         raise
     finally:
-        os.close(to_worker_r)
-        os.close(from_worker_w)
+        for fd in (to_worker_r, from_worker_w, *join_fds):
+            os.close(fd)
         if stderr not in (None, subprocess.DEVNULL):
             stderr.close()
     os.set_blocking(to_worker_w, False)
     return process, to_worker_w, from_worker_r
+
+
+def stop(process):
+    """Kill the sandbox (its process group, then all of its cgroup), wait for it, and
+    remove its cgroup. Returns the cgroup's peak memory in bytes, or None."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    group = getattr(process, "cgroup", None)
+    peak = None
+    if group is not None:
+        group.kill()
+        peak = group.peak_bytes()
+    process.wait()
+    if group is not None:
+        group.remove()
+        process.cgroup = None
+    return peak
+
+
+def out_of_memory(process):
+    """True when the kernel's OOM killer ended a process of this sandbox's cgroup."""
+    group = getattr(process, "cgroup", None)
+    return group is not None and group.oom_kills() > 0

@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograder import config, demo  # noqa: E402
 from autograder.build import copy_student_package, nbgrader_env  # noqa: E402
-from autograder.gradebook import COURSE_ID  # noqa: E402
 from autograder.sandbox import isolation_mode  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
@@ -61,7 +60,7 @@ def check_same_grades(students, plain_db, ours_out):
     with open(ours_out / "grades.csv", newline="") as handle:
         csv_scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     plain = gradebook_scores(plain_db, "default_course")
-    ours = gradebook_scores(ours_out / "nbgrader" / "gradebook.db", COURSE_ID)
+    ours = gradebook_scores(ours_out / "nbgrader" / "gradebook.db", config.COURSE_ID)
     if not len(csv_scores) == len(ours) == len(plain) == students:
         raise SystemExit(f"expected {students} graded submissions: CSV {len(csv_scores)}, "
                          f"our gradebook {len(ours)}, plain nbgrader {len(plain)}")

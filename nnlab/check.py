@@ -31,7 +31,9 @@ import warnings
 import numpy as np
 
 from nnlab import handout
-from nnlab.testing import GRADIENT_THRESHOLD, describe, numerical_gradient, relative_error
+from nnlab.composition import finite_differences
+from nnlab.testing import (GRADIENT_THRESHOLD, CallRecorder, describe, numerical_gradient,
+                           relative_error)
 from nnlab.utils import accuracy
 
 FUNCTION_NAMES = ("relu", "softmax", "compute_layer", "averageCE", "gradCE", "forward",
@@ -313,6 +315,27 @@ HINTS = {
     "train_inputs_modified": "train changed its data in place (e.g. shuffling X_train with "
                              "rng.shuffle): shuffle an array of indices instead, e.g. "
                              "rng.permutation(N), and index X and Y with it.",
+    "train_no_sgd_step": "train must update the parameters with your sgd_momentum_step, once "
+                         "per mini-batch (section 9): params, velocity = sgd_momentum_step("
+                         "params, grads, velocity, lr, momentum). An update written inside "
+                         "train instead earns no training points when graded.",
+    "train_steps_per_batch": "call sgd_momentum_step exactly once per mini-batch: "
+                             "ceil(N / batch_size) times per epoch, so that every example is "
+                             "used once per epoch, the last (smaller) mini-batch included.",
+    "train_step_arguments": "pass train's own lr and momentum to sgd_momentum_step, in its "
+                            "order: sgd_momentum_step(params, grads, velocity, lr, momentum).",
+    "train_step_result_ignored": "each step must start from the params the previous step "
+                                 "returned: keep what sgd_momentum_step returns, with "
+                                 "params, velocity = sgd_momentum_step(...).",
+    "train_velocity_reset": "the velocity must be carried from step to step: create the "
+                            "velocities as zeros once, before the epoch loop, and pass each "
+                            "step the velocity the previous step returned. Reset to zero, "
+                            "momentum does nothing (and the graded tests of train fail).",
+    "train_velocity_start": "the velocities start at zero: one np.zeros_like(...) per "
+                            "parameter, created before the first step.",
+    "train_grads": "hand each step the gradients backprop returned for the current mini-batch "
+                   "at the current params: grads = backprop(X_batch, Y_batch, params, "
+                   "forward(X_batch, params)), then sgd_momentum_step(params, grads, ...).",
 }
 
 
@@ -331,7 +354,10 @@ def check(name=None, namespace=None):
 
     Returns:
     - True when every check passed, False otherwise (failed, not implemented yet, not
-      defined, or not checkable yet because a function it relies on fails)
+      defined, or not checkable yet because a function it calls is not implemented).
+      A function is judged on its own work: forward built on your softmax, or backprop
+      on your gradCE, passes when it uses them rightly, with a note when they fail
+      their own check
     """
     if namespace is None:
         frame = inspect.currentframe()
@@ -466,10 +492,6 @@ class _NotImplemented(Exception):
         self.where = where
 
 
-class _Blocked(Exception):
-    """The function cannot be checked yet (a function the check relies on fails)."""
-
-
 class _Result:
     """What checking one function gave."""
 
@@ -502,16 +524,6 @@ class _Context:
     def passes(self, name):
         return self.result(name).status == "passed"
 
-    def require(self, name, because):
-        """Raise _Blocked unless the function ``name`` passes its own checks."""
-        result = self.result(name)
-        if result.status == "passed":
-            return
-        state = {"missing": "is not defined", "not_implemented": "is not implemented yet",
-                 "failed": f"fails its own check (run check({name!r}))",
-                 "blocked": "cannot be checked yet either"}[result.status]
-        raise _Blocked(f"{because}, and {name} {state}")
-
     def _run(self, name):
         function = self.lookup(name)
         if function is None:
@@ -527,8 +539,6 @@ class _Context:
                 return _Result(name, "not_implemented")
             return _Result(name, "blocked",
                            message=f"it calls {error.where}, which is not implemented yet")
-        except _Blocked as error:
-            return _Result(name, "blocked", message=str(error))
         except Exception as error:  # student code outside a check, or a bug of the check
             run.failures.append(("running the checks", f"stopped with {type(error).__name__}: "
                                  f"{_message(error)}", ("unexpected_output",)))
@@ -570,7 +580,7 @@ class _Run:
         if kind is None:
             self.passed += 1
             return False
-        if issubclass(kind, (_NotImplemented, _Blocked)) or not issubclass(kind, Exception):
+        if issubclass(kind, _NotImplemented) or not issubclass(kind, Exception):
             return False
         if issubclass(kind, _Failure):
             got, hints = error.got, error.hints
@@ -695,6 +705,9 @@ def _student_frames(error):
 
 
 def _location(error):
+    shown = getattr(error, "nnlab_location", None)  # raised in another process (the grader's)
+    if isinstance(shown, str):
+        return shown
     frames = _student_frames(error)
     if not frames:
         return ""
@@ -1201,14 +1214,13 @@ def _random_params(rng, D, H, K):
 
 
 def _check_forward(run, forward):
-    context = run.context
-    context.require("compute_layer", "the check compares forward's Z1 and Z2 with your "
-                                     "compute_layer")
-    compute_layer = context.lookup("compute_layer")
+    """forward's own work: each cache array from the one before it, by the formula or by
+    the student's own compute_layer, relu or softmax (whose mistakes their checks report)."""
     rng = np.random.default_rng(17)
     N, D, H, K = 5, 6, 4, 3
     X = rng.normal(size=(N, D))
     params = _random_params(rng, D, H, K)
+    W1, b1, W2, b2 = (params[key] for key in PARAM_KEYS)
     cache = None
     with run.check("forward(X, params) returns a dict with the keys Z1, H, Z2, P"):
         cache = run.call(forward, X.copy(), copy.deepcopy(params))
@@ -1232,38 +1244,57 @@ def _check_forward(run, forward):
         return
     Z1, Hidden, Z2, P = (arrays[key] for key in CACHE_KEYS)
     with run.check("cache['Z1'] is compute_layer(X, W1, b1)"):
-        expected = np.asarray(compute_layer(X.copy(), params["W1"].copy(),
-                                            params["b1"].copy()), dtype=np.float64)
-        if not _close(Z1, expected, rtol=1e-9):
+        expected = X @ W1 + b1
+        if not _close(Z1, expected, rtol=1e-9) \
+                and not _own(run, "cache['Z1']", Z1, "compute_layer", X, W1, b1) \
+                and not _own(run, "cache['Z1']", Z1, "relu", expected, modifies=True):
             got = _worst(Z1, expected)
             if _close(Z1, np.where(expected > 0, expected, 0.0), rtol=1e-9):
                 raise _Failure(got, ("forward_Z1_after_relu",))
             raise _Failure(got, ("forward_Z1",))
     with run.check("cache['H'] is relu(cache['Z1'])"):
-        if not _close(Hidden, np.where(Z1 > 0, Z1, 0.0), rtol=1e-12):
-            got = _worst(Hidden, np.where(Z1 > 0, Z1, 0.0))
-            raise _Failure(got, ("forward_relu_missing",) if _close(Hidden, Z1)
-                           else ("forward_H",))
+        expected = np.where(Z1 > 0, Z1, 0.0)
+        if not _close(Hidden, expected, rtol=1e-12) \
+                and not _own(run, "cache['H']", Hidden, "relu", Z1):
+            raise _Failure(_worst(Hidden, expected), ("forward_relu_missing",)
+                           if _close(Hidden, Z1) else ("forward_H",))
     with run.check("cache['Z2'] is compute_layer(cache['H'], W2, b2)"):
-        expected = np.asarray(compute_layer(Hidden.copy(), params["W2"].copy(),
-                                            params["b2"].copy()), dtype=np.float64)
-        if not _close(Z2, expected, rtol=1e-9):
-            got = _worst(Z2, expected)
-            from_z1 = _quiet(compute_layer, Z1.copy(), params["W2"].copy(),
-                             params["b2"].copy())
-            if from_z1 is not None and _close(Z2, from_z1, rtol=1e-9):
-                raise _Failure(got, ("forward_layer2_input",))
-            raise _Failure(got, ("forward_Z2",))
+        expected = Hidden @ W2 + b2
+        if not _close(Z2, expected, rtol=1e-9) \
+                and not _own(run, "cache['Z2']", Z2, "compute_layer", Hidden, W2, b2) \
+                and not _own(run, "cache['Z2']", Z2, "softmax", expected, modifies=True):
+            raise _Failure(_worst(Z2, expected), ("forward_layer2_input",)
+                           if _close(Z2, Z1 @ W2 + b2, rtol=1e-9) else ("forward_Z2",))
     with run.check("cache['P'] is softmax(cache['Z2']), rows summing to 1"):
         expected = np.exp(_log_softmax(Z2))
-        if not _close(P, expected, rtol=1e-9, atol=1e-15):
-            got = _worst(P, expected)
-            raise _Failure(got, ("forward_softmax_missing",) if _close(P, Z2)
-                           else ("forward_P",))
+        if not _close(P, expected, rtol=1e-9, atol=1e-15) \
+                and not _own(run, "cache['P']", P, "softmax", Z2):
+            raise _Failure(_worst(P, expected), ("forward_softmax_missing",)
+                           if _close(P, Z2) else ("forward_P",))
     with run.check("X and params unchanged by forward"):
         args = (X.copy(), copy.deepcopy(params))
         run.call(forward, *args)
         _check_unchanged(("X", "params"), (X, params), args, "forward_inplace")
+
+
+def _own(run, what, actual, name, *args, modifies=False):
+    """True if ``actual`` is what the student's own ``name`` gives for args (with
+    ``modifies``: what it leaves of its first argument, when it changes it); a note then
+    says so when that function fails its own check."""
+    function = run.context.lookup(name)
+    if function is None:
+        return False
+    copies = [np.array(arg, dtype=np.float64) for arg in args]
+    value = _quiet(function, *copies)
+    if modifies:
+        value = copies[0] if _changed(args[0], copies[0]) else None
+    if value is None or not _close(actual, value, rtol=1e-9, atol=1e-15):
+        return False
+    if not run.context.passes(name):
+        how = "as your" if not modifies else "as left by your"
+        run.notes.append(f"{what} is {how} {name} makes it, and {name} does not pass its "
+                         f"own check: fix it there (check({name!r}))")
+    return True
 
 
 # ----------------------------------------------------------------------------------------
@@ -1305,13 +1336,34 @@ def _numeric_gradients(forward, averageCE, X, target, params, h=1e-5):
     return numeric
 
 
+def _independent_forward(X, params):
+    """forward by its formulas (for backprop's check when the student's forward fails)."""
+    Z1 = X @ params["W1"] + params["b1"]
+    Z2 = np.maximum(Z1, 0.0) @ params["W2"] + params["b2"]
+    return {"Z1": Z1, "H": np.maximum(Z1, 0.0), "Z2": Z2, "P": np.exp(_log_softmax(Z2))}
+
+
+def _independent_averageCE(target, prediction):
+    return float(-np.sum(target * np.log(prediction)) / prediction.shape[0])
+
+
+def _loss_functions(context):
+    """(forward, averageCE) for backprop's finite differences: the student's own when both
+    pass their checks, else independent ones (with a note saying why)."""
+    if context.passes("forward") and context.passes("averageCE"):
+        return context.lookup("forward"), context.lookup("averageCE"), None
+    broken = [name for name in ("forward", "averageCE") if not context.passes(name)]
+    return _independent_forward, _independent_averageCE, (
+        f"the finite differences were taken of an independent forward pass and loss, "
+        f"because your {' and '.join(broken)} {'does' if len(broken) == 1 else 'do'} not "
+        f"pass its own check")
+
+
 def _check_backprop(run, backprop):
     context = run.context
-    because = "the check compares backprop with finite differences of your forward and " \
-              "averageCE"
-    context.require("forward", because)
-    context.require("averageCE", because)
-    forward, averageCE = context.lookup("forward"), context.lookup("averageCE")
+    forward, averageCE, note = _loss_functions(context)
+    if note:
+        run.notes.append(note)
     grads = None
     with run.check("backprop returns a dict of gradients with the parameters' shapes"):
         X, target, params = _tiny_problem(forward, seed=0)
@@ -1333,7 +1385,8 @@ def _check_backprop(run, backprop):
         if not all(good.values()):
             got = "relative errors " + ", ".join(f"{key} {errors[key]:.1e}"
                                                  for key in PARAM_KEYS)
-            raise _Failure(got, _backprop_mistakes(run, backprop, grads, numeric, good, N))
+            if not _from_own_gradCE(run, grads, X, target, params, cache):
+                raise _Failure(got, _backprop_mistakes(run, backprop, grads, numeric, good, N))
     with run.check("X, target, params and cache unchanged by backprop"):
         for name, before, after in zip(("X", "target", "params"), (X, target, params),
                                        args[:3]):
@@ -1346,6 +1399,27 @@ def _check_backprop(run, backprop):
             raise _Failure(", ".join(
                 f"cache[{key!r}] was changed in place ({_changed(cache[key], args[3].get(key))}"
                 f" entries)" for key in changed), ("backprop_mutates_cache",))
+
+
+def _from_own_gradCE(run, grads, X, target, params, cache):
+    """True if grads are what backprop makes of the student's gradCE, which fails its own
+    check (finite differences of sum(G * Z2) with G = gradCE(target, P) fixed)."""
+    gradCE = run.context.lookup("gradCE")
+    if gradCE is None or run.context.passes("gradCE"):
+        return False
+    G = _quiet(gradCE, target.copy(), np.array(cache["P"], dtype=np.float64))
+    try:
+        G = np.asarray(G, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if G.shape != np.shape(cache["P"]) or not np.isfinite(G).all():
+        return False
+    own = finite_differences(X, params, lambda Z2: float(np.sum(G * Z2)))
+    if not all(relative_error(grads[key], own[key]) < GRADIENT_THRESHOLD for key in PARAM_KEYS):
+        return False
+    run.notes.append("backprop's gradients are right for the dL/dZ2 your gradCE returns, and "
+                     "gradCE does not pass its own check: fix it there (check('gradCE'))")
+    return True
 
 
 def _backprop_shapes(grads, params):
@@ -1390,7 +1464,7 @@ def _backprop_mistakes(run, backprop, grads, numeric, good, N):
 
 def _relu_mistake(run, backprop):
     """Layer 1 is wrong: is it right when every hidden unit is active (mask missing)?"""
-    forward, averageCE = run.context.lookup("forward"), run.context.lookup("averageCE")
+    forward, averageCE, _ = _loss_functions(run.context)
     X, target, params = _tiny_problem(forward, seed=0, all_active=True)
     cache = forward(X.copy(), copy.deepcopy(params))
     grads = _quiet(backprop, X.copy(), target.copy(), copy.deepcopy(params), cache)
@@ -1537,10 +1611,10 @@ def _check_train(run, train):
     data = (X_train, Y_train, X_test, Y_test)
     copies = tuple(array.copy() for array in data)
     epochs, hidden, batch_size = 3, 16, 50
-    returned = None
+    returned, recording = None, {"calls": [], "counts": {}, "truncated": False}
     with run.check(f"train(...) on {source} (hidden={hidden}, epochs={epochs}, "
                    f"batch_size={batch_size}) returns (params, history)"):
-        returned = _train_call(run, train, copies, hidden, epochs, batch_size)
+        returned, recording = _train_call(run, train, copies, hidden, epochs, batch_size)
         if returned is None:
             raise _Failure("returned None", ("no_return",))
         if not isinstance(returned, (tuple, list)) or len(returned) != 2:
@@ -1561,7 +1635,7 @@ def _check_train(run, train):
                 raise _Failure(f"params[{key!r}] has shape {np.shape(params[key])}, "
                                f"expected {shape}", ("train_params",))
     params_ok = len(run.failures) == failures
-    values = {}
+    values, broken = {}, []
     with run.check(f"history holds one finite number per epoch ({epochs}) for "
                    f"{', '.join(HISTORY_KEYS)}"):
         if not isinstance(history, dict):
@@ -1580,7 +1654,9 @@ def _check_train(run, train):
                 raise _Failure(f"history[{key!r}] has {array.size} numbers for {epochs} "
                                f"epochs", (hint,))
             if not np.isfinite(array).all():
-                raise _Failure(f"history[{key!r}] = {array.tolist()}", ("train_nonfinite",))
+                broken = _failing_helpers(run)
+                if not broken:
+                    raise _Failure(f"history[{key!r}] = {array.tolist()}", ("train_nonfinite",))
             values[key] = array
         for key in ("train_acc", "test_acc"):
             if (values[key] < 0).any() or (values[key] > 1).any():
@@ -1588,15 +1664,27 @@ def _check_train(run, train):
                                ("train_history_percent",) if values[key].max() <= 100
                                else ("train_history_keys",))
     history_ok = len(run.failures) == failures
-    if not history_ok:
+    if broken:  # NaN from a function train calls: that function's check reports it
+        run.notes.append(f"the history holds NaN or inf, and train runs your "
+                         f"{', '.join(broken)}, which fail(s) its own check: fix that first")
+    if not history_ok or broken:
         values = {}
-    if values:
+    failures = len(run.failures)
+    _check_train_steps(run, recording, epochs, int(np.ceil(X_train.shape[0] / batch_size)),
+                       hidden)
+    if values and len(run.failures) == failures:  # a broken step explains a flat loss
         with run.check("the training loss goes down (and below chance level, 2.30)"):
             loss = values["train_loss"]
             if not (loss[-1] < loss[0] and loss[-1] < 2.0 and values["train_acc"][-1] > 0.3):
-                raise _Failure(f"train_loss {np.round(loss, 4).tolist()}, train_acc "
-                               f"{np.round(values['train_acc'], 3).tolist()}",
-                               ("train_no_progress",))
+                broken = _failing_helpers(run)
+                if broken:  # the grader does not grade train's accuracy then either
+                    run.notes.append(f"the training loss does not go down, but train runs "
+                                     f"your {', '.join(broken)}, which fail(s) its own check: "
+                                     f"fix that first")
+                else:
+                    raise _Failure(f"train_loss {np.round(loss, 4).tolist()}, train_acc "
+                                   f"{np.round(values['train_acc'], 3).tolist()}",
+                                   ("train_no_progress",))
     if values and params_ok and run.context.passes("forward"):
         with run.check("history['test_acc'][-1] is the accuracy of the returned params"):
             forward = run.context.lookup("forward")
@@ -1623,9 +1711,123 @@ def _check_train(run, train):
                          "train_inputs_modified")
 
 
+def _failing_helpers(run):
+    """The functions train calls that fail their own check (train is not charged for them)."""
+    return [name for name in USES["train"]
+            if run.context.lookup(name) is not None and not run.context.passes(name)]
+
+
+_STEP_ARGUMENTS = ("params", "grads", "velocity", "lr", "momentum")
+_BACKPROP_ARGUMENTS = ("X", "target", "params", "cache")
+
+
+def _check_train_steps(run, recording, epochs, batches, hidden):
+    """train's recorded calls of sgd_momentum_step (and backprop): once per mini-batch,
+    with train's lr and momentum, params and velocity carried from step to step."""
+    count = recording["counts"].get("sgd_momentum_step", 0)
+    with run.check(f"train calls sgd_momentum_step once per mini-batch ({epochs} epochs of "
+                   f"{batches} mini-batches)"):
+        if count == 0:
+            raise _Failure("train never called sgd_momentum_step", ("train_no_sgd_step",))
+        if count != epochs * batches:
+            raise _Failure(f"sgd_momentum_step was called {count} times, expected "
+                           f"{epochs * batches}", ("train_steps_per_batch",))
+    shapes = {"W1": (784, hidden), "b1": (hidden,), "W2": (hidden, 10), "b2": (10,)}
+    steps, since = [], []  # (step's arguments, its result, backprop calls made before it)
+    for call in recording["calls"]:
+        if call["name"] == "backprop":
+            since.append(call)
+            continue
+        given = _bound(call, _STEP_ARGUMENTS)
+        result = call["result"]
+        if given is None or not (isinstance(result, (tuple, list)) and len(result) == 2) \
+                or not all(_shaped(part, shapes) for part in
+                           (given["params"], given["grads"], given["velocity"], *result)):
+            return  # sgd_momentum_step's own check reports what it returns
+        steps.append((given, result, since))
+        since = []
+    if not steps:
+        return
+    with run.check("each step gets train's lr and momentum, and the params and velocity "
+                   "the step before returned (zero velocity at the start)"):
+        for number, (given, result, _) in enumerate(steps, start=1):
+            try:
+                rates = [float(given["lr"]), float(given["momentum"])]
+            except (TypeError, ValueError):
+                rates = None
+            if rates is None or not np.allclose(rates, [0.05, 0.9], rtol=1e-6, atol=0):
+                raise _Failure(f"step {number} got lr={given['lr']!r}, momentum="
+                               f"{given['momentum']!r}; train was called with lr=0.05, "
+                               f"momentum=0.9", ("train_step_arguments",))
+            if number == 1:
+                if any(np.any(_array(given["velocity"][key])) for key in shapes):
+                    raise _Failure("the velocity given to the first step is not zero",
+                                   ("train_velocity_start",))
+                continue
+            before = steps[number - 2][1]
+            if not _same(given["params"], before[0], shapes):
+                raise _Failure(f"the params given to step {number} are not the ones step "
+                               f"{number - 1} returned", ("train_step_result_ignored",))
+            if not _same(given["velocity"], before[1], shapes):
+                zero = not any(np.any(_array(given["velocity"][key])) for key in shapes)
+                raise _Failure(f"the velocity given to step {number} is "
+                               + ("all zeros, " if zero else "")
+                               + f"not the one step {number - 1} returned",
+                               ("train_velocity_reset",))
+    with run.check("each step gets the gradients backprop returned for the current params"):
+        for number, (given, _, calls) in enumerate(steps, start=1):
+            if not any(_gradients_of(call, given, shapes) for call in calls):
+                raise _Failure(f"the grads given to step {number} are not what backprop "
+                               f"returned for the params of that step"
+                               + ("" if calls else " (no backprop call before it)"),
+                               ("train_grads",))
+
+
+def _bound(call, names):
+    """A recorded call's arguments by parameter name, or None if they do not fit."""
+    args, kwargs = call["args"], call["kwargs"]
+    if len(args) > len(names) or set(kwargs) - set(names[len(args):]):
+        return None
+    bound = dict(zip(names, args), **kwargs)
+    return bound if len(bound) == len(names) else None
+
+
+def _same(first, second, shapes):
+    """The arrays of two dicts agree (to float32 rounding) for every key of ``shapes``."""
+    return all(np.allclose(np.asarray(first[key], dtype=np.float64),
+                           np.asarray(second[key], dtype=np.float64), rtol=1e-6, atol=1e-9,
+                           equal_nan=True) for key in shapes)
+
+
+def _shaped(value, shapes):
+    return isinstance(value, dict) and all(
+        key in value and np.shape(value[key]) == shape for key, shape in shapes.items())
+
+
+def _gradients_of(call, given, shapes):
+    """True if the recorded backprop ``call`` was made at the step's params and returned
+    its grads."""
+    inputs = _bound(call, _BACKPROP_ARGUMENTS)
+    grads = call["result"]
+    return inputs is not None and _shaped(inputs["params"], shapes) \
+        and _shaped(grads, shapes) and _same(inputs["params"], given["params"], shapes) \
+        and _same(grads, given["grads"], shapes)
+
+
 def _train_call(run, train, copies, hidden, epochs, batch_size):
-    return run.call(lambda: train(*copies, hidden=hidden, epochs=epochs,
-                                  batch_size=batch_size, lr=0.05, momentum=0.9, seed=0))
+    """(what train returned, the record of its backprop and sgd_momentum_step calls)."""
+    settings = dict(hidden=hidden, epochs=epochs, batch_size=batch_size, lr=0.05, momentum=0.9,
+                    seed=0)
+    watch = {"backprop": "all", "sgd_momentum_step": "all"}
+    scope = getattr(train, "__globals__", None)  # where train looks its helpers up
+    if not isinstance(scope, dict) and callable(getattr(train, "record", None)):
+        # a train run elsewhere (the grader's sandbox) records its calls itself
+        return run.call(lambda: train.record(watch, *copies, **settings))
+    recorder = CallRecorder(scope if isinstance(scope, dict) else run.context.namespace,
+                            {"record": watch})
+    with recorder:
+        returned = run.call(lambda: train(*copies, **settings))
+    return returned, recorder.recording()
 
 
 _CHECKERS = {

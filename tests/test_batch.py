@@ -186,7 +186,7 @@ def test_regrade_names_the_statuses_that_are_not_reused(tmp_path):
     item = ("ada", config.ASSIGNMENT, config.NOTEBOOK, None)
     folder = out / "results" / "ada" / config.ASSIGNMENT
     folder.mkdir(parents=True)
-    (folder / f"{config.NOTEBOOK}.json").write_text('{"status": "timeout", "key": "K", "tests": []}')
+    (folder / f"{config.NOTEBOOK}.json").write_text('{"status": "timeout", "key": "K", "score": 0, "max_score": 30, "tests": []}')
     (out / "feedback" / "ada" / config.ASSIGNMENT).mkdir(parents=True)
     (out / "feedback" / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.html").write_text("page")
     assert batch.load_previous(out, item, "K") is not None, "an unchanged result should be reused"

@@ -457,6 +457,33 @@ MISTAKES = [
                                   "        X_train[:] = X_train[order]\n"
                                   "        Y_train[:] = Y_train[order]\n"),
                  ["train_inputs_modified"], id="train_shuffles_data_in_place"),
+    pytest.param("train", variant(TRAIN, "params, velocity = sgd_momentum_step(params, grads, velocity, lr, momentum)",
+                                  "velocity = {k: momentum * velocity[k] - lr * grads[k] for k in params}\n"
+                                  "            params = {k: params[k] + velocity[k] for k in params}"),
+                 ["train_no_sgd_step"], id="train_updates_without_sgd_momentum_step"),
+    pytest.param("train", variant(TRAIN, "np.array_split(rng.permutation(len(X_train)), n_batches)",
+                                  "np.array_split(rng.permutation(len(X_train)), n_batches)[:-1]"),
+                 ["train_steps_per_batch"], id="train_skips_the_last_mini_batch"),
+    pytest.param("train", variant(TRAIN, "sgd_momentum_step(params, grads, velocity, lr, momentum)",
+                                  "sgd_momentum_step(params, grads, velocity, momentum, lr)"),
+                 ["train_step_arguments"], id="train_swaps_lr_and_momentum"),
+    pytest.param("train", variant(TRAIN, "params, velocity = sgd_momentum_step(",
+                                  "sgd_momentum_step("),
+                 ["train_step_result_ignored"], id="train_ignores_what_the_step_returns"),
+    pytest.param("train", variant(TRAIN, "            params, velocity = sgd_momentum_step(",
+                                  "            velocity = {key: np.zeros_like(value) for key, "
+                                  "value in params.items()}\n"
+                                  "            params, velocity = sgd_momentum_step("),
+                 ["train_velocity_reset"], id="train_resets_velocity_before_every_step"),
+    pytest.param("train", variant(TRAIN, "velocity = {key: np.zeros_like(value) for key, value in params.items()}",
+                                  "velocity = {key: value.copy() for key, value in params.items()}"),
+                 ["train_velocity_start"], id="train_velocity_starts_as_params"),
+    pytest.param("train", variant(variant(
+        TRAIN, "    for epoch in range(epochs):\n",
+        "    for epoch in range(epochs):\n        first = params\n"),
+        "grads = backprop(X_train[batch], Y_train[batch], params, cache)",
+        "grads = backprop(X_train[batch], Y_train[batch], first, forward(X_train[batch], first))"),
+        ["train_grads"], id="train_gradients_at_the_epochs_first_params"),
 ]
 
 
@@ -572,6 +599,51 @@ def test_other_correct_implementations_pass(source, capsys):
     assert "Hint" not in out, f"a hint for a correct {name}:\n{out}"
 
 
+TRAIN_ALTERNATIVES = {
+    "in_place_step_result_not_kept": ("""
+        def sgd_momentum_step(params, grads, velocity, lr, momentum):
+            for key in params:
+                velocity[key] = momentum * velocity[key] - lr * grads[key]
+                params[key] += velocity[key]
+            return params, velocity
+        """, variant(TRAIN, "params, velocity = sgd_momentum_step(", "sgd_momentum_step(")),
+    "while_loop_keywords_float32": ("""
+        def train(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10, batch_size=64,
+                  lr=0.05, momentum=0.9, seed=0, progress=False):
+            rng = np.random.default_rng(seed)
+            X32 = X_train.astype(np.float32)
+            params = {k: v.astype(np.float32) for k, v in
+                      init_params(X_train.shape[1], hidden, Y_train.shape[1], rng).items()}
+            velocity = {k: np.zeros(v.shape, np.float32) for k, v in params.items()}
+            history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
+            epoch = 0
+            while epoch < epochs:
+                order = rng.permutation(len(X32))
+                done = 0
+                while done < len(order):
+                    rows = order[done:done + batch_size]
+                    g = backprop(X=X32[rows], target=Y_train[rows], params=params,
+                                 cache=forward(X32[rows], params))
+                    params, velocity = sgd_momentum_step(params=params, grads=g,
+                                                         velocity=velocity, lr=lr,
+                                                         momentum=momentum)
+                    done += batch_size
+                for split, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):
+                    P = forward(X, params)["P"]
+                    history[split + "_loss"].append(float(averageCE(Y, P)))
+                    history[split + "_acc"].append(float(accuracy(Y, P)))
+                epoch += 1
+            return params, history
+        """,),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRAIN_ALTERNATIVES))
+def test_other_correct_trains_pass(name, capsys):
+    passed, out = run_check("train", with_sources(*TRAIN_ALTERNATIVES[name]), capsys)
+    assert passed is True and "Hint" not in out, f"a correct train ({name}) fails:\n{out}"
+
+
 @pytest.mark.parametrize("student, name, hints", [
     ("ben_softmax_epsilon", "softmax", ["softmax_epsilon", "softmax_global_max"]),
     ("cat_loss_over_nk", "averageCE", ["averageCE_mean_over_NK"]),
@@ -649,22 +721,42 @@ def test_missing_and_renamed_functions(capsys):
         f"a name bound to a number should be reported as not a function:\n{out}")
 
 
-def test_dependent_checks_are_blocked_by_a_failing_prerequisite(capsys):
-    namespace = with_sources("def averageCE(target, prediction):\n"
-                             "    return -np.mean(target * np.log(prediction))\n")
-    passed, out = run_check("backprop", namespace, capsys)
-    assert passed is False, f"backprop was passed without a working averageCE: {out}"
-    assert "backprop: cannot be checked yet" in out and "averageCE fails its own check" in out, (
-        f"backprop's verdict should name the failing prerequisite:\n{out}")
+def test_backprop_is_checked_without_a_failing_forward_or_loss(capsys):
+    """The grader's backprop tests never use the student's forward or averageCE: neither
+    does check("backprop") when one of them fails its own check."""
+    loss = "def averageCE(target, prediction):\n    return -np.mean(target * np.log(prediction))\n"
+    passed, out = run_check("backprop", with_sources(loss), capsys)
+    assert passed is True and "independent forward pass and loss" in out \
+        and "averageCE" in out, f"backprop should pass, with a note on the loss used:\n{out}"
+    no_mask = variant(BACKPROP, 'dZ1 = dH * (cache["Z1"] > 0)', "dZ1 = dH")
+    passed, out = run_check("backprop", with_sources(loss, no_mask), capsys)
+    assert passed is False and HINTS["backprop_relu_mask_missing"] in out, (
+        f"a backprop mistake should still be named without the student's loss:\n{out}")
 
 
-def test_forward_failure_points_at_the_failing_softmax(capsys):
+def test_forward_built_on_a_failing_softmax_passes_with_a_note(capsys):
+    """forward is judged on its own work, as the grader judges it: P = your softmax(Z2)."""
     source = variant(SOFTMAX, "np.sum(e, axis=-1, keepdims=True)",
                      "(np.sum(e, axis=-1, keepdims=True) + 1e-5)")
     passed, out = run_check("forward", with_sources(source, FORWARD), capsys)
-    assert passed is False, f"forward with an epsilon softmax passes: {out}"
-    assert "your forward calls softmax, which does not pass its own check" in out, (
+    assert passed is True, f"forward using an epsilon softmax rightly should pass:\n{out}"
+    assert "cache['P'] is as your softmax makes it" in out and "check('softmax')" in out, (
         f"forward's verdict should point at softmax:\n{out}")
+    relu = "def relu(x):\n    x[x < 0] = 0\n    return x\n"
+    passed, out = run_check("forward", with_sources(relu, FORWARD), capsys)
+    assert passed is True and "cache['Z1'] is as left by your relu" in out, (
+        f"a relu that overwrites Z1 is relu's mistake, not forward's:\n{out}")
+    layer2 = variant(FORWARD, 'compute_layer(H, params["W2"]', 'compute_layer(Z1, params["W2"]')
+    passed, out = run_check("forward", with_sources(source, layer2), capsys)
+    assert passed is False and HINTS["forward_layer2_input"] in out, (
+        f"forward's own mistake is still named:\n{out}")
+
+
+def test_backprop_built_on_a_failing_gradCE_passes_with_a_note(capsys):
+    gradce = "def gradCE(target, prediction):\n    return prediction - target\n"
+    passed, out = run_check("backprop", with_sources(gradce, BACKPROP), capsys)
+    assert passed is True and "right for the dL/dZ2 your gradCE returns" in out, (
+        f"backprop using a wrong gradCE rightly should pass, with a note:\n{out}")
 
 
 def test_gradCE_says_which_loss_its_finite_differences_use(capsys):
@@ -742,23 +834,27 @@ def test_gradient_check_with_given_params(capsys):
     assert "N=4, D=6, H=4, K=3" in out, f"the header should give the sizes:\n{out}"
 
 
-def test_shipped_module_holds_no_reference_or_hidden_tests():
-    text = Path(check_module.__file__).read_text()
+@pytest.mark.parametrize("module", ["check", "composition", "hints", "recording", "testing"])
+def test_shipped_modules_hold_no_reference_or_hidden_tests(module):
+    path = Path(check_module.__file__).with_name(f"{module}.py")
+    text = path.read_text()
     tree = ast.parse(text)
     imported = {alias.name.split(".")[0] for node in ast.walk(tree)
                 if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module}
-    assert not imported & {"solutions", "autograder"}, f"check.py imports {imported}"
-    assert "import *" not in text, f"star import in {check_module.__file__}"
+    assert not imported & {"solutions", "autograder"}, f"{path.name} imports {imported}"
+    assert "import *" not in text, f"star import in {path}"
     for node in ast.walk(tree):
         if isinstance(node, ast.ExceptHandler):
-            assert node.type is not None, f"bare except at line {node.lineno}"
+            assert node.type is not None, f"bare except at line {node.lineno} of {path.name}"
+    for seed in ("31337", "2718", "1618", "4417", "5150", "6174", "8080", "90125", "20260917"):
+        assert seed not in text, f"{path.name} reuses a hidden test's seed {seed}"
+    if module != "check":
+        return
     for name in ("check", "gradient_check"):
         doc = getattr(check_module, name).__doc__
         assert "Inputs:" in doc and "Returns:" in doc, f"{name}'s docstring lacks Inputs/Returns"
-    for seed in ("31337", "2718", "1618", "4417", "5150", "6174", "8080", "90125", "20260917"):
-        assert seed not in text, f"check.py reuses a hidden test's seed {seed}"
 
 
 def test_each_check_is_quick(capsys):
@@ -785,3 +881,19 @@ def test_gradient_check_refuses_data_without_params():
     with pytest.raises(ValueError, match="pass params together with X and target"):
         gradient_check(namespace["backprop"], namespace["forward"], namespace["averageCE"],
                        X=np.zeros((4, 5)))
+
+
+def test_train_is_not_charged_for_a_failing_function_it_calls(capsys):
+    """As the grader: train's loss that does not go down (or turns NaN) because backprop or
+    softmax is wrong is a note pointing there, not a failure of train."""
+    namespace = ada_namespace()
+    exec(variant(BACKPROP, 'dZ2 = gradCE(target, cache["P"])',
+                 'dZ2 = (target - cache["P"]) / len(X)'), namespace)  # climbs the loss
+    passed, out = run_check("train", namespace, capsys)
+    assert passed is True and "train runs your" in out and "backprop" in out, (
+        f"train should pass with a note pointing at backprop:\n{out}")
+    namespace = ada_namespace()
+    exec(variant(TRAIN, "rng.permutation(len(X_train))", "np.arange(len(X_train))"), namespace)
+    passed, out = run_check("train", namespace, capsys)
+    assert passed is False and HINTS["train_no_progress"] in out, (
+        f"train's own mistake is still named when its helpers pass:\n{out}")

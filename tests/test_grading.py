@@ -10,14 +10,15 @@ import pytest
 
 import solutions
 from autograder import build, config, demo
-from autograder.batch import ROW_FIELDS
+from autograder.manual import written_cells
+from autograder.storage import ROW_FIELDS, TOTAL_FIELDS
 from autograder.suite import BY_ID, TESTS, target_of
 from leaks import escaped, hidden_test_lines
 
 # For each buggy demo student: the function that is broken, and every function whose
 # tests may lose points because they call it.
 BROKEN = {
-    "ben_softmax_epsilon": ("softmax", {"softmax", "forward", "train"}),
+    "ben_softmax_epsilon": ("softmax", {"softmax"}),  # forward and train: graded on composition
     "cat_loss_over_nk": ("averageCE", {"averageCE", "train"}),
     "dan_inplace_mask": ("backprop", {"backprop", "train"}),
     "eli_momentum_ignored": ("sgd_momentum_step", {"sgd_momentum_step", "train"}),
@@ -37,7 +38,9 @@ def test_exit_code_zero_and_gradebook_printed(graded):
 def test_csv_columns_and_one_row_per_submission(graded):
     with open(graded["out"] / "grades.csv", newline="") as handle:
         header = next(csv.reader(handle))
-    assert header == ROW_FIELDS + [t.grade_id for t in TESTS], header
+    written = [cell.grade_id for cell in written_cells()]
+    assert written == ["derivation_softmax_ce", "derivation_backprop"], written
+    assert header == ROW_FIELDS + [t.grade_id for t in TESTS] + written + TOTAL_FIELDS, header
     expected = set(BROKEN) | {"ada_correct", "fay_untouched", "zz_reference", "broken_json",
                               "empty_folder"}
     assert set(graded["rows"]) == expected, sorted(graded["rows"])
@@ -45,6 +48,10 @@ def test_csv_columns_and_one_row_per_submission(graded):
         total = sum(float(row[t.grade_id]) for t in TESTS)
         assert abs(total - float(row["score"])) < 1e-9, f"{row['student_id']}: {total} != {row['score']}"
         assert float(row["max_score"]) == 30, row
+        assert float(row["total_max"]) == 36 and row["total"] == row["score"], (
+            f"{row['student_id']}: before any TA grading the total is the autograded score "
+            f"out of 36, got {row['total']} / {row['total_max']}")
+        assert all(row[g] == "" for g in written), f"{row['student_id']}: written answers graded?"
 
 
 def test_reference_and_correct_student_get_full_marks(graded):

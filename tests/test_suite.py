@@ -1,15 +1,19 @@
 """The graded tests themselves: well formed, notebook-safe, and able to fail."""
 
 import inspect
+import textwrap
 
 import numpy as np
 import pytest
 
 import solutions
+from autograder import config
+from autograder.demo import functions_in
 from autograder.suite import BY_ID, FUNCTION_NAMES, NOTEBOOK_TEST_IMPORTS, TESTS, target_of
 from nnlab.testing import LocalStudent, MissingFunction
 
 REFERENCE = {f.__name__: f for f in solutions.STUDENT_FUNCTIONS}
+DEMO = config.ROOT / "demo" / "students"
 
 
 def test_every_grade_id_names_its_function_and_ids_are_unique():
@@ -130,6 +134,14 @@ def sgd_without_momentum(params, grads, velocity, lr, momentum):
     return {k: params[k] - lr * grads[k] for k in params}, velocity
 
 
+def sgd_scales_grads_in_place(params, grads, velocity, lr, momentum):
+    for key in params:
+        grads[key] *= lr
+        velocity[key] = momentum * velocity[key] - grads[key]
+        params[key] = params[key] + velocity[key]
+    return params, velocity
+
+
 def sgd_wrong_sign(params, grads, velocity, lr, momentum):
     v = {k: momentum * velocity[k] + lr * grads[k] for k in params}
     return {k: params[k] + v[k] for k in params}, v
@@ -158,13 +170,18 @@ MISTAKES = [
     ("averageCE", average_ce_epsilon, ["averageCE_handout_batch"]),
     ("gradCE", grad_ce_not_averaged, ["gradCE_handout_matrix", "gradCE_finite_differences",
                                       "gradCE_random_inputs"]),
-    ("forward", forward_without_h, ["forward_cache_shapes", "forward_random_inputs"]),
+    ("forward", forward_without_h, ["forward_returns_cache", "forward_layers",
+                                    "forward_random_inputs"]),
     ("backprop", backprop_mask_in_place, ["backprop_shapes", "backprop_random_inputs"]),
-    ("backprop", backprop_no_mask, ["backprop_finite_differences", "backprop_random_inputs"]),
-    ("backprop", backprop_mask_on_activation_derivative, ["backprop_finite_differences"]),
+    ("backprop", backprop_no_mask, ["backprop_gradient_check", "backprop_finite_differences",
+                                    "backprop_random_inputs"]),
+    ("backprop", backprop_mask_on_activation_derivative, ["backprop_gradient_check",
+                                                          "backprop_finite_differences"]),
     ("sgd_momentum_step", sgd_without_momentum, ["sgd_momentum_step_two_steps",
                                                  "sgd_momentum_step_random_inputs"]),
     ("sgd_momentum_step", sgd_wrong_sign, ["sgd_momentum_step_two_steps"]),
+    ("sgd_momentum_step", sgd_scales_grads_in_place, ["sgd_momentum_step_two_steps",
+                                                      "sgd_momentum_step_random_inputs"]),
     ("train", train_without_learning, ["train_reaches_accuracy"]),
 ]
 
@@ -182,6 +199,7 @@ def test_mistake_is_caught(name, wrong, must_fail):
 def test_every_test_catches_at_least_one_mistake():
     caught = {grade_id for _, _, must_fail in MISTAKES for grade_id in must_fail}
     caught |= {"train_history_format"}  # shown by the stub and by test_train_history_rejects_bad
+    caught |= {grade_id for _, must_fail, _ in TRAIN_MISTAKES.values() for grade_id in must_fail}
     assert caught == set(BY_ID), f"tests no mistake exercises: {sorted(set(BY_ID) - caught)}"
 
 
@@ -193,9 +211,420 @@ def test_train_history_rejects_a_history_per_batch():
         BY_ID["train_history_format"].function(LocalStudent(dict(REFERENCE, train=train_per_batch)))
 
 
+# -- train: graded on digits it never saw, and only with its own momentum steps ----------
+TRAIN_TESTS = ["train_history_format", "train_reaches_accuracy", "train_steps_carry_momentum"]
+TRAIN = """
+def train(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10, batch_size=64, lr=0.05,
+          momentum=0.9, seed=0):
+    rng = np.random.default_rng(seed)
+    params = init_params(X_train.shape[1], hidden, Y_train.shape[1], rng)
+    velocity = {key: np.zeros_like(value) for key, value in params.items()}
+    history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
+    for epoch in range(epochs):
+        order = rng.permutation(len(X_train))
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            cache = forward(X_train[batch], params)
+            grads = backprop(X_train[batch], Y_train[batch], params, cache)
+            params, velocity = sgd_momentum_step(params, grads, velocity, lr, momentum)
+        for name, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):
+            P = forward(X, params)["P"]
+            history[name + "_loss"].append(averageCE(Y, P))
+            history[name + "_acc"].append(accuracy(Y, P))
+    return params, history
+"""
+
+
+def notebook(*sources):
+    """A student whose functions live in one namespace, as in a notebook: the reference's
+    functions, then ``sources`` run in it (train's calls go through this namespace)."""
+    from nnlab import accuracy, init_params
+    namespace = dict(REFERENCE, np=np, init_params=init_params, accuracy=accuracy)
+    for source in (TRAIN,) + sources:
+        exec(textwrap.dedent(source), namespace)
+    return LocalStudent(namespace)
+
+
+def changed(old, new, source=TRAIN):
+    assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
+    return source.replace(old, new)
+
+
+CORRECT_TRAINS = {
+    "reference_module": None,  # solutions.train itself, calling its module's functions
+    "notebook_copy": (),
+    "ada_array_split_in_place": tuple(functions_in(DEMO / "ada_correct.py")[name]
+                                      for name in ("sgd_momentum_step", "train")),
+    "in_place_step_result_ignored": ("""
+        def sgd_momentum_step(params, grads, velocity, lr, momentum):
+            for key in params:
+                velocity[key] = momentum * velocity[key] - lr * grads[key]
+                params[key] += velocity[key]
+            return params, velocity
+        """, changed("params, velocity = sgd_momentum_step(", "sgd_momentum_step(")),
+    "while_loop_keywords_float32": ("""
+        def train(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10, batch_size=64,
+                  lr=0.05, momentum=0.9, seed=0):
+            rng = np.random.default_rng(seed)
+            X_train = X_train.astype(np.float32)
+            params = {k: v.astype(np.float32) for k, v in
+                      init_params(X_train.shape[1], hidden, Y_train.shape[1], rng).items()}
+            velocity = {k: np.zeros(v.shape, np.float32) for k, v in params.items()}
+            history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
+            epoch = 0
+            while epoch < epochs:
+                shuffled = rng.permutation(X_train.shape[0])
+                X_shuffled, Y_shuffled = X_train[shuffled], Y_train[shuffled]
+                done = 0
+                while done < len(X_shuffled):
+                    X_b = X_shuffled[done:done + batch_size]
+                    Y_b = Y_shuffled[done:done + batch_size]
+                    g = backprop(X=X_b, target=Y_b, params=params, cache=forward(X_b, params))
+                    params, velocity = sgd_momentum_step(params=params, grads=g,
+                                                         velocity=velocity, lr=lr,
+                                                         momentum=momentum)
+                    done += batch_size
+                for split, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):
+                    P = forward(X, params)["P"]
+                    history[split + "_loss"].append(float(averageCE(Y, P)))
+                    history[split + "_acc"].append(float(accuracy(Y, P)))
+                epoch += 1
+            return params, history
+        """,),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CORRECT_TRAINS))
+def test_correct_trains_written_differently_keep_full_marks(variant):
+    sources = CORRECT_TRAINS[variant]
+    student = LocalStudent(REFERENCE) if sources is None else notebook(*sources)
+    for grade_id in TRAIN_TESTS:
+        BY_ID[grade_id].function(student)
+
+
+RIDGE_ON_TEST_SET = """
+    def train(X_train, Y_train, X_test, Y_test, hidden=30, **settings):
+        # ridge regression fitted on the digits it is handed as X_test, packed into the
+        # network (relu(z) - relu(-z) = z); backprop and sgd_momentum_step never run
+        D, K = X_test.shape[1], Y_test.shape[1]
+        weights = np.linalg.solve(X_test.T @ X_test + 1.0 * np.eye(D), X_test.T @ Y_test)
+        W1, W2 = np.zeros((D, hidden)), np.zeros((hidden, K))
+        if hidden >= 2 * K:
+            W1[:, :K], W1[:, K:2 * K] = weights, -weights
+            W2[:K], W2[K:2 * K] = np.eye(K), -np.eye(K)
+        params = {"W1": W1, "b1": np.zeros(hidden), "W2": W2, "b2": np.zeros(K)}
+        history = {}
+        for name, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):
+            P = forward(X, params)["P"]
+            history[name + "_loss"] = [averageCE(Y, P)] * settings.get("epochs", 10)
+            history[name + "_acc"] = [accuracy(Y, P)] * settings.get("epochs", 10)
+        return params, history
+
+    def backprop(X, target, params, cache):
+        raise NotImplementedError()
+
+    def sgd_momentum_step(params, grads, velocity, lr, momentum):
+        raise NotImplementedError()
+    """
+TRAIN_MISTAKES = {
+    # name: (source, tests it must fail, a phrase of the message)
+    "ridge_regression_on_the_test_set": (
+        RIDGE_ON_TEST_SET, ["train_reaches_accuracy", "train_steps_carry_momentum"],
+        "never called sgd_momentum_step"),
+    "velocity_reset_before_every_step": (
+        changed("            params, velocity = sgd_momentum_step(",
+                "            velocity = {key: np.zeros_like(value) for key, value in params.items()}\n"
+                "            params, velocity = sgd_momentum_step("),
+        ["train_reaches_accuracy", "train_steps_carry_momentum"], "reset to zero inside the loop"),
+    "velocity_reset_every_epoch": (
+        changed("        order = rng.permutation(len(X_train))\n",
+                "        order = rng.permutation(len(X_train))\n"
+                "        velocity = {key: np.zeros_like(value) for key, value in params.items()}\n"),
+        ["train_steps_carry_momentum"], "reset to zero inside the loop"),
+    "update_written_inline_without_sgd_momentum_step": (
+        changed("params, velocity = sgd_momentum_step(params, grads, velocity, lr, momentum)",
+                "velocity = {k: momentum * velocity[k] - lr * grads[k] for k in params}\n"
+                "            params = {k: params[k] + velocity[k] for k in params}"),
+        ["train_reaches_accuracy", "train_steps_carry_momentum"],
+        "never called sgd_momentum_step"),
+    "last_partial_batch_dropped": (
+        changed("range(0, len(order), batch_size)",
+                "range(0, len(order) - batch_size + 1, batch_size)"),
+        ["train_reaches_accuracy", "train_steps_carry_momentum"], "one step per mini-batch"),
+    "lr_and_momentum_swapped": (
+        changed("sgd_momentum_step(params, grads, velocity, lr, momentum)",
+                "sgd_momentum_step(params, grads, velocity, momentum, lr)"),
+        ["train_steps_carry_momentum"], "lr and momentum"),
+    "gradients_from_the_test_digits": (
+        changed("grads = backprop(X_train[batch], Y_train[batch], params, cache)",
+                "test_rows = batch % len(X_test)\n"
+                "            grads = backprop(X_test[test_rows], Y_test[test_rows], params,\n"
+                "                             forward(X_test[test_rows], params))"),
+        ["train_steps_carry_momentum"], "not training examples"),
+    "gradients_of_stale_params": (
+        changed("            cache = forward(X_train[batch], params)\n",
+                "            stale = params if start == 0 else stale\n"
+                "            cache = forward(X_train[batch], stale)\n").replace(
+            "backprop(X_train[batch], Y_train[batch], params, cache)",
+            "backprop(X_train[batch], Y_train[batch], stale, cache)"),
+        ["train_steps_carry_momentum"], "params other than"),
+    "shuffles_the_data_in_place": (
+        changed("        order = rng.permutation(len(X_train))\n",
+                "        order = rng.permutation(len(X_train))\n"
+                "        X_train[:], Y_train[:] = X_train[order], Y_train[order]\n"),
+        ["train_history_format"], "modified in place"),
+    "returns_the_params_before_the_last_step": (
+        changed("            params, velocity = sgd_momentum_step(",
+                "            kept = params\n            params, velocity = sgd_momentum_step(")
+        .replace("    return params, history", "    return kept, history"),
+        ["train_reaches_accuracy", "train_steps_carry_momentum"], "last sgd_momentum_step"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("mistake", sorted(TRAIN_MISTAKES))
+def test_train_without_the_work_loses_points(mistake):
+    source, must_fail, phrase = TRAIN_MISTAKES[mistake]
+    student = notebook(source)
+    for grade_id in must_fail:
+        with pytest.raises(AssertionError) as info:
+            BY_ID[grade_id].function(student)
+        assert phrase in str(info.value), f"{grade_id}: {info.value}"
+
+
+def test_hostile_train_return_fails_fast_without_allocating():
+    """W1 (784, 1), b1 (200000,), W2 (200000, 10): the reference forward would broadcast
+    them to (1000, 200000) arrays (3.2 GiB); the shapes are checked first."""
+    import time
+    import tracemalloc
+    huge = """
+        def train(X_train, Y_train, X_test, Y_test, **settings):
+            params = {"W1": np.zeros((784, 1)), "b1": np.zeros(200000),
+                      "W2": np.zeros((200000, 10)), "b2": np.zeros(10)}
+            history = {key: [0.5] * settings["epochs"]
+                       for key in ("train_loss", "train_acc", "test_loss", "test_acc")}
+            return params, history
+        """
+    student = notebook(huge)
+    for grade_id in TRAIN_TESTS:
+        tracemalloc.start()
+        started = time.perf_counter()
+        try:
+            with pytest.raises(AssertionError, match="shape"):
+                BY_ID[grade_id].function(student)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        seconds = time.perf_counter() - started
+        assert peak < 100 << 20, f"{grade_id} allocated {peak / 2**20:.0f} MiB"
+        assert seconds < 5, f"{grade_id} took {seconds:.1f} s"
+
+
 def test_failure_messages_name_the_worst_gradient_entries():
+    """The visible gradient check names the worst entries; the hidden one only the relative
+    error, in a message the student may see (PublicFailure)."""
+    from nnlab.testing import PublicFailure
     student = LocalStudent(dict(REFERENCE, backprop=backprop_no_mask))
     with pytest.raises(AssertionError) as info:
-        BY_ID["backprop_finite_differences"].function(student)
+        BY_ID["backprop_gradient_check"].function(student)
     message = str(info.value)
     assert "d loss / d W1" in message and "Worst entries" in message, message
+    with pytest.raises(PublicFailure) as info:
+        BY_ID["backprop_finite_differences"].function(student)
+    message = str(info.value)
+    assert "d loss / d W1" in message and "relative error" in message, message
+    assert "Worst entries" not in message and "finite differences -" not in message, message
+
+
+# -- value bugs of forward and backprop: each fails a visible test -----------------------
+FORWARD = """
+def forward(X, params):
+    Z1 = compute_layer(X, params["W1"], params["b1"])
+    H = relu(Z1)
+    Z2 = compute_layer(H, params["W2"], params["b2"])
+    return {"Z1": Z1, "H": H, "Z2": Z2, "P": softmax(Z2)}
+"""
+BACKPROP = """
+def backprop(X, target, params, cache):
+    dZ2 = gradCE(target, cache["P"])
+    dH = dZ2 @ params["W2"].T
+    dZ1 = dH * (cache["Z1"] > 0)
+    dW1 = X.T @ dZ1
+    db1 = np.sum(dZ1, axis=0)
+    dW2 = cache["H"].T @ dZ2
+    db2 = np.sum(dZ2, axis=0)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+"""
+
+
+def edited(source, *pairs):
+    for old, new in zip(pairs[::2], pairs[1::2]):
+        assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
+        source = source.replace(old, new)
+    return source
+
+
+# (function, buggy source, the visible test that catches it); the hint each gets is in
+# tests/test_hints.py. These are the value bugs of check()'s hint table and the issue's list.
+VALUE_BUGS = {
+    "forward_layer2_takes_Z1": ("forward", edited(FORWARD, 'compute_layer(H, params["W2"]',
+                                                  'compute_layer(Z1, params["W2"]'),
+                                "forward_layers"),
+    "forward_forgets_b1": ("forward", edited(FORWARD, 'compute_layer(X, params["W1"], params["b1"])',
+                                             'X @ params["W1"]'), "forward_layers"),
+    "forward_forgets_b2": ("forward", edited(FORWARD, 'Z2 = compute_layer(H, params["W2"], params["b2"])',
+                                             'Z2 = H @ params["W2"]'), "forward_layers"),
+    "forward_stores_relu_as_Z1": ("forward", edited(FORWARD, '{"Z1": Z1,', '{"Z1": H,'),
+                                  "forward_layers"),
+    "forward_without_relu": ("forward", edited(FORWARD, "H = relu(Z1)", "H = Z1"),
+                             "forward_layers"),
+    "forward_abs_instead_of_relu": ("forward", edited(FORWARD, "H = relu(Z1)", "H = np.abs(Z1)"),
+                                    "forward_layers"),
+    "forward_without_softmax": ("forward", edited(FORWARD, '"P": softmax(Z2)', '"P": Z2'),
+                                "forward_layers"),
+    "forward_softmax_of_twice_Z2": ("forward", edited(FORWARD, '"P": softmax(Z2)',
+                                                      '"P": softmax(2 * Z2)'), "forward_layers"),
+    "forward_transposed_Z1": ("forward", edited(FORWARD, '{"Z1": Z1,', '{"Z1": Z1.T,'),
+                              "forward_layers"),
+    "forward_scales_X_in_place": ("forward", edited(FORWARD, "    Z1 = ", "    X /= 255.0\n    Z1 = "),
+                                  "forward_returns_cache"),
+    "forward_lowercase_keys": ("forward", edited(FORWARD, '{"Z1": Z1, "H": H, "Z2": Z2, "P"',
+                                                 '{"z1": Z1, "h": H, "z2": Z2, "p"'),
+                               "forward_returns_cache"),
+    "backprop_no_relu_mask": ("backprop", edited(BACKPROP, 'dZ1 = dH * (cache["Z1"] > 0)', "dZ1 = dH"),
+                              "backprop_gradient_check"),
+    "backprop_mask_on_Z2": ("backprop", edited(
+        BACKPROP, 'dZ2 = gradCE(target, cache["P"])',
+        'dZ2 = gradCE(target, cache["P"]) * (cache["Z2"] > 0)'), "backprop_gradient_check"),
+    "backprop_mask_is_H": ("backprop", edited(BACKPROP, 'dZ1 = dH * (cache["Z1"] > 0)',
+                                              'dZ1 = dH * cache["H"]'), "backprop_gradient_check"),
+    "backprop_mask_is_Z1": ("backprop", edited(BACKPROP, 'dZ1 = dH * (cache["Z1"] > 0)',
+                                               'dZ1 = dH * cache["Z1"]'), "backprop_gradient_check"),
+    "backprop_bias_averaged": ("backprop", edited(BACKPROP, "db1 = np.sum(dZ1", "db1 = np.mean(dZ1",
+                                                  "db2 = np.sum(dZ2", "db2 = np.mean(dZ2"),
+                               "backprop_gradient_check"),
+    "backprop_b1_averaged": ("backprop", edited(BACKPROP, "db1 = np.sum(dZ1", "db1 = np.mean(dZ1"),
+                             "backprop_gradient_check"),
+    "backprop_divides_by_N_twice": ("backprop", edited(
+        BACKPROP, 'dZ2 = gradCE(target, cache["P"])',
+        'dZ2 = gradCE(target, cache["P"]) / X.shape[0]'), "backprop_gradient_check"),
+    "backprop_never_divides_by_N": ("backprop", edited(BACKPROP, 'dZ2 = gradCE(target, cache["P"])',
+                                                       'dZ2 = cache["P"] - target'),
+                                    "backprop_gradient_check"),
+    "backprop_sign_flipped": ("backprop", edited(BACKPROP, 'dZ2 = gradCE(target, cache["P"])',
+                                                 'dZ2 = (target - cache["P"]) / len(X)'),
+                              "backprop_gradient_check"),
+    "backprop_dW2_from_Z1": ("backprop", edited(BACKPROP, 'dW2 = cache["H"].T', 'dW2 = cache["Z1"].T'),
+                             "backprop_gradient_check"),
+    "backprop_wrong_scale": ("backprop", edited(BACKPROP, "dW1 = X.T @ dZ1", "dW1 = 2 * X.T @ dZ1"),
+                             "backprop_gradient_check"),
+    "backprop_W1_transposed": ("backprop", edited(BACKPROP, "dW1 = X.T @ dZ1", "dW1 = dZ1.T @ X"),
+                               "backprop_shapes"),
+    "backprop_bias_keepdims": ("backprop", edited(BACKPROP, "db1 = np.sum(dZ1, axis=0)",
+                                                  "db1 = np.sum(dZ1, axis=0, keepdims=True)"),
+                               "backprop_shapes"),
+    "backprop_mask_overwrites_cache_Z1": ("backprop", edited(
+        BACKPROP, 'dZ1 = dH * (cache["Z1"] > 0)',
+        'mask = cache["Z1"]\n    mask[mask > 0] = 1\n    mask[mask < 0] = 0\n    dZ1 = dH * mask'),
+        "backprop_shapes"),
+    "backprop_updates_params": ("backprop", edited(BACKPROP, "    return {",
+                                                   '    params["W1"] -= 0.1 * dW1\n    return {'),
+                                "backprop_shapes"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("bug", sorted(VALUE_BUGS))
+def test_value_bug_fails_a_visible_test(bug):
+    name, source, catcher = VALUE_BUGS[bug]
+    namespace = dict(REFERENCE, np=np)
+    exec(textwrap.dedent(source), namespace)
+    student = LocalStudent(namespace)
+    with pytest.raises(AssertionError):
+        BY_ID[catcher].function(student)
+    assert not BY_ID[catcher].hidden, f"{catcher} is not a visible test"
+
+
+def test_the_visible_gradient_check_avoids_relu_kinks():
+    """Every hidden unit of backprop_gradient_check's problem is active for some examples and
+    inactive for others, and no pre-activation lies within 0.05 of 0."""
+    from nnlab.composition import small_network
+    _, _, _, cache = small_network(np.random.default_rng(23), 5, 4, 6, 3)
+    Z1 = cache["Z1"]
+    assert (Z1 > 0).any(axis=0).all() and (Z1 < 0).any(axis=0).all(), Z1
+    assert np.abs(Z1).min() > 0.05, np.abs(Z1).min()
+
+
+# -- one mistake costs the tests of its own function only --------------------------------
+def demo_notebook(student):
+    """The functions of a demo student (ada's, with the student's own on top) in one
+    namespace, as in their notebook."""
+    from nnlab import accuracy, init_params
+    namespace = {"np": np, "init_params": init_params, "accuracy": accuracy}
+    for name in ("ada_correct", student):
+        for source in functions_in(DEMO / f"{name}.py").values():
+            exec(source, namespace)
+    return LocalStudent(namespace)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("student, function", [
+    ("ben_softmax_epsilon", "softmax"), ("cat_loss_over_nk", "averageCE"),
+    ("dan_inplace_mask", "backprop"), ("eli_momentum_ignored", "sgd_momentum_step")])
+def test_demo_students_lose_points_only_on_their_function(student, function):
+    notebook_student = demo_notebook(student)
+    lost = set()
+    for test in TESTS:
+        try:
+            test.function(notebook_student)
+        except AssertionError:
+            lost.add(test.grade_id)
+    assert lost and {target_of(BY_ID[g]) for g in lost} == {function}, (
+        f"{student} loses {sorted(lost)}")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("bug", sorted(VALUE_BUGS))
+def test_a_forward_or_backprop_value_bug_costs_no_other_function(bug):
+    name, source, _ = VALUE_BUGS[bug]
+    namespace = dict(REFERENCE, np=np)
+    exec(textwrap.dedent(source), namespace)
+    student = LocalStudent(namespace)
+    for test in TESTS:
+        if target_of(test) not in (name, "train"):
+            test.function(student)
+
+
+def check_mistakes():
+    """Every mistake of check()'s hint table (tests/test_check.py), as (id, name, source)."""
+    from test_check import MISTAKES as CHECK_MISTAKES
+    return [(case.id, case.values[0], case.values[1]) for case in CHECK_MISTAKES]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("case, name, source", check_mistakes(),
+                         ids=[case for case, _, _ in check_mistakes()])
+def test_no_mistake_costs_the_tests_of_the_functions_calling_it(case, name, source):
+    """forward's tests pass with any softmax, relu or compute_layer mistake, backprop's with any
+    gradCE mistake, and so on (train's own tests: below)."""
+    from test_check import with_sources
+    student = LocalStudent(with_sources(source))
+    for test in TESTS:
+        if target_of(test) not in (name, "train"):
+            test.function(student)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("function, source", [
+    ("softmax", functions_in(DEMO / "ben_softmax_epsilon.py")["softmax"]),
+    ("gradCE", "def gradCE(target, prediction):\n    return prediction - target\n"),
+    ("forward", VALUE_BUGS["forward_layer2_takes_Z1"][1]),
+    ("backprop", VALUE_BUGS["backprop_no_relu_mask"][1]),
+], ids=["softmax_epsilon_global_max", "gradCE_not_divided_by_N", "forward_layer2_takes_Z1",
+        "backprop_no_relu_mask"])
+def test_train_is_not_charged_for_the_values_of_the_functions_it_calls(function, source):
+    """The notebook's train (ada's) on top of a wrong function keeps all of train's points."""
+    student = demo_notebook("ada_correct")
+    exec(textwrap.dedent(source), student._namespace)
+    for grade_id in TRAIN_TESTS:
+        BY_ID[grade_id].function(student)

@@ -4,7 +4,8 @@ The demo submissions are graded by the CLI (which fills OUT/nbgrader), ``jupyter
 serves formgrader from that course directory, and headless Chromium (driven by Playwright)
 does what a TA does: Manual Grading -> assignment -> notebook -> student, types a score and
 a comment for the written question, and tabs out so formgrader saves them. The test then
-checks the gradebook and the feedback page that ``nbgrader generate_feedback`` writes.
+checks the gradebook, the feedback page that ``nbgrader generate_feedback`` writes, and
+the student's one page from ``python -m autograder feedback OUT`` (score, comment, total).
 
 Needs the Debian packages ``chromium`` (/usr/bin/chromium) and the pip package
 ``playwright``; it is skipped without them. Never run ``playwright install``: the system
@@ -38,12 +39,9 @@ except ImportError:  # CI installs it; elsewhere the test is skipped
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
-COURSE_ID = "two_layer_net_course"
-STUDENT = demo.CORRECT  # ada_correct
+STUDENT = "ben_softmax_epsilon"  # his backprop derivation forgets the ReLU mask
 QUESTION = "derivation_backprop"  # the 4-point written question
-ANSWER = ("Backprop answer by Ada: dL/dW2 = h^T delta2 (H x C), dL/db2 = sum over rows of "
-          "delta2 (C,), delta1 = delta2 W2^T, dL/dW1 = X^T delta1 (D x H), "
-          "dL/db1 = sum over rows of delta1 (H,).")
+ANSWER = demo.written_in(config.DEMO_STUDENTS.parent / "written" / f"{STUDENT}.md")[QUESTION]
 SERVER_START_SECONDS = 60
 # formgrader loads MathJax 2 from a CDN and, once it is there, sets up its keyboard shortcuts
 # (Tab to the next input, Esc to save, Ctrl+. for the next student). Offline we serve this
@@ -65,7 +63,7 @@ pytestmark = [
 
 
 def gradebook(course):
-    return Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID)
+    return Gradebook(f"sqlite:///{course / 'gradebook.db'}", config.COURSE_ID)
 
 
 def cell_state(course):
@@ -79,15 +77,13 @@ def cell_state(course):
 
 @pytest.fixture
 def course(tmp_path):
-    """OUT/nbgrader of the graded demo submissions; ada has written the backprop derivation."""
+    """OUT/nbgrader of the graded demo submissions; ben wrote the backprop derivation."""
     submissions = demo.make_submissions(tmp_path / "submissions")
     path = next(p for p in submissions if p.parts[-3] == STUDENT)
     notebook = nbformat.read(str(path), as_version=4)
     cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == QUESTION]
-    assert len(cells) == 1 and cells[0].cell_type == "markdown", (
-        f"expected one markdown cell {QUESTION} in {path}, found {len(cells)}")
-    cells[0].source = ANSWER
-    nbformat.write(notebook, str(path))
+    assert len(cells) == 1 and cells[0].cell_type == "markdown" and cells[0].source == ANSWER, (
+        f"expected one markdown cell {QUESTION} with {STUDENT}'s demo answer in {path}")
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "submissions"),
                            "--out", str(out), "--jobs", "2", "--no-progress"],
@@ -203,7 +199,7 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
                                    " && formgrader.grades.loaded && formgrader.comments.loaded")
             assert "needs_manual_grade" in (score.get_attribute("class") or ""), (
                 f"formgrader does not mark {QUESTION} as needing a manual grade: {score.get_attribute('class')!r}")
-            assert "Backprop answer by Ada" in cell.inner_text(), (
+            assert "Going back" in cell.inner_text(), (
                 f"the grading page does not show {STUDENT}'s answer: {cell.inner_text()[:500]!r}")
 
             score.click()
@@ -250,3 +246,15 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
     header = f"{config.NOTEBOOK} (Score: {float(total):.1f} / {float(max_score):.1f})"
     assert header in html, (
         f"{page_path} does not show the new total {header!r}: {re.findall(r'[(]Score: [^)]*[)]', html)[:3]}")
+
+    # the student's one page: autograded tests, the TA's score and comment, one total
+    done = subprocess.run([sys.executable, "-m", "autograder", "feedback", str(course.parent)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"autograder feedback failed:\n{done.stderr[-2000:]}"
+    ours = (course.parent / "feedback" / STUDENT / config.ASSIGNMENT /
+            f"{config.NOTEBOOK}.html").read_text()
+    assert f"{QUESTION}: 3 / 4</b> (graded by a TA)" in ours, "our page lacks the TA's score"
+    assert comment.split(" (check")[0] in ours, "our page lacks the TA's comment"
+    assert f"Total so far: <b>{float(total):g} / {float(max_score):g}</b>" in ours, (
+        f"our page's total should equal nbgrader's {total} / {max_score}: "
+        f"{re.findall(r'Total[^<]*<b>[^<]*</b>', ours)}")

@@ -8,6 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from autograder import worker
 from autograder.worker import WireError, decode, encode, read_frame, strip_magics, write_frame
 
 
@@ -101,3 +102,120 @@ def test_magic_characters_inside_a_statement_are_left_alone():
     assert stripped[6] == "    % 4", stripped
     assert stripped[8] == "%not a magic", stripped
     assert stripped[11] == "    pass  # %time total", stripped
+
+
+# -- recording the calls a graded function makes (train -> sgd_momentum_step) ------------
+RECORDED_NOTEBOOK = '''
+import numpy as np
+
+def step(params, grads, lr):
+    for key in params:
+        params[key] -= lr * grads[key]  # in place: the recording must copy before the call
+    return params
+
+def loop(params, n):
+    for i in range(n):
+        params = step(params, {"w": np.full(2, float(i))}, lr=0.5)
+    return params
+
+def note(value, **extra):
+    return value
+'''
+
+
+def recorded_call(name, args, kwargs, watch, namespace=None):
+    if namespace is None:
+        namespace = {}
+        exec(RECORDED_NOTEBOOK, namespace)
+    request = {"name": name, "args": args, "kwargs": kwargs, "track": {"record": watch}}
+    return worker.call(namespace, request, worker.CappedOutput()), namespace
+
+
+def test_recording_copies_arguments_before_and_results_after_each_call():
+    reply, namespace = recorded_call("loop", ({"w": np.zeros(2)}, 3), {}, {"step": "all"})
+    assert reply["ok"], reply
+    recording = reply["recording"]
+    assert recording["counts"] == {"step": 3} and not recording["truncated"], recording
+    calls = recording["calls"]
+    assert [call["index"] for call in calls] == [0, 1, 2], calls
+    assert [call["args"][0]["w"][0] for call in calls] == [0.0, 0.0, -0.5], (
+        "each call's params must be copied before the in-place update", calls)
+    assert [call["result"]["w"][0] for call in calls] == [0.0, -0.5, -1.5], calls
+    assert calls[1]["kwargs"] == {"lr": 0.5}, calls[1]
+    assert namespace["step"].__name__ == "step" and not hasattr(namespace["step"], "__wrapped__"), (
+        "the watched name must be restored after the call")
+    assert "args_after" not in reply, "a recorded call is not a tracked call"
+    decode(encode(reply))  # plain data: it crosses the wire
+
+
+def test_recording_keeps_the_last_n_calls_and_counts_them_all():
+    reply, _ = recorded_call("loop", ({"w": np.zeros(2)}, 5), {}, {"step": 2})
+    recording = reply["recording"]
+    assert recording["counts"] == {"step": 5}, recording
+    assert [call["index"] for call in recording["calls"]] == [3, 4], recording["calls"]
+
+
+def test_recording_past_its_byte_limit_is_truncated(monkeypatch):
+    monkeypatch.setattr(worker, "RECORD_LIMIT", 2000)
+    reply, _ = recorded_call("loop", ({"w": np.zeros(2)}, 40), {}, {"step": "all"})
+    recording = reply["recording"]
+    assert recording["truncated"] and recording["counts"] == {"step": 40}, recording
+    kept = [call["index"] for call in recording["calls"]]
+    assert kept == list(range(len(kept))) and 0 < len(kept) < 40, kept
+
+
+def test_recording_describes_values_that_are_not_plain_data_and_restores_names_on_errors():
+    namespace = {}
+    exec(RECORDED_NOTEBOOK + '''
+def odd(n):
+    note({"w": np.zeros(1)}, tags={1, 2}, kind=np.array(["text"]), nested=[[object()]])
+    raise ValueError("after the call")
+''', namespace)
+    original = namespace["note"]
+    reply, _ = recorded_call("odd", (1,), {}, {"note": "all", "missing": "all"}, namespace)
+    assert not reply["ok"] and "after the call" in reply["message"], reply
+    assert namespace["note"] is original and "missing" not in namespace, "names not restored"
+    recorder = worker.CallRecorder(namespace, {"record": {"note": "all"}})
+    with recorder:
+        namespace["note"](
+            {"w": np.zeros(1)}, tags={1, 2}, kind=np.array(["text"]), nested=[[object()]])
+    call = recorder.recording()["calls"][0]
+    assert call["kwargs"] == {"tags": "<set>", "kind": "<array of dtype <U4>",
+                              "nested": [["<object>"]]}, call
+    decode(encode(recorder.recording()))
+    request = {"name": "note", "args": (1,), "kwargs": {}, "track": True}
+    assert "recording" not in worker.call(namespace, request, worker.CappedOutput()), (
+        "a tracked call records nothing")
+
+
+def test_the_notebook_recorder_is_the_workers_twin():
+    from nnlab.testing import LocalStudent
+    reply, _ = recorded_call("loop", ({"w": np.zeros(2)}, 4), {}, {"step": 3})
+    namespace = {}
+    exec(RECORDED_NOTEBOOK, namespace)
+    _, local = LocalStudent(namespace).record({"step": 3}, "loop", {"w": np.zeros(2)}, 4)
+    assert encode(local) == encode(reply["recording"]), (local, reply["recording"])
+
+
+class FakeProcess:
+    def __init__(self, recording):
+        self.recording = recording
+
+    def call(self, name, args, kwargs, track, timeout):
+        assert track == {"record": {"step": "all"}}, track
+        return {"ok": True, "result": None, "output": "", "recording": self.recording}
+
+
+@pytest.mark.parametrize("recording", [
+    None, {"calls": [], "counts": {}, "truncated": False},
+    {"calls": [{"name": "other", "index": 0, "args": (), "kwargs": {}, "result": 1}],
+     "counts": {"step": 1}, "truncated": False},
+    {"calls": [{"name": "step", "index": 0, "args": [], "kwargs": {}, "result": 1}],
+     "counts": {"step": 1}, "truncated": False},
+    {"calls": [], "counts": {"step": 0}, "truncated": "no"},
+], ids=["none", "no-count", "unwatched-name", "args-not-tuple", "truncated-not-bool"])
+def test_grader_refuses_a_malformed_recording(recording):
+    from autograder.grading import RemoteStudent
+    student = RemoteStudent(FakeProcess(recording), timeout=1.0)
+    with pytest.raises(AssertionError, match="malformed"):
+        student.record({"step": "all"}, "loop")

@@ -33,5 +33,8 @@ NOTEBOOK_TEST_IMPORTS = """\
 import numpy as np
 from nnlab import handout
 from nnlab.data import load_mnist
-from nnlab.testing import (assert_close, assert_gradient, assert_shape, assert_unchanged,
-                           numerical_gradient, run_test)"""
+from nnlab.composition import (agrees, assert_backprop_gradients, assert_forward_cache, same_as,
+                               small_network)
+from nnlab.testing import (as_float_array, assert_close, assert_gradient, assert_params,
+                           assert_public, assert_shape, assert_unchanged, numerical_gradient,
+                           recorded_arguments, run_test)"""

@@ -10,7 +10,8 @@ from nnlab.testing import assert_close, assert_unchanged
 @graded(points=1)
 def averageCE_handout_batch(student):
     """averageCE of the handout's batch of 3 (targets [6, 4, 7]) is 9.4518."""
-    result = student.averageCE(handout.BATCH_TARGETS, handout.BATCH_PROBABILITIES)
+    # copies: your function gets arrays of its own, whatever it does with them
+    result = student.averageCE(handout.BATCH_TARGETS.copy(), handout.BATCH_PROBABILITIES.copy())
     assert np.ndim(result) == 0, (
         f"averageCE should return one number, got shape {np.shape(result)}")
     assert_close(result, handout.BATCH_LOSS, "averageCE(handout batch)")
@@ -38,4 +39,5 @@ def averageCE_random_inputs(student):
         target = np.eye(k)[rng.integers(0, k, size=n)]
         prediction = reference_softmax(rng.normal(scale=6.0, size=(n, k)))
         assert_close(student.averageCE(target, prediction),
-                     reference_averageCE(target, prediction), f"averageCE for N={n}, K={k}")
+                     reference_averageCE(target, prediction), f"averageCE for N={n}, K={k}",
+                     hide_values=True)

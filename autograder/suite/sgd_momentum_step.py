@@ -3,12 +3,12 @@
 import numpy as np
 
 from autograder.registry import graded
-from nnlab.testing import assert_close
+from nnlab.testing import assert_close, assert_params, assert_public, assert_unchanged
 
 
 @graded(points=2)
 def sgd_momentum_step_two_steps(student):
-    """Two momentum steps (lr=0.1, momentum=0.9) from zero velocity give hand-computed values."""
+    """Two momentum steps (lr=0.1, momentum=0.9) from zero velocity give hand-computed values; grads stay unchanged."""
     params = {"W1": np.array([[1.0, -2.0]]), "b1": np.array([0.0, 0.5]),
               "W2": np.array([[3.0], [1.0]]), "b2": np.array([-1.0])}
     g1 = {"W1": np.array([[0.5, -1.0]]), "b1": np.array([1.0, 0.0]),
@@ -25,11 +25,16 @@ def sgd_momentum_step_two_steps(student):
                    "b2": [-1.019]}
     for step, grads, want_p, want_v in ((1, g1, expected_p1, expected_v1),
                                         (2, g2, expected_p2, expected_v2)):
-        returned = student.sgd_momentum_step(params, grads, velocity, 0.1, 0.9)
+        returned, after = student.track("sgd_momentum_step", params, grads, velocity, 0.1, 0.9)
         assert isinstance(returned, (tuple, list)) and len(returned) == 2, (
             f"sgd_momentum_step should return the pair (params, velocity), got "
             f"{type(returned).__name__}")
-        params, velocity = returned
+        # only params and velocity may be updated in place
+        assert_unchanged(grads, after[1], f"grads (step {step})")
+        shapes = {key: np.shape(value) for key, value in want_p.items()}
+        # shapes first; only these four arrays go on to the next step
+        params = assert_params(returned[0], shapes, f"the params returned by step {step}")
+        velocity = assert_params(returned[1], shapes, f"the velocity returned by step {step}")
         for key in ("W1", "b1", "W2", "b2"):
             assert_close(velocity[key], want_v[key], f'velocity["{key}"] after step {step}',
                          atol=1e-12)
@@ -39,20 +44,27 @@ def sgd_momentum_step_two_steps(student):
 
 @graded(points=1, hidden=True)
 def sgd_momentum_step_random_inputs(student):
-    """Three momentum steps with lr=0.03, momentum=0.8 match the reference (params and velocity)."""
+    """Three momentum steps with lr=0.03, momentum=0.8 match the reference (params and velocity); grads stay unchanged."""
     from solutions import sgd_momentum_step as reference_step
     rng = np.random.default_rng(6174)
     shapes = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
     params = {key: rng.normal(size=shape) for key, shape in shapes.items()}
     velocity = {key: np.zeros(shape) for key, shape in shapes.items()}
-    # separate copies: either side may update its dicts in place
+    # separate copies: the reference may update its dicts in place (the student's get copies)
     mine = {key: value.copy() for key, value in params.items()}
     my_velocity = {key: value.copy() for key, value in velocity.items()}
     for step in range(1, 4):
         grads = {key: rng.normal(size=shape) for key, shape in shapes.items()}
         params, velocity = reference_step(params, grads, velocity, 0.03, 0.8)
-        mine, my_velocity = student.sgd_momentum_step(
-            mine, {key: value.copy() for key, value in grads.items()}, my_velocity, 0.03, 0.8)
+        returned, after = student.track("sgd_momentum_step", mine, grads, my_velocity, 0.03, 0.8)
+        assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
+                      f"sgd_momentum_step should return the pair (params, velocity), got "
+                      f"{type(returned).__name__}")
+        assert_unchanged(grads, after[1], f"grads (step {step})")
+        mine = assert_params(returned[0], shapes, f"the params returned by step {step}")
+        my_velocity = assert_params(returned[1], shapes, f"the velocity returned by step {step}")
         for key in shapes:
-            assert_close(mine[key], params[key], f'params["{key}"] after step {step}')
-            assert_close(my_velocity[key], velocity[key], f'velocity["{key}"] after step {step}')
+            assert_close(mine[key], params[key], f'params["{key}"] after step {step}',
+                         hide_values=True)
+            assert_close(my_velocity[key], velocity[key], f'velocity["{key}"] after step {step}',
+                         hide_values=True)

@@ -1,5 +1,6 @@
 """Demo student: softmax subtracts one maximum over the whole batch and adds 1e-5 to the
-denominator (seed write-up 001). Loses the softmax tests (and forward, which calls it)."""
+denominator (seed write-up 001). Loses the softmax tests only: forward and train, which call
+it, are graded on their own work."""
 
 import numpy as np
 

@@ -1,0 +1,186 @@
+"""The copy of a submission that nbgrader's ``autograde`` is given for the gradebook.
+
+nbgrader stops on notebooks it cannot take, and some of its errors (an outdated or
+emptied metadata schema, which is what its ``DeduplicateIds`` leaves on a copy-pasted
+answer cell) abort the whole run, so every later student goes unrecorded. The copy made
+here is therefore one nbgrader always takes:
+
+- every cell that carries nbgrader metadata gets the release's metadata for its grade_id
+  (the release is the truth; nbgrader's ``OverwriteCells`` restores most of it anyway),
+  when the cell is the first with that grade_id and has the release's cell type; any
+  other copy, unknown id, non-string id or malformed metadata loses its nbgrader
+  metadata and stays in the notebook as a plain cell, so the TA still sees it;
+- cell ids are made valid and unique (nbformat would otherwise rewrite and warn), the
+  notebook's own metadata (kernel, language) is the release's, text that is not UTF-8 is
+  replaced, and outputs or attachments nbformat cannot validate are dropped;
+- if that leaves a grade_id missing, or the notebook still does not validate (nbformat's
+  schema, nbgrader's metadata schema, text that is not UTF-8), it is rebuilt from the
+  release with the student's answers (the first cell with each answer id), and their
+  outputs when those are valid; as a last resort, with the answers' text only.
+"""
+
+import copy
+import json
+import re
+import warnings
+
+import nbformat
+from nbformat import validator
+from nbformat.corpus.words import generate_corpus_id
+from nbgrader.nbgraderformat import MetadataValidator
+
+from autograder.grading import cell_source, grade_id_of, nbgrader_meta, read_quietly
+
+CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's pattern for cell ids
+_CELL_KEYS = {"code": {"outputs"}, "markdown": {"attachments"}, "raw": {"attachments"}}
+
+
+def read_or_none(path):
+    """The notebook at ``path`` (nbformat 4), or None when there is none or it is unreadable."""
+    try:
+        with warnings.catch_warnings():  # nbformat warns about what this module repairs
+            warnings.simplefilter("ignore")
+            notebook = read_quietly(path) if path else None
+    except Exception:  # nbformat raises many types for broken files; they get rebuilt instead
+        return None
+    return notebook if notebook is not None and isinstance(notebook.get("cells"), list) else None
+
+
+def submission_for_gradebook(result, release):
+    """The notebook to put in ``submitted/`` for ``result``: the student's, repaired as the
+    module docstring says, or rebuilt from ``release``. Tolerates any content."""
+    # An invalid notebook is never read here (it may be a link to the instructor's source).
+    notebook = None if result.get("status") == "invalid_notebook" else read_or_none(result.get("path"))
+    if notebook is not None:
+        repaired = repaired_or_none(notebook, release)
+        if repaired is not None and not nbgrader_problems(repaired, release):
+            return repaired
+    rebuilt = rebuilt_from_release(notebook, release, with_outputs=True)
+    if not nbgrader_problems(rebuilt, release):
+        return rebuilt
+    return rebuilt_from_release(notebook, release, with_outputs=False)
+
+
+def repaired_or_none(notebook, release):
+    """A copy of ``notebook`` repaired as the module docstring says, or None when its cells
+    are not all dicts or a grade_id of the release has no cell left."""
+    if not all(isinstance(cell, dict) for cell in notebook.cells):
+        return None
+    notebook = nbformat.from_dict(copy.deepcopy(notebook))
+    expected = {grade_id_of(cell): cell for cell in release.cells} | {None: None}
+    seen = set()
+    for cell in notebook.cells:
+        metadata = cell.get("metadata")
+        if not isinstance(metadata, dict):
+            cell["metadata"] = metadata = nbformat.NotebookNode()
+        if "nbgrader" not in metadata:
+            continue
+        grade_id = grade_id_of(cell)
+        model = expected.get(grade_id)
+        if model is None or grade_id in seen or cell.get("cell_type") != model.cell_type:
+            del metadata["nbgrader"]  # a copy, an unknown id or a changed type: a plain cell
+            continue
+        seen.add(grade_id)
+        metadata["nbgrader"] = copy.deepcopy(model.metadata["nbgrader"])
+    if set(expected) - {None} - seen:
+        return None
+    notebook.metadata = copy.deepcopy(release.metadata)  # kernel and language: the release's
+    _repair_cell_ids(notebook)
+    for cell in notebook.cells:
+        _repair_cell(cell)
+    return notebook
+
+
+def _repair_cell(cell):
+    """Make the source one UTF-8 string; drop outputs or attachments that are invalid (or
+    not UTF-8). A cell still invalid after that gets the notebook rebuilt."""
+    cell["source"] = utf8_text(cell_source(cell))
+    if cell.get("cell_type") in _CELL_KEYS and not _valid_cell(cell):
+        for key in _CELL_KEYS[cell["cell_type"]]:
+            cell.pop(key, None)
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+
+
+def _valid_cell(cell):
+    try:
+        json.dumps(cell, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
+        return False
+    return validator.isvalid(cell, ref=f"{cell.get('cell_type')}_cell", version=4, version_minor=5)
+
+
+def _repair_cell_ids(notebook):
+    notebook.nbformat, notebook.nbformat_minor = 4, max(5, _int_or_zero(notebook.get("nbformat_minor")))
+    seen = set()
+    for cell in notebook.cells:
+        cell_id = cell.get("id")
+        if not isinstance(cell_id, str) or not CELL_ID.match(cell_id) or cell_id in seen:
+            cell_id = generate_corpus_id()
+            while cell_id in seen:
+                cell_id = generate_corpus_id()
+            cell["id"] = cell_id
+        seen.add(cell_id)
+
+
+def _int_or_zero(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def rebuilt_from_release(notebook, release, with_outputs):
+    """The release with the student's answers: each answer cell's text from the first cell
+    of ``notebook`` with its grade_id (its outputs and attachments too when ``with_outputs``
+    and they are valid). ``notebook`` may be None or hold anything."""
+    rebuilt = nbformat.from_dict(copy.deepcopy(release))
+    answers = {}
+    for cell in notebook.cells if notebook is not None else []:
+        if isinstance(cell, dict) and nbgrader_meta(cell).get("solution"):
+            answers.setdefault(grade_id_of(cell), cell)
+    for cell in rebuilt.cells:
+        answer = answers.get(grade_id_of(cell))
+        if answer is None or not nbgrader_meta(cell).get("solution"):
+            continue
+        cell.source = utf8_text(cell_source(answer))
+        if not with_outputs or answer.get("cell_type") != cell.cell_type:
+            continue
+        kept = nbformat.from_dict(copy.deepcopy(cell))
+        for key in ("outputs", "attachments"):
+            if key in answer and key in _CELL_KEYS[cell.cell_type]:
+                kept[key] = copy.deepcopy(answer[key])
+        if _valid_cell(kept):
+            cell.update(kept)
+    return rebuilt
+
+
+def utf8_text(text):
+    """``text`` with anything UTF-8 cannot encode (lone surrogates from a JSON file) replaced."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def nbgrader_problems(notebook, release):
+    """Why nbgrader's autograde would not take ``notebook`` (empty when it would): nbformat's
+    schema, text that is not UTF-8, nbgrader's metadata schema, a grade_id that is not the
+    release's, repeated or missing, or a cell type that differs from the release's."""
+    try:
+        json.dumps(notebook, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        return [f"not writable as UTF-8 JSON ({type(exc).__name__})"]
+    if not validator.isvalid(notebook):
+        return ["not a valid nbformat 4 notebook"]
+    expected = {grade_id_of(cell): cell.cell_type for cell in release.cells}
+    problems, seen, checker = [], set(), MetadataValidator()
+    for index, cell in enumerate(notebook.cells):
+        if "nbgrader" not in cell.metadata:
+            continue
+        try:
+            checker.validate_cell(cell)
+        except Exception as exc:  # jsonschema's and nbgrader's own errors, or any type error
+            problems.append(f"cell {index}: nbgrader metadata ({type(exc).__name__})")
+        grade_id = grade_id_of(cell)
+        if grade_id not in expected or grade_id is None or grade_id in seen:
+            problems.append(f"cell {index}: grade_id {grade_id!r} unknown or repeated")
+        elif expected[grade_id] != cell.cell_type:
+            problems.append(f"cell {index}: {grade_id} is a {cell.cell_type} cell")
+        seen.add(grade_id)
+    problems += [f"no cell {grade_id}" for grade_id in sorted(set(expected) - {None} - seen)]
+    return problems

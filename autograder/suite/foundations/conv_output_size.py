@@ -1,0 +1,39 @@
+"""Tests of conv_output_size(n, kernel, stride=1, padding=0)."""
+
+import numpy as np
+
+from autograder.registry import graded
+from nnlab.testing import describe
+
+
+@graded(points=1)
+def conv_output_size_examples(student):
+    """conv_output_size gives the notebook's five examples, as ints, and defaults work."""
+    examples = ((32, 5, 1, 0, 28), (28, 3, 2, 1, 14), (14, 2, 2, 0, 7), (224, 7, 2, 3, 112),
+                (5, 2, 2, 0, 2))
+    for n, kernel, stride, padding, expected in examples:
+        size = student.conv_output_size(n, kernel, stride, padding)
+        assert isinstance(size, (int, np.integer)) and not isinstance(size, bool), (
+            f"conv_output_size({n}, {kernel}, {stride}, {padding}) should return an int, "
+            f"got {describe(size)}: use // (floor division)")
+        assert size == expected, (
+            f"conv_output_size(n={n}, kernel={kernel}, stride={stride}, padding={padding}) "
+            f"returned {size}, expected {expected}")
+    size = student.conv_output_size(32, 5)
+    assert size == 28, (
+        f"conv_output_size(32, 5) (stride 1, no padding) returned {size}, expected 28")
+
+
+@graded(points=1, hidden=True)
+def conv_output_size_floor(student):
+    """conv_output_size matches the reference when the stride does not divide evenly."""
+    from solutions.foundations import conv_output_size as reference
+    for n in (7, 10, 31, 64):
+        for kernel, stride, padding in ((3, 2, 0), (3, 3, 1), (4, 3, 2), (5, 4, 1), (1, 2, 0)):
+            size = student.conv_output_size(n, kernel, stride, padding)
+            expected = reference(n, kernel, stride, padding)
+            assert isinstance(size, (int, np.integer)) and not isinstance(size, bool), (
+                f"conv_output_size should return an int, got {describe(size)}")
+            assert size == expected, (
+                f"conv_output_size(n={n}, kernel={kernel}, stride={stride}, "
+                f"padding={padding}) returned {size}, expected {expected}")

@@ -1,0 +1,456 @@
+"""The foundations assignment: reference, graded tests, demo students, self-checks, template.
+
+Runs the suite with local students (as tests/test_suite.py does), the self-checks through
+nnlab.foundations.checks (the engine of nnlab.check with this assignment's tables), and the
+instructor's notebook cell by cell in one namespace.
+"""
+
+import ast
+import inspect
+import re
+import textwrap
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import solutions.foundations as reference
+from autograder import build, config
+from autograder.demo import functions_in, written_in
+from autograder.worker import decode, encode
+from autograder.suite.foundations import (BY_ID, FUNCTION_NAMES, NOTEBOOK_TEST_IMPORTS,
+                                          SETUP_CODE, TESTS, target_of)
+from nnlab.foundations import checks, handout
+from nnlab.foundations.networks import one_hidden_layer
+from nnlab.testing import LocalStudent
+
+ROOT = config.ROOT
+DEMO = ROOT / "demo" / "foundations"
+TEMPLATE = ROOT / "autograder" / "assignment" / "foundations.md"
+REFERENCE = {function.__name__: function for function in reference.STUDENT_FUNCTIONS}
+WRITTEN = {"derivation_softmax_jacobian": 2.0, "l1_no_closed_form": 2.0,
+           "one_hidden_layer_tradeoffs": 2.0}
+# (visible points, hidden points) per function; 30 in all, as in two_layer_net
+POINTS = {"graph_forward": (2, 1), "graph_backward": (2, 2), "count_parameters": (1, 1),
+          "conv_output_size": (1, 1), "softmax_jacobian": (2, 2), "l1_loss": (1, 1),
+          "l1_subgradient": (2, 1), "fit_l1": (1, 2), "box_network": (1, 2),
+          "staircase_network": (1, 3)}
+# demo student -> (function with the mistake, autograded score, check() hint keys)
+DEMO_MISTAKES = {
+    "ben_skip_gradient": ("graph_backward", 26, ["graph_skip_gradient"]),
+    "cat_weights_only": ("count_parameters", 28, ["count_no_biases"]),
+    "dan_conv_no_floor": ("conv_output_size", 28, ["conv_no_floor"]),
+    "eli_jacobian_sign": ("softmax_jacobian", 26, ["jacobian_plus"]),
+    "gus_sign_zero": ("l1_subgradient", 26, ["l1_sign_zero"]),
+    "hal_box_swapped": ("box_network", 27, ["box_swapped"]),
+}
+
+
+def notebook_namespace():
+    """The reference functions defined in one namespace, as the notebook's cells do (so
+    fit_l1 calls whatever l1_subgradient the namespace holds)."""
+    namespace = {"np": np}
+    for function in reference.STUDENT_FUNCTIONS:
+        exec(textwrap.dedent(inspect.getsource(function)), namespace)
+    return namespace
+
+
+def namespace_of(student):
+    """The notebook globals of a demo student: ada's functions, then the student's."""
+    namespace = {"np": np}
+    sources = functions_in(DEMO / "students" / "ada_correct.py")
+    sources.update(functions_in(DEMO / "students" / f"{student}.py"))
+    for source in sources.values():
+        exec(source, namespace)
+    return namespace
+
+
+class WireStudent(LocalStudent):
+    """A local student whose arguments and results cross the grader's wire format (plain
+    data only: anything else raises WireError), as they do between grader and sandbox."""
+
+    def __getattr__(self, name):
+        function = super().__getattr__(name)
+        return lambda *args: decode(encode(function(*decode(encode(args)))))
+
+    def track(self, name, *args):
+        return decode(encode(super().track(name, *args)))
+
+
+def score(namespace):
+    """(points, {grade_id: failure message}) of the whole suite on a namespace."""
+    points, lost = 0.0, {}
+    for test in TESTS:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                test.function(WireStudent(namespace))
+        except (AssertionError, NotImplementedError) as error:
+            lost[test.grade_id] = str(error) or type(error).__name__
+        else:
+            points += test.points
+    return points, lost
+
+
+# ----------------------------------------------------------------------------------------
+# the graded tests
+
+
+def test_suite_layout_points_and_visibility():
+    assert len(BY_ID) == len(TESTS), "two tests share a grade_id"
+    assert FUNCTION_NAMES == checks.FUNCTION_NAMES, "suite and check() list other functions"
+    for name, (visible, hidden) in POINTS.items():
+        mine = [test for test in TESTS if target_of(test) == name]
+        got = (sum(t.points for t in mine if not t.hidden), sum(t.points for t in mine if t.hidden))
+        assert got == (visible, hidden), f"{name}: (visible, hidden) points {got}"
+    assert set(POINTS) == set(FUNCTION_NAMES), "POINTS must list every student function"
+    assert sum(test.points for test in TESTS) == 30, "the autograded total must be 30"
+    for test in TESTS:
+        assert test.summary, f"{test.grade_id} has no docstring"
+        if not test.hidden:
+            assert "solutions" not in test.source(), f"visible {test.grade_id} uses solutions"
+
+
+def test_test_bodies_use_only_names_the_notebook_provides():
+    namespace = {}
+    exec(NOTEBOOK_TEST_IMPORTS, namespace)
+    for test in TESTS:
+        used = inspect.getclosurevars(test.function).globals
+        missing = sorted(set(used) - set(namespace))
+        assert not missing, f"{test.grade_id} uses {missing}, not imported in the notebook"
+
+
+def test_worked_graph_numbers_are_in_visible_tests():
+    forward = BY_ID["graph_forward_worked_example"]
+    backward = BY_ID["graph_backward_worked_example"]
+    assert not forward.hidden and not backward.hidden, "the worked example must be visible"
+    inputs = '{"w0": 0.3, "b0": 0.1, "w1": -0.2, "b1": -0.3}'
+    for test, numbers in ((forward, handout.GRAPH_CACHE), (backward, handout.GRAPH_GRADS)):
+        source = test.source()
+        assert inputs in source and "1.0" in source, f"{test.grade_id} lacks the inputs"
+        for key, value in numbers.items():
+            assert f'"{key}": {value}' in source, f"{test.grade_id} lacks {key} = {value}"
+    assert handout.GRAPH_CACHE["z"] == 0.62 and handout.GRAPH_GRADS["x0"] == 0.94
+    cache = reference.graph_forward(1.0, handout.GRAPH_PARAMS)
+    grads = reference.graph_backward(1.0, handout.GRAPH_PARAMS, cache)
+    for got, want in ((cache, handout.GRAPH_CACHE), (grads, handout.GRAPH_GRADS)):
+        for key, value in want.items():
+            assert abs(got[key] - value) < 1e-12, f"{key}: {got[key]} != {value}"
+
+
+def test_handout_values_agree_with_the_reference():
+    assert reference.count_parameters(handout.MLP_LAYER_SIZES) == handout.MLP_PARAMETERS == 557057
+    for n, kernel, stride, padding, out in handout.CONV_EXAMPLES:
+        assert reference.conv_output_size(n, kernel, stride, padding) == out, (n, kernel)
+    np.testing.assert_allclose(reference.softmax_jacobian(handout.JACOBIAN_PROBABILITIES),
+                               handout.JACOBIAN, atol=1e-15)
+    assert reference.l1_loss(handout.L1_X, handout.L1_Y, handout.L1_W) == handout.L1_LOSS
+    np.testing.assert_allclose(reference.l1_subgradient(handout.L1_X, handout.L1_Y,
+                                                        handout.L1_W), handout.L1_SUBGRADIENT)
+    w, history = reference.fit_l1(handout.FIT_X, handout.FIT_Y, handout.FIT_LR, handout.FIT_STEPS)
+    np.testing.assert_allclose(history, handout.FIT_HISTORY, rtol=1e-12)
+    np.testing.assert_allclose(w, handout.FIT_W, rtol=1e-12)
+
+
+@pytest.mark.parametrize("grade_id", sorted(BY_ID))
+def test_reference_passes(grade_id):
+    BY_ID[grade_id].function(WireStudent(REFERENCE))
+
+
+def test_stubs_score_zero():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+    points, lost = score({name: stub for name in FUNCTION_NAMES})
+    assert points == 0 and len(lost) == len(TESTS), f"stubs earn {points} points"
+    assert set(lost.values()) == {"NotImplementedError"}, set(lost.values())
+
+
+def test_staircase_error_shrinks_with_n():
+    B = 2.0
+    x = np.linspace(-B, B, 8000, endpoint=False) + 1e-4
+    errors = []
+    for n in (2, 8, 32, 128, 512):
+        midpoints = -B + (np.arange(n) + 0.5) * 2 * B / n
+        params = reference.staircase_network(B, np.exp(midpoints / 2))
+        errors.append(float(np.max(np.abs(one_hidden_layer(x, params) - np.exp(x / 2)))))
+        assert errors[-1] <= 0.5 * np.exp(1.0) * B / n, f"n = {n}: error {errors[-1]}"
+    assert all(a > 3 * b for a, b in zip(errors, errors[1:])), f"errors {errors}"
+
+
+# ----------------------------------------------------------------------------------------
+# demo students
+
+
+def test_ada_gets_full_marks_and_every_demo_mistake_loses_points():
+    points, lost = score(namespace_of("ada_correct"))
+    assert points == 30 and not lost, f"ada_correct loses {lost}"
+    students = sorted(path.stem for path in (DEMO / "students").glob("*.py"))
+    assert students == sorted(["ada_correct", *DEMO_MISTAKES]), students
+    for student, (function, expected, _) in DEMO_MISTAKES.items():
+        points, lost = score(namespace_of(student))
+        assert points == expected, f"{student}: {points}/30, expected {expected}; lost {lost}"
+        assert any(grade_id.startswith(function + "_") for grade_id in lost), (
+            f"{student} loses no test of {function}: {sorted(lost)}")
+        overridden = set(functions_in(DEMO / "students" / f"{student}.py"))
+        assert overridden == {function}, f"{student} should override only {function}"
+
+
+def test_demo_written_answers_use_the_manual_grade_ids():
+    for path in (DEMO / "written").glob("*.md"):
+        assert set(written_in(path)) <= set(WRITTEN), f"{path.name}: {set(written_in(path))}"
+    assert {path.stem for path in (DEMO / "written").glob("*.md")} == \
+        {path.stem for path in (DEMO / "students").glob("*.py")}, "one answers file per student"
+
+
+# ----------------------------------------------------------------------------------------
+# check(): the self-checks
+
+
+def run_check(name, namespace, capsys):
+    passed = checks.check(name, namespace)
+    return passed, capsys.readouterr().out
+
+
+def test_reference_and_ada_pass_every_check_quickly(capsys):
+    for namespace in (dict(REFERENCE, np=np), notebook_namespace(), namespace_of("ada_correct")):
+        for name in FUNCTION_NAMES:
+            started = time.perf_counter()
+            passed, out = run_check(name, namespace, capsys)
+            assert passed is True and "Hint" not in out and "checks passed" in out, out
+            assert time.perf_counter() - started < 1.0, f"check({name!r}) is slow"
+
+
+@pytest.mark.parametrize("student", sorted(DEMO_MISTAKES))
+def test_demo_students_get_their_hint(student, capsys):
+    function, _, hints = DEMO_MISTAKES[student]
+    passed, out = run_check(function, namespace_of(student), capsys)
+    assert passed is False, f"{student}'s {function} passes check:\n{out}"
+    for key in hints:
+        assert checks.HINTS[key] in out, f"{student}: hint {key!r} missing from\n{out}"
+    passed, out = run_check(None, namespace_of(student), capsys)
+    assert passed is False and out.count("FAILED") >= 1, out
+
+
+def variant(name, old, new):
+    """The reference ``name``'s source with ``old`` replaced by ``new`` (which must occur
+    once); with ``old`` None, ``new`` is the whole source."""
+    if old is None:
+        return f"def {name}{new}"
+    source = textwrap.dedent(inspect.getsource(REFERENCE[name]))
+    assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times in\n{source}"
+    return source.replace(old, new)
+
+
+SIGNATURE = "(n, kernel, stride=1, padding=0):\n    return "
+# (hint check() must print, function, text of the reference to replace, replacement)
+MISTAKES = [
+    ("graph_forward_not_dict", "graph_forward", "return {", "return 0.62, {"),
+    ("graph_forward_keys", "graph_forward", '"s1": float(s1)', '"S1": s1'),
+    ("graph_not_scalars", "graph_forward", '"z": float(z)', '"z": [z]'),
+    ("graph_forward_values", "graph_forward", 'params["w0"] * x0', 'params["w0"] + x0'),
+    ("graph_skip_missing", "graph_forward", "y = s1 + x0", "y = s1"),
+    ("graph_skip_source", "graph_forward", "y = s1 + x0", "y = s1 + x1"),
+    ("graph_hidden_relu", "graph_forward", "max(s0, 0.0)", "s0"),
+    ("graph_output_relu", "graph_forward", "max(y, 0.0)", "y"),
+    ("graph_forward_inplace", "graph_forward", "    p0 = ", '    p0 = params["w0"] = '),
+    ("key_error", "graph_forward", 'params["b0"]', 'params["B0"]'),
+    ("graph_backward_not_dict", "graph_backward", "return {", "return 0.94, {"),
+    ("graph_backward_keys", "graph_backward", '"b1": float(ds1)', '"db1": float(ds1)'),
+    ("graph_backward_values", "graph_backward", '"b1": float(ds1)', '"b1": float(2 * ds1)'),
+    ("graph_skip_gradient", "graph_backward", "+ dy)", ")"),
+    ("graph_skip_only", "graph_backward", 'float(ds0 * params["w0"] + dy)', "float(dy)"),
+    ("graph_product_rule", "graph_backward", 'ds1 * cache["x1"]', 'ds1 * params["w1"]'),
+    ("graph_relu_derivative", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0',
+     'dx1 * cache["x1"]'),
+    ("graph_relu_gate", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0', "dx1"),
+    ("graph_backward_fd", "graph_backward", "float(ds0 * x0)", "float(ds0 * abs(x0))"),
+    ("graph_backward_inplace", "graph_backward", "    dy = ", '    cache["y"] = 1.0\n    dy = '),
+    ("count_parameters_values", "count_parameters", " + int(fan_out)\n", " + 1 + int(fan_out)\n"),
+    ("count_no_biases", "count_parameters", " + int(fan_out)\n", "\n"),
+    ("count_bias_per_input", "count_parameters", " + int(fan_out)\n", " + int(fan_in)\n"),
+    ("count_one_bias_per_layer", "count_parameters", " + int(fan_out)\n", " + 1\n"),
+    ("count_units", "count_parameters", None, "(layer_sizes):\n    return sum(layer_sizes)\n"),
+    ("count_layers", "count_parameters", "layer_sizes[1:]", "layer_sizes[1:-1]"),
+    ("count_not_int", "count_parameters", "return total", "return float(total)"),
+    ("count_inplace", "count_parameters", "    total = 0\n", "    total = layer_sizes.pop() * 0\n"),
+    ("conv_plus_one", "conv_output_size", "// int(stride) + 1", "// int(stride)"),
+    ("conv_no_padding", "conv_output_size", "+ 2 * int(padding)", ""),
+    ("conv_padding_once", "conv_output_size", "2 * int(padding)", "int(padding)"),
+    ("conv_no_floor", "conv_output_size", "//", "/"),
+    ("conv_ceil", "conv_output_size", None, SIGNATURE
+     + "-(-(n + 2 * padding - kernel) // stride) + 1"),
+    ("conv_stride", "conv_output_size", "// int(stride)", "// 1"),
+    ("conv_not_int", "conv_output_size", None,
+     SIGNATURE + "float((n + 2 * padding - kernel) // stride + 1)"),
+    ("conv_output_size_values", "conv_output_size", "// int(stride) + 1", "+ 7"),
+    ("softmax_jacobian_values", "softmax_jacobian", "diagonal - outer", "outer"),
+    ("jacobian_sign", "softmax_jacobian", "diagonal - outer", "outer - diagonal"),
+    ("jacobian_plus", "softmax_jacobian", "diagonal - outer", "diagonal + outer"),
+    ("jacobian_off_diagonal", "softmax_jacobian", "diagonal - outer",
+     "diagonal * (1 - y[..., None])"),
+    ("jacobian_outer", "softmax_jacobian", "diagonal - outer", "diagonal - y * y"),
+    ("jacobian_of_probabilities", "softmax_jacobian", "    diagonal =",
+     "    y = np.exp(y) / np.exp(y).sum(-1, keepdims=True)\n    diagonal ="),
+    ("jacobian_shape", "softmax_jacobian", "diagonal - outer", "(diagonal - outer).ravel()"),
+    ("jacobian_batch", "softmax_jacobian", None, "(y):\n    return np.diag(y) - np.outer(y, y)\n"),
+    ("jacobian_inplace", "softmax_jacobian", None,
+     "(y):\n    outer = np.outer(y, y)\n    y -= y ** 2\n"
+     "    return np.diag(y + np.diag(outer)) - outer"),
+    ("l1_loss_values", "l1_loss", "np.mean(np.abs(X @ w - y))", "np.abs(np.mean(X @ w - y))"),
+    ("l1_loss_sum", "l1_loss", "np.mean(", "np.sum("),
+    ("l1_loss_squared", "l1_loss", "np.abs(X @ w - y)", "(X @ w - y) ** 2"),
+    ("l1_loss_abs", "l1_loss", "np.abs(X @ w - y)", "X @ w - y"),
+    ("l1_loss_not_scalar", "l1_loss", "float(np.mean(np.abs(X @ w - y)))", "np.abs(X @ w - y)"),
+    ("l1_inplace", "l1_loss", "np.abs(X @ w - y)", "np.abs(np.subtract(y, X @ w, out=y))"),
+    ("l1_subgradient_values", "l1_subgradient", "X.shape[0]", "X.shape[1]"),
+    ("l1_sign_zero", "l1_subgradient", "np.sign(X @ w - y)", "np.where(X @ w > y, 1, -1)"),
+    ("l1_sign_zero_nan", "l1_subgradient", "np.sign(X @ w - y)", "((X @ w - y) / abs(X @ w - y))"),
+    ("l1_subgradient_mean", "l1_subgradient", " / X.shape[0]", ""),
+    ("l1_subgradient_sign", "l1_subgradient", "X @ w - y", "y - X @ w"),
+    ("l1_subgradient_l2", "l1_subgradient", "np.sign(X @ w - y)", "(X @ w - y)"),
+    ("l1_subgradient_shape", "l1_subgradient", "X.T @ np.sign", "np.sign"),
+    ("shape_error", "l1_subgradient", "X.T @", "X @"),
+    ("fit_l1_values", "fit_l1", "np.sqrt(t + 1)", "np.sqrt(t + 2)"),
+    ("fit_return", "fit_l1", "return best, np.array(history)", "return best"),
+    ("fit_history_length", "fit_l1", "np.array(history)", "np.array(history[1:])"),
+    ("fit_start", "fit_l1", "np.zeros(X.shape[1])", "np.ones(X.shape[1])"),
+    ("fit_uphill", "fit_l1", "w = w - lr", "w = w + lr"),
+    ("fit_constant_step", "fit_l1", "lr / np.sqrt(t + 1)", "lr"),
+    ("fit_step_schedule", "fit_l1", "np.sqrt(t + 1)", "(t + 1)"),
+    ("fit_last_iterate", "fit_l1", "return best,", "return w,"),
+    ("box_network_values", "box_network", "[-a, -b]", "[-a, -a]"),
+    ("box_shapes", "box_network", "np.array([[1.0, 1.0]])", "np.array([1.0, 1.0])"),
+    ("box_swapped", "box_network", "[-a, -b]", "[-b, -a]"),
+    ("box_height", "box_network", "[[h], [-h]]", "[[1.0], [-1.0]]"),
+    ("box_bias_sign", "box_network", "[-a, -b]", "[a, b]"),
+    ("box_outside", "box_network", "[[h], [-h]]", "[[h], [h]]"),
+    ("box_edges", "box_network", '[[1.0, 1.0]]), "b1": np.array([-a, -b]',
+     '[[-1.0, -1.0]]), "b1": np.array([b, a]'),
+    ("staircase_network_values", "staircase_network", "heights, -heights", "2 * heights, -heights"),
+    ("staircase_units", "staircase_network", "    return {", "    n += 1\n    return {"),
+    ("staircase_edges", "staircase_network", "linspace(-B, B, n + 1)", "linspace(-B, 0, n + 1)"),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("hint, name, old, new", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_check_names_the_mistake(hint, name, old, new, capsys):
+    namespace, source = notebook_namespace(), variant(name, old, new)
+    exec(source, namespace)
+    passed, out = run_check(name, namespace, capsys)
+    assert passed is False, f"check passes a wrong {name}:\n{source}\n{out}"
+    assert checks.HINTS[hint] in out, f"hint {hint!r} missing for\n{source}\n{out}"
+
+
+def test_every_hint_of_this_assignment_is_exercised():
+    mine = set(checks.HINTS) - set(checks.COMMON_HINTS) | {"shape_error", "key_error"}
+    exercised = {hint for hint, *_ in MISTAKES}
+    assert mine <= exercised, f"hints no mistake shows: {sorted(mine - exercised)}"
+
+
+def test_stubs_blocked_and_missing_functions(capsys, tmp_path):
+    stub = tmp_path / "stubs.py"   # as the release has them: docstring, comment, raise
+    stub.write_text(re.sub(r"### BEGIN SOLUTION.*### END SOLUTION",
+                           "# YOUR CODE HERE\n    raise NotImplementedError()",
+                           build.answer_source(reference.l1_subgradient), flags=re.S))
+    namespace = notebook_namespace()
+    exec(compile(stub.read_text(), str(stub), "exec"), namespace)
+    passed, out = run_check("l1_subgradient", namespace, capsys)
+    assert passed is False and out.startswith("l1_subgradient: not implemented yet"), out
+    passed, out = run_check("fit_l1", namespace, capsys)
+    assert passed is False and "fit_l1: cannot be checked yet: it calls l1_subgradient, " \
+        "which is not implemented yet" in out, out
+    namespace["boxnetwork"] = namespace.pop("box_network")
+    passed, out = run_check("box_network", namespace, capsys)
+    assert passed is False and "box_network: not defined" in out and "boxnetwork" in out, out
+    passed, out = run_check("box_netwrk", namespace, capsys)
+    assert passed is False and "Did you mean 'box_network'?" in out, out
+
+
+def test_test_hints_work_with_this_module_in_place_of_nnlab_check(monkeypatch):
+    """nnlab.hints (a failed test's hint) needs only _Context, HINTS and _GENERIC of a
+    checks module: with this assignment's module in their place it finds ben's mistake."""
+    hints = pytest.importorskip("nnlab.hints")
+    monkeypatch.setattr(hints, "checks", checks)
+    found = hints.diagnosis("graph_backward", namespace_of("ben_skip_gradient"))
+    assert found == [checks.HINTS["graph_skip_gradient"]], found
+
+
+def test_shipped_package_holds_no_reference_and_modules_stay_small():
+    shipped = sorted((ROOT / "nnlab" / "foundations").glob("*.py"))
+    hidden_seeds = set()
+    for test in TESTS:
+        if test.hidden:
+            hidden_seeds |= set(re.findall(r"default_rng\((\d+)\)", test.source()))
+    for path in shipped:
+        text = path.read_text()
+        tree = ast.parse(text)
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        assert not imported & {"solutions", "autograder"}, f"{path.name} imports {imported}"
+        for seed in hidden_seeds:
+            assert f"default_rng({seed})" not in text, f"{path.name} reuses hidden seed {seed}"
+    mine = shipped + sorted((ROOT / "solutions" / "foundations").glob("*.py")) \
+        + sorted((ROOT / "autograder" / "suite" / "foundations").glob("*.py"))
+    for path in mine:
+        tree = ast.parse(path.read_text())
+        assert not [node for node in ast.walk(tree)
+                    if isinstance(node, ast.ExceptHandler) and node.type is None], path
+        assert len(path.read_text().splitlines()) <= 300, f"{path} is too long"
+    for function in (*reference.STUDENT_FUNCTIONS, checks.check, one_hidden_layer):
+        doc = inspect.getdoc(function)
+        assert "Inputs:" in doc and "Returns:" in doc, f"{function.__name__}'s docstring"
+
+
+# ----------------------------------------------------------------------------------------
+# the notebook template
+
+
+def instructor_cells():
+    """(kind, source) of the instructor's notebook cells built from the template."""
+    cells = []
+    for block in build.parse_template(TEMPLATE.read_text()):
+        if block.kind == "setup":
+            cells.append(("code", SETUP_CODE))
+        elif block.kind == "tests":
+            found = [test for test in TESTS if target_of(test) == block.args[0]]
+            assert found, f"template line {block.line}: no tests for {block.args[0]}"
+            cells += [("code", build.test_cell_source(test)) for test in found]
+        else:
+            cells += [(cell.cell_type, cell.source) for cell in build.cells_for(block, REFERENCE)]
+    return cells
+
+
+def test_template_covers_every_function_test_and_written_answer():
+    blocks = build.parse_template(TEMPLATE.read_text())
+    answers = [block.args[0] for block in blocks if block.kind == "answer"]
+    assert tuple(answers) == FUNCTION_NAMES, f"answer blocks {answers}"
+    for kind in ("check", "tests"):
+        names = [block.args[0] for block in blocks if block.kind == kind]
+        assert tuple(names) == FUNCTION_NAMES, f"{kind} blocks {names}"
+    manual = {block.args[0]: float(block.args[1]) for block in blocks if block.kind == "manual"}
+    assert manual == WRITTEN, manual
+    for block in blocks:
+        if block.kind == "manual":
+            assert "**Model answer.**" in block.body and "**Rubric" in block.body, block.args
+
+
+def test_instructor_notebook_runs_top_to_bottom(capsys):
+    namespace = {"__name__": "__main__"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # plt.show() under Agg
+        for kind, source in instructor_cells():
+            if kind == "code":
+                exec(compile(source, "<cell>", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert out.count("passed: ") == len(TESTS), out
+    assert "Hint" not in out and "not implemented" not in out, out
+    errors = re.findall(r"n = +(\d+) .*largest error ([\d.]+)", out)
+    assert len(errors) == 7 and all(float(a[1]) > float(b[1]) for a, b in zip(errors, errors[1:]))
+    w_l1, w_ls = namespace["w_l1"], namespace["w_ls"]   # the data follow y = 1 + 2 x
+    assert abs(w_l1[0] - 1.0) < 1.0 and abs(w_l1[1] - 2.0) < 0.1, f"L1 fit {w_l1}"
+    assert abs(w_ls[0] - 1.0) > 5.0, f"least squares {w_ls} should be pulled by the outliers"
+    namespace["plt"].close("all")

@@ -1,0 +1,80 @@
+"""The release works wherever it is copied: outside the repository, in a fresh virtualenv
+holding only its requirements.txt, the notebook's own code runs and check() passes."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from autograder import cli, config, demo
+
+RUNNER = '''import json
+import sys
+
+import nbformat
+
+notebook = nbformat.read("{notebook}.ipynb", as_version=4)
+functions = json.load(open("functions.json"))
+namespace = {{"__name__": "__main__"}}
+for cell in notebook.cells:
+    if cell.cell_type != "code":
+        continue
+    grading = cell.metadata.get("nbgrader", {{}})
+    if grading.get("grade_id") == "setup":
+        exec(cell.source, namespace)
+    elif grading.get("grade_id", "").startswith("answer_"):
+        exec(functions[grading["grade_id"].removeprefix("answer_")], namespace)
+import nnlab
+print("nnlab from", nnlab.__file__)
+ok = namespace["check"](namespace=namespace)
+sys.exit(0 if ok else 1)
+'''
+
+
+def test_the_release_has_no_links_and_a_requirements_file():
+    links = [str(path) for path in config.RELEASE_DIR.rglob("*") if path.is_symlink()]
+    assert not links, f"the release must be real files, found links: {links}"
+    wanted = (config.RELEASE_DIR / "requirements.txt").read_text()
+    for package in config.STUDENT_REQUIREMENTS:
+        assert f"\n{package}==" in wanted, f"{package} missing or unpinned in requirements.txt"
+    assert (config.RELEASE_DIR / "nnlab" / "__init__.py").is_file(), "nnlab/ is not in the release"
+
+
+def test_release_zip_holds_the_folder(tmp_path):
+    target = tmp_path / "release.zip"
+    assert cli.main(["release", "--zip", str(target)]) == 0
+    with zipfile.ZipFile(target) as archive:
+        names = set(archive.namelist())
+    for wanted in (f"{config.NOTEBOOK}.ipynb", "requirements.txt", "nnlab/__init__.py",
+                   "nnlab/check.py"):
+        assert f"{config.ASSIGNMENT}/{wanted}" in names, f"{wanted} missing from {sorted(names)[:20]}"
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory):
+    """A virtualenv with only the release's requirements.txt (from the package registry)."""
+    venv = tmp_path_factory.mktemp("student") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                           "-r", str(config.RELEASE_DIR / "requirements.txt")],
+                          capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, f"pip could not install the student list: {done.stderr[-2000:]}"
+    return venv
+
+
+def test_a_copied_release_runs_check_in_a_fresh_virtualenv(tmp_path, fresh_venv):
+    copy = tmp_path / "elsewhere" / config.ASSIGNMENT
+    shutil.copytree(config.RELEASE_DIR, copy)
+    ada = demo.functions_in(config.DEMO_STUDENTS / "ada_correct.py")
+    (copy / "functions.json").write_text(json.dumps(ada))
+    (copy / "run.py").write_text(RUNNER.format(notebook=config.NOTEBOOK))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    env["MPLBACKEND"] = "Agg"
+    done = subprocess.run([str(fresh_venv / "bin" / "python"), "run.py"], cwd=copy, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert f"nnlab from {copy / 'nnlab' / '__init__.py'}" in done.stdout, done.stdout[-2000:]
+    assert done.returncode == 0, f"check() failed in the copy:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}"
