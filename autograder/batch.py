@@ -28,13 +28,13 @@ import traceback
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from autograder import config, feedback, manual
+from autograder import course, feedback, manual
 from autograder.discovery import discover, notebook_role
 from autograder.grading import empty_tests, finish, grade_notebook, suite_fingerprint, to_json
+from autograder.records import RowStatus, TestStatus
 from autograder.sandbox import Limits, isolation_key, isolation_mode
 from autograder.storage import (content_key, feedback_path, load_previous,
                                 result_path, write_atomic, write_csv)
-from autograder.suite import TESTS
 from autograder.text import clean_text, display_name
 
 GUARD_MARGIN = 120.0  # seconds past the notebook limit before the grader gives up on itself
@@ -101,34 +101,38 @@ def _grade_guarded(item, limits, isolation):
         with time_limit(limits.notebook_seconds + GUARD_MARGIN, GuardTimeout):
             return _grade(item, limits, isolation)
     except (Exception, GuardTimeout):  # a grader bug costs one row a clear status, not the batch
-        return not_graded("grader_error", clean_text(traceback.format_exc(limit=5)),
-                          "not run: the grader failed")
+        return not_graded(RowStatus.GRADER_ERROR, clean_text(traceback.format_exc(limit=5)),
+                          "not run: the grader failed", course.current().get(item.assignment))
 
 
 def _grade(item, limits, isolation):
-    student, assignment, notebook, path = item
-    where = f"{display_name(student)}/{display_name(assignment)}/"
+    student, name, notebook, path = item
+    assignment = course.current().get(name)
+    where = f"{display_name(student)}/{display_name(name)}/"
+    if assignment is None:
+        return not_graded(RowStatus.UNKNOWN_ASSIGNMENT, f"'{display_name(name)}' is not an assignment "
+                          f"of this course ({', '.join(course.current().names)})",
+                          "not run: unknown assignment", None)
     if path is None:
-        return not_graded("missing_notebook", f"no {display_name(notebook)}.ipynb in {where}",
-                          "not run: no notebook submitted")
+        return not_graded(RowStatus.MISSING_NOTEBOOK, f"no {display_name(notebook)}.ipynb in {where}",
+                          "not run: no notebook submitted", assignment)
     if notebook_role(assignment, path) == "unexpected":
-        return not_graded("unexpected_notebook", f"{display_name(path.name)} is not graded: "
-                          f"this assignment's notebook is {config.NOTEBOOK}.ipynb",
-                          "not run: not the assignment's notebook")
-    if assignment != config.ASSIGNMENT:
-        return not_graded("unknown_assignment", f"this grader grades '{config.ASSIGNMENT}', "
-                          f"not '{display_name(assignment)}'", "not run: unknown assignment")
-    result = grade_notebook(path, limits, isolation)
-    if notebook != config.NOTEBOOK:
-        result["graded_as"] = config.NOTEBOOK
-        note = f"graded as {config.NOTEBOOK}.ipynb: it is the only notebook in {where}"
+        return not_graded(RowStatus.UNEXPECTED_NOTEBOOK, f"{display_name(path.name)} is not graded: "
+                          f"this assignment's notebook is {assignment.notebook}.ipynb",
+                          "not run: not the assignment's notebook", assignment)
+    result = grade_notebook(path, assignment, limits, isolation)
+    if notebook != assignment.notebook:
+        result["graded_as"] = assignment.notebook
+        note = f"graded as {assignment.notebook}.ipynb: it is the only notebook in {where}"
         result["message"] = f"{note}; {result['message']}" if result.get("message") else note
     return result
 
 
-def not_graded(status, message, test_message):
+def not_graded(status, message, test_message, assignment):
+    """A result whose tests did not run (``assignment`` None: an unknown assignment)."""
     return finish({"status": status, "message": message,
-                   "tests": empty_tests("not_run", test_message)}, time.monotonic())
+                   "tests": empty_tests(assignment, TestStatus.NOT_RUN, test_message)},
+                  time.monotonic(), assignment)
 
 
 def save_result(out, item, key, result, written=()):
@@ -145,7 +149,8 @@ def save_result(out, item, key, result, written=()):
     manual.add_totals(result, written)
     try:
         with time_limit(RENDER_SECONDS, RenderTimeout):
-            page = feedback.render(student, assignment, result, path, config.RELEASE_NOTEBOOK)
+            page = feedback.render(student, assignment, result, path,
+                                   course.current().get(assignment))
     except (Exception, RenderTimeout) as exc:  # the row and its JSON must survive its page
         result["feedback_error"] = clean_text(f"{type(exc).__name__}: {exc}")[:500]
         page = feedback.minimal_page(student, assignment, result)
@@ -182,32 +187,42 @@ class Progress:
 
 def written_grades(out, items):
     """{item: [WrittenGrade]}: what TAs gave each submission's written answers so far, from
-    OUT's gradebook (all ungraded before the first TA grading, and for rows that are not
-    the assignment's notebook)."""
-    cells = manual.written_cells()
-    graded = {item for item in items if item[1] == config.ASSIGNMENT and item[3] is not None}
-    try:
-        found = manual.read_gradebook(Path(out) / "nbgrader",
-                                      sorted({item[0] for item in graded}), cells)
-    except manual.GradebookUnreadable as exc:  # grading goes on; the summary says so
-        print(f"warning: {exc}; written answers are shown as not graded", file=sys.stderr)
-        found = {}
-    return {item: found[item[0]] if item in graded and item[0] in found
-            else manual.ungraded(cells) for item in items}
+    OUT's gradebook (all ungraded before the first TA grading; none for a row of an
+    unknown assignment)."""
+    found = {}
+    for assignment in course.current().assignments:
+        mine = {item for item in items if item.assignment == assignment.name}
+        if not mine:
+            continue
+        cells = manual.written_cells(assignment)
+        graded = sorted({item.student for item in mine if item.path is not None})
+        try:
+            grades = manual.read_gradebook(Path(out) / "nbgrader", assignment, graded, cells)
+        except manual.GradebookUnreadable as exc:  # grading goes on; the warning says so
+            print(f"warning: {exc}; written answers are shown as not graded", file=sys.stderr)
+            grades = {}
+        for item in mine:
+            found[item] = grades.get(item.student) if item.path is not None else None
+            found[item] = found[item] or manual.ungraded(cells)
+    return {item: found.get(item, []) for item in items}
 
 
 def grader_key(limits, isolation):
-    """What, besides a submission, decides its grade: the grader's code, the release
-    (locked cells are restored from it), the limits and the isolation mode."""
-    release = hashlib.sha256(config.RELEASE_NOTEBOOK.read_bytes()).hexdigest()[:16]
+    """What, besides a submission, decides its grade: the grader's code, the releases
+    (locked cells are restored from them), the limits and the isolation mode."""
+    digest = hashlib.sha256()
+    for assignment in course.current().assignments:
+        digest.update(assignment.name.encode() + b"\0" + assignment.release_notebook.read_bytes())
+    release = digest.hexdigest()[:16]
     return (f"{suite_fingerprint()}:{release}:{isolation_key(isolation)}:"
             f"{dataclasses.astuple(limits)}")
 
 
 def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolation="auto",
-              progress=False, regrade=()):
+              progress=False, regrade=(), assignments=None):
     """Grade every submission under ``submissions``; returns (results, summary dict).
 
+    ``assignments``: names to grade (default: every assignment of the course);
     ``force`` regrades everything; ``regrade`` names row statuses to regrade even when
     unchanged (e.g. ("timeout",) after a run on an overloaded machine).
     """
@@ -215,15 +230,18 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     out.mkdir(parents=True, exist_ok=True)
     isolation = isolation_mode(isolation)
     fingerprint = grader_key(limits, isolation)
-    items = discover(submissions)
-    keys = {item: content_key(item[3], fingerprint) for item in items}
+    chosen = course.current().assignments
+    if assignments:
+        chosen = tuple(a for a in chosen if a.name in set(assignments))
+    items = discover(submissions, chosen, restricted=bool(assignments))
+    keys = {item: content_key(item.path, fingerprint) for item in items}
     written = written_grades(out, items)
     results, todo = [], []
     for item in items:
         previous = None if force else load_previous(out, item, keys[item], regrade)
         if previous:
             previous["reused"] = True
-            previous["path"] = str(item[3]) if item[3] else None  # the folder may have moved
+            previous["path"] = str(item.path) if item.path else None  # the folder may have moved
             if previous.get("written") != [grade.to_dict() for grade in written[item]]:
                 previous = save_result(out, item, keys[item], previous, written[item])
             results.append(previous)
@@ -244,10 +262,11 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
         results += finished
         if lost:
             results.append(save_result(out, item, keys[item], not_graded(
-                "grader_error", "the process grading this submission was killed three "
+                RowStatus.GRADER_ERROR, "the process grading this submission was killed three "
                 "times (out-of-memory killer, or student code in rlimits mode)",
-                "not run: the grader's process was killed"), written[item]))
-            bar.step(display_name("/".join(item[:2])))
+                "not run: the grader's process was killed", course.current().get(item.assignment)),
+                written[item]))
+            bar.step(display_name(f"{item.student}/{item.assignment}"))
     write_csv(out, results)
     return results, summarize(results, skipped)
 
@@ -317,9 +336,9 @@ def run_pool(items, workers, out, limits, isolation, keys, written, bar):
                 continue
             except (Exception, GuardTimeout) as exc:
                 results.append(save_result(out, item, keys[item], not_graded(
-                    "grader_error", f"{type(exc).__name__}: {exc}", "not run: the grader failed"),
-                    written[item]))
-            bar.step(display_name("/".join(item[:2])))
+                    RowStatus.GRADER_ERROR, f"{type(exc).__name__}: {exc}", "not run: the grader failed",
+                    course.current().get(item.assignment)), written[item]))
+            bar.step(display_name(f"{item.student}/{item.assignment}"))
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -328,27 +347,33 @@ def run_pool(items, workers, out, limits, isolation, keys, written, bar):
 
 
 def summarize(results, skipped):
-    counts = {}
+    """Counts per status and, per assignment, the score distribution."""
+    counts, scores = {}, {}
     for result in results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
-    scores = [r["score"] for r in results]
+        scores.setdefault(result["assignment"], []).append(result["score"])
+    per_assignment = {}
+    for assignment in course.current().assignments:
+        found = scores.pop(assignment.name, [])
+        if found:
+            per_assignment[assignment.name] = {
+                "max_score": assignment.max_score, "min": min(found),
+                "median": statistics.median(found), "mean": round(statistics.fmean(found), 2),
+                "max": max(found)}
     return {"submissions": len(results), "skipped_unchanged": skipped, "status_counts": counts,
-            "max_score": sum(t.points for t in TESTS),
-            "score_min": min(scores, default=0), "score_median": statistics.median(scores) if scores else 0,
-            "score_mean": round(statistics.fmean(scores), 2) if scores else 0,
-            "score_max": max(scores, default=0)}
+            "scores": per_assignment}
 
 
 def summary_table(results, summary):
-    """Text for the terminal: the gradebook, then counts and the score distribution."""
+    """Text for the terminal: the gradebook, then counts and the score distributions."""
     lines = [f"{'student':<22} {'notebook':<16} {'score':>9}  status"]
-    for r in sorted(results, key=lambda r: (r["student_id"], r["notebook"])):
+    for r in sorted(results, key=lambda r: (r["student_id"], r["assignment"], r["notebook"])):
         lines.append(f"{display_name(r['student_id']):<22} {display_name(r['notebook']):<16} "
                      f"{r['score']:>4g}/{r['max_score']:<4g}  {r['status']}")
     lines.append("")
     lines.append("status counts: " + ", ".join(f"{k}={v}" for k, v in sorted(summary["status_counts"].items())))
-    lines.append(f"scores: min {summary['score_min']:g}, median {summary['score_median']:g}, "
-                 f"mean {summary['score_mean']:g}, max {summary['score_max']:g} "
-                 f"(of {summary['max_score']:g}); {summary['skipped_unchanged']} unchanged "
-                 f"submission(s) reused")
+    for name, found in summary["scores"].items():
+        lines.append(f"{name} scores: min {found['min']:g}, median {found['median']:g}, "
+                     f"mean {found['mean']:g}, max {found['max']:g} (of {found['max_score']:g})")
+    lines.append(f"{summary['skipped_unchanged']} unchanged submission(s) reused")
     return "\n".join(lines)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from autograder import config
 
+WIRE = Path(__file__).with_name("wire.py")  # the worker's wire codec, bound beside it
+
 
 def _folders(path, made):
     """bwrap arguments making ``path`` and its missing parents with mode 0755 (bwrap
@@ -104,6 +106,7 @@ def command(scratch, inner, limits, mode, worker, seccomp_fd=None):
             "--perms", "0755", "--dir", "/grader/lib",
             "--ro-bind", str(config.STUDENT_PACKAGE), "/grader/lib/nnlab",
             "--ro-bind", str(worker), "/grader/worker.py",
+            "--ro-bind", str(WIRE), "/grader/wire.py",
             "--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", "/scratch",
             *scratch_binds(scratch), "--chdir", "/scratch",
             python if inner[0] == "python" else inner[0], *inner[1:]]

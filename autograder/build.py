@@ -2,15 +2,15 @@
 
 The pipeline, in order (each step needs the previous one's output):
 
-1. ``source_notebook``: the template ``autograder/assignment/<assignment>.md`` is cut into
-   blocks; each block becomes cells. ``answer f`` blocks take ``f``'s code from
-   ``solutions`` with its body inside ``### BEGIN/END SOLUTION``; ``tests f`` blocks take
-   every graded test whose grade_id starts with ``f_`` from ``autograder.suite``
-   (hidden tests inside ``### BEGIN/END HIDDEN TESTS``).
+1. ``source_notebook``: the assignment's template ``autograder/assignment/<name>.md`` is
+   cut into blocks; each block becomes cells. ``answer f`` blocks take ``f``'s code from
+   its reference (``solutions/<name>/``) with its body inside ``### BEGIN/END SOLUTION``;
+   ``tests f`` blocks take every graded test whose grade_id starts with ``f_`` from its
+   suite (``autograder/suite/<name>/``; hidden tests inside ``### BEGIN/END HIDDEN TESTS``).
 2. ``release``: ``nbgrader generate_assignment`` turns the source notebook into the student
    notebook (stubs, hidden tests removed, cells locked, checksums) in a scratch course
-   directory, with the student helper package ``nnlab`` beside it; the result is copied to
-   ``notebooks/<assignment>/``.
+   directory, with the student helper package ``nnlab`` (shared modules and the
+   assignment's own subpackage) beside it; the result is copied to ``notebooks/<name>/``.
 """
 
 import ast
@@ -27,18 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-import solutions
-from autograder import config
-from autograder.suite import NOTEBOOK_TEST_IMPORTS, TESTS, target_of
-
-SETUP_CODE = """\
-import numpy as np
-import matplotlib.pyplot as plt
-from nnlab import accuracy, init_params, one_hot
-from nnlab.check import check, gradient_check
-from nnlab.plots import plot_confusion, plot_history, show_digits, show_predictions
-from tqdm.auto import tqdm
-""" + NOTEBOOK_TEST_IMPORTS
+from autograder import config, course
 
 # Cell kinds the template may use, and what each takes.
 BLOCK_KINDS = {"markdown": 0, "setup": 0, "demo": 0, "answer": 1, "check": 1, "tests": 1,
@@ -96,20 +85,21 @@ def test_cell_source(test):
     return f"{header}\n{code}"
 
 
-def tests_for(name):
-    found = [test for test in TESTS if target_of(test) == name]
+def tests_for(assignment, name):
+    found = [test for test in assignment.tests if assignment.target_of(test) == name]
     if not found:
         raise ValueError(f"no graded test's grade_id starts with {name}_")
     return found
 
 
-def cells_for(block, functions):
-    """The notebook cells one template block turns into."""
+def cells_for(block, assignment):
+    """The notebook cells one template block of ``assignment`` turns into."""
+    functions = {function.__name__: function for function in assignment.reference}
     new_code, new_markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
     if block.kind == "markdown":
         return [new_markdown(block.body.strip())]
     if block.kind == "setup":
-        return [new_code(SETUP_CODE, metadata=_nbgrader("setup", locked=True))]
+        return [new_code(assignment.setup_code, metadata=_nbgrader("setup", locked=True))]
     if block.kind == "demo":
         return [new_code(block.body.strip(), metadata={"nnlab": {"demo": True}})]
     if block.kind == "check":  # the student's self-check; like demos, not run when grading
@@ -124,33 +114,32 @@ def cells_for(block, functions):
         return [new_code(test_cell_source(test),
                          metadata=_nbgrader(test.grade_id, grade=True, locked=True,
                                             points=test.points))
-                for test in tests_for(block.args[0])]
+                for test in tests_for(assignment, block.args[0])]
     grade_id, points = block.args  # manual
     source = f"### BEGIN SOLUTION\n{block.body.strip()}\n### END SOLUTION"
     return [new_markdown(source, metadata=_nbgrader(grade_id, grade=True, solution=True,
                                                     points=float(points)))]
 
 
-def source_notebook(template=config.TEMPLATE):
-    """The instructor's source notebook (nbformat node) built from the template."""
-    functions = {function.__name__: function for function in solutions.STUDENT_FUNCTIONS}
+def source_notebook(assignment):
+    """The instructor's source notebook (nbformat node) built from its template."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
-    for block in parse_template(Path(template).read_text()):
-        notebook.cells.extend(cells_for(block, functions))
+    for block in parse_template(assignment.template.read_text()):
+        notebook.cells.extend(cells_for(block, assignment))
     for index, cell in enumerate(notebook.cells):
         cell.id = f"c{index:02d}"  # stable ids keep the build reproducible
     answered = {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
                 if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
-    missing = sorted({f"answer_{name}" for name in functions} - answered)
+    missing = sorted({f"answer_{name}" for name in assignment.functions} - answered)
     if missing:
         raise ValueError(f"the template has no answer block for {missing}")
     tested = {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
               if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
-    untested = sorted({test.grade_id for test in TESTS} - tested)
+    untested = sorted({test.grade_id for test in assignment.tests} - tested)
     if untested:
         raise ValueError(f"the template has no tests block for {untested}")
     return notebook
@@ -170,9 +159,19 @@ def nbgrader_env():
     return env
 
 
-def copy_student_package(destination):
-    shutil.copytree(config.STUDENT_PACKAGE, Path(destination) / "nnlab",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+def copy_student_package(destination, assignment):
+    """``nnlab/`` as ``assignment``'s students get it: the shared modules and its own
+    subpackage ``nnlab/<name>/``, without the other assignments' subpackages."""
+    others = set(course.current().names) - {assignment.name}
+    caches = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+    def ignore(folder, names):
+        skipped = set(caches(folder, names))
+        if Path(folder) == config.STUDENT_PACKAGE:
+            skipped |= others & set(names)
+        return skipped
+
+    shutil.copytree(config.STUDENT_PACKAGE, Path(destination) / "nnlab", ignore=ignore)
 
 
 def student_requirements():
@@ -188,23 +187,23 @@ def student_requirements():
             + "\n".join(lines) + "\n")
 
 
-def release(source_path, release_dir):
+def release(assignment, source_path, release_dir):
     """Run ``nbgrader generate_assignment`` on the source; put the release in release_dir.
 
     The release is self-contained, so it works wherever it is copied: the notebook, a copy
-    of the helper package ``nnlab/`` (real files, no links) and ``requirements.txt``.
+    of the helper package ``nnlab/`` (its shared modules and this assignment's own, real
+    files, no links) and ``requirements.txt``.
     """
-    assignment = config.ASSIGNMENT
-    with tempfile.TemporaryDirectory(prefix="nbgrader-build-") as course:
-        source_dir = Path(course) / "source" / assignment
+    with tempfile.TemporaryDirectory(prefix="nbgrader-build-") as folder:
+        source_dir = Path(folder) / "source" / assignment.name
         source_dir.mkdir(parents=True)
-        shutil.copy(source_path, source_dir / f"{config.NOTEBOOK}.ipynb")
-        copy_student_package(source_dir)
+        shutil.copy(source_path, source_dir / f"{assignment.notebook}.ipynb")
+        copy_student_package(source_dir, assignment)
         (source_dir / "requirements.txt").write_text(student_requirements())
-        command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-                   "--force", f"--CourseDirectory.root={course}",
-                   f"--CourseDirectory.course_id={config.COURSE_ID}"]
-        done = subprocess.run(command, cwd=course, env=nbgrader_env(), capture_output=True,
+        command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment.name,
+                   "--force", f"--CourseDirectory.root={folder}",
+                   f"--CourseDirectory.course_id={course.current().course_id}"]
+        done = subprocess.run(command, cwd=folder, env=nbgrader_env(), capture_output=True,
                               text=True)
         if done.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}\n{done.stderr}")
@@ -212,22 +211,23 @@ def release(source_path, release_dir):
             Path(release_dir).unlink()
         elif Path(release_dir).exists():
             shutil.rmtree(release_dir)
-        shutil.copytree(Path(course) / "release" / assignment, release_dir)
+        shutil.copytree(Path(folder) / "release" / assignment.name, release_dir)
     return Path(release_dir)
 
 
-def build(source_path=config.SOURCE_NOTEBOOK, release_dir=config.RELEASE_DIR):
-    """Both steps; returns (source notebook path, release directory)."""
-    write_notebook(source_notebook(), source_path)
-    return Path(source_path), release(source_path, release_dir)
+def build(assignment, source_path=None, release_dir=None):
+    """Both steps for one assignment; returns (source notebook path, release directory)."""
+    source_path = Path(source_path or assignment.source_notebook)
+    write_notebook(source_notebook(assignment), source_path)
+    return source_path, release(assignment, source_path, release_dir or assignment.release_dir)
 
 
-def zip_release(target, release_dir=config.RELEASE_DIR):
-    """The release folder as one zip (``two_layer_net/...`` inside), to hand out."""
+def zip_release(assignment, target):
+    """The release folder as one zip (``<assignment>/...`` inside), to hand out."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(Path(release_dir).rglob("*")):
+        for path in sorted(assignment.release_dir.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
-                archive.write(path, Path(config.ASSIGNMENT) / path.relative_to(release_dir))
+                archive.write(path, Path(assignment.name) / path.relative_to(assignment.release_dir))
     return target

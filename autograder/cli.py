@@ -1,12 +1,13 @@
 """Command line of the autograder.
 
-  python -m autograder build [--check]
-  python -m autograder grade SUBMISSIONS --out OUT [--jobs N] [--force] [limits...]
+  python -m autograder build [ASSIGNMENT ...] [--check]
+  python -m autograder grade SUBMISSIONS --out OUT [--assignment NAME] [--jobs N] [--force] [limits...]
   python -m autograder feedback OUT
-  python -m autograder release [--zip PATH]
+  python -m autograder release ASSIGNMENT [--zip PATH]
   python -m autograder demo [--out OUT]
 
-``build`` regenerates the instructor's source notebook and the student release;
+``build`` regenerates the instructor's source notebooks and the student releases of the
+course's assignments (``course.toml``);
 ``grade`` grades a folder of submissions (see autograder.batch for the layout);
 ``feedback`` re-renders the feedback pages from saved results; ``demo`` does build,
 makes the bundled demo submissions and grades them, printing the gradebook.
@@ -20,8 +21,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import batch, build, config, demo, gradebook, storage
+from autograder import batch, build, config, course, demo, gradebook, storage
 from autograder import sandbox
+from autograder.discovery import Submission
 from autograder.sandbox import Limits, isolation_mode
 from autograder.text import clean_text, display_name
 
@@ -59,16 +61,22 @@ def add_grading_options(parser):
 def parser():
     top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
     commands = top.add_subparsers(dest="command", required=True)
-    b = commands.add_parser("build", help="generate the source notebook and the student release")
+    b = commands.add_parser("build", help="generate the source notebooks and the student releases")
+    b.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help="the assignments to build (default: all of the course)")
     b.add_argument("--check", action="store_true",
                    help="do not write; exit 1 if the committed files are out of date")
     g = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<assignment>/<nb>.ipynb")
     g.add_argument("submissions", type=Path)
     g.add_argument("--out", type=Path, required=True, help="folder for grades.csv, results, feedback")
+    g.add_argument("--assignment", action="append", metavar="NAME",
+                   help="grade only this assignment (repeatable; default: every assignment "
+                        "of the course found in SUBMISSIONS)")
     add_grading_options(g)
-    r = commands.add_parser("release", help="zip the student release to hand out")
-    r.add_argument("--zip", type=Path, default=config.ROOT / "build" / f"{config.ASSIGNMENT}.zip",
-                   help="where to write the zip (default: %(default)s)")
+    r = commands.add_parser("release", help="zip an assignment's student release to hand out")
+    r.add_argument("assignment", help="the assignment")
+    r.add_argument("--zip", type=Path, default=None,
+                   help="where to write the zip (default: build/<assignment>.zip)")
     f = commands.add_parser("feedback", help="re-render feedback pages from OUT/results")
     f.add_argument("out", type=Path)
     d = commands.add_parser("demo", help="build, then grade the bundled demo submissions")
@@ -83,22 +91,45 @@ def limits_from(args):
                   call_seconds=args.call_timeout)
 
 
+def chosen(names):
+    """The course's assignments called ``names`` (all when empty); raises SystemExit(2)
+    with the known names for an unknown one."""
+    known = course.current()
+    unknown = [name for name in names or () if known.get(name) is None]
+    if unknown:
+        print(f"error: unknown assignment(s) {', '.join(unknown)}; this course has "
+              f"{', '.join(known.names)}", file=sys.stderr)
+        raise SystemExit(2)
+    return [a for a in known.assignments if not names or a.name in names]
+
+
 def command_build(args):
+    assignments = chosen(args.assignments) if not args.check else chosen([])
     if not args.check:
-        source, release = build.build()
-        print(f"wrote {source.relative_to(config.ROOT)} and {release.relative_to(config.ROOT)}/")
+        for assignment in assignments:
+            source, release = build.build(assignment)
+            print(f"wrote {shown(source)} and {shown(release)}/")
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        source, release = build.build(Path(tmp) / "source.ipynb", Path(tmp) / "release")
-        stale = []
-        if not config.SOURCE_NOTEBOOK.exists() or not filecmp.cmp(source, config.SOURCE_NOTEBOOK, shallow=False):
-            stale.append(str(config.SOURCE_NOTEBOOK.relative_to(config.ROOT)))
-        stale += differing_files(release, config.RELEASE_DIR)
+    stale = []
+    for assignment in assignments:
+        with tempfile.TemporaryDirectory() as tmp:
+            source, release = build.build(assignment, Path(tmp) / "source.ipynb",
+                                          Path(tmp) / "release")
+            committed = assignment.source_notebook
+            if not committed.exists() or not filecmp.cmp(source, committed, shallow=False):
+                stale.append(shown(committed))
+            stale += differing_files(release, assignment.release_dir)
     if stale:
         print("out of date (run `python -m autograder build`): " + ", ".join(stale))
         return 1
-    print("source notebook and release are up to date")
+    print(f"source notebooks and releases are up to date ({', '.join(a.name for a in assignments)})")
     return 0
+
+
+def shown(path):
+    """A path as the user reads it: relative to the repository when inside it."""
+    path = Path(path)
+    return str(path.relative_to(config.ROOT)) if path.is_relative_to(config.ROOT) else str(path)
 
 
 def all_files(folder):
@@ -115,7 +146,7 @@ def all_files(folder):
 def differing_files(fresh, committed):
     fresh, committed = Path(fresh), Path(committed)
     names = all_files(fresh) | (all_files(committed) if committed.exists() else set())
-    return sorted(str(committed.relative_to(config.ROOT) / name) for name in names
+    return sorted(shown(committed / name) for name in names
                   if not (fresh / name).exists() or not (committed / name).exists()
                   or not filecmp.cmp(fresh / name, committed / name, shallow=False))
 
@@ -149,7 +180,7 @@ def _grade_locked(args, submissions):
         results, summary = batch.grade_all(submissions, args.out, jobs=args.jobs,
                                            force=args.force, limits=limits_from(args),
                                            regrade=tuple(filter(None, args.regrade.split(","))),
-                                           isolation=isolation,
+                                           isolation=isolation, assignments=args.assignment,
                                            progress=not args.no_progress and sys.stderr.isatty())
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished submissions are saved under {args.out / 'results'}; "
@@ -217,8 +248,9 @@ def _feedback_locked(args):
             failed += 1
             continue
         results.append(result)
-    items = {id(r): (r["student_id"], r["assignment"], r["notebook"],
-                     Path(r["path"]) if isinstance(r.get("path"), str) else None) for r in results}
+    items = {id(r): Submission(r["student_id"], r["assignment"], r["notebook"],
+                               Path(r["path"]) if isinstance(r.get("path"), str) else None)
+             for r in results}
     written = batch.written_grades(args.out, list(items.values()))
     for result in results:
         item = items[id(result)]
@@ -239,20 +271,23 @@ def _feedback_locked(args):
 
 
 def command_release(args):
-    if command_build(argparse.Namespace(check=True)) != 0:
+    (assignment,) = chosen([args.assignment])
+    if command_build(argparse.Namespace(check=True, assignments=[])) != 0:
         print("error: the release is out of date: run `python -m autograder build` first",
               file=sys.stderr)
         return 1
-    target = build.zip_release(args.zip)
+    target = build.zip_release(assignment, args.zip or config.ROOT / "build" / f"{assignment.name}.zip")
     print(f"wrote {target}: unzip it anywhere, then `pip install -r requirements.txt` and open "
-          f"{config.NOTEBOOK}.ipynb")
+          f"{assignment.notebook}.ipynb")
     return 0
 
 
 def command_demo(args):
-    build.build()
+    for assignment in course.current().assignments:
+        build.build(assignment)
     submissions = demo.make_submissions(args.out / "submissions")
-    print(f"built the release and {len(submissions)} demo submissions in {args.out / 'submissions'}")
+    print(f"built the releases and {len(submissions)} demo submissions in {args.out / 'submissions'}")
+    args.assignment = None
     return command_grade(args, args.out / "submissions")
 
 

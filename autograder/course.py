@@ -42,7 +42,7 @@ class Assignment:
     """One assignment of the course, with everything the build, grader and demo need.
 
     ``tests``: its graded tests (``autograder.registry.GradedTest``), notebook order;
-    ``functions``: the names of the student functions, notebook order;
+    ``reference``: the reference's student functions (function objects), notebook order;
     ``test_imports``: what the notebook's setup cell imports for the test cells;
     ``setup_code``: the whole setup cell; ``root``: the folder holding its folders.
     """
@@ -52,7 +52,7 @@ class Assignment:
     module: str
     root: Path
     tests: tuple
-    functions: tuple
+    reference: tuple
     test_imports: str
     setup_code: str
 
@@ -81,6 +81,11 @@ class Assignment:
     @property
     def demo_dir(self):
         return self.root / "demo" / self.name
+
+    @property
+    def functions(self):
+        """The names of the student functions, notebook order."""
+        return tuple(function.__name__ for function in self.reference)
 
     @property
     def max_score(self):
@@ -135,8 +140,7 @@ def _entry(raw, course_file):
         raise CourseError(f"{module_name} lacks {', '.join(missing)}")
     assignment = Assignment(
         name=name, notebook=getattr(module, "NOTEBOOK", name), module=module_name, root=root,
-        tests=tuple(module.TESTS),
-        functions=tuple(function.__name__ for function in module.STUDENT_FUNCTIONS),
+        tests=tuple(module.TESTS), reference=tuple(module.STUDENT_FUNCTIONS),
         test_imports=module.NOTEBOOK_TEST_IMPORTS, setup_code=module.SETUP_CODE)
     for test in assignment.tests:
         assignment.target_of(test)  # every grade_id names one of its functions
@@ -158,6 +162,10 @@ def load(course_file=None):
     names = [a.name for a in assignments]
     if len(set(names)) != len(names):
         raise CourseError(f"{course_file}: an assignment is listed twice: {names}")
+    grade_ids = [test.grade_id for a in assignments for test in a.tests]
+    shared = sorted({g for g in grade_ids if grade_ids.count(g) > 1})
+    if shared:  # grades.csv has one column per grade_id across the course
+        raise CourseError(f"{course_file}: grade_ids used by two assignments: {shared}")
     return Course(data["course_id"], assignments)
 
 

@@ -1,8 +1,9 @@
-"""Demo submissions: the release with answer cells filled from ``demo/students/*.py``.
+"""Demo submissions: each assignment's release with answer cells filled from
+``demo/<assignment>/students/*.py``.
 
 ``ada_correct.py`` implements every function (differently from the reference). Every
 other file overrides only the functions it defines, on top of ada's, to show one typical
-bug. ``fay_untouched`` is the release as handed out. ``demo/written/<student>.md`` holds
+bug. ``fay_untouched`` is the release as handed out. ``demo/<assignment>/written/<student>.md`` holds
 the student's written answers (``## <grade_id>`` then the answer), of varied quality, for
 TAs to practise grading; an answer a student did not write stays as released.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import config
+from autograder import course
 
 CORRECT = "ada_correct"
 UNTOUCHED = "fay_untouched"
@@ -55,24 +56,29 @@ def fill(release, functions, written=None):
     return notebook
 
 
-def make_submissions(out, students=config.DEMO_STUDENTS, release_path=config.RELEASE_NOTEBOOK):
-    """Write OUT/<student>/<assignment>/<notebook>.ipynb for every demo student."""
+def make_submissions(out, assignments=None):
+    """Write OUT/<student>/<assignment>/<notebook>.ipynb for every demo student of each of
+    ``assignments`` (default: the whole course): the students of
+    ``demo/<assignment>/students/``, plus the untouched release. Returns the paths,
+    assignment by assignment in course order."""
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
-    release = nbformat.read(str(release_path), as_version=4)
-    base = functions_in(Path(students) / f"{CORRECT}.py")
     written = []
-    for path in sorted(Path(students).glob("*.py")):
-        functions = dict(base, **functions_in(path))
-        answers = written_in(Path(students).parent / "written" / f"{path.stem}.md")
-        written.append(_write(out, path.stem, fill(release, functions, answers)))
-    written.append(_write(out, UNTOUCHED, release))
+    for assignment in assignments or course.current().assignments:
+        students = assignment.demo_dir / "students"
+        release = nbformat.read(str(assignment.release_notebook), as_version=4)
+        base = functions_in(students / f"{CORRECT}.py")
+        for path in sorted(students.glob("*.py")):
+            functions = dict(base, **functions_in(path))
+            answers = written_in(assignment.demo_dir / "written" / f"{path.stem}.md")
+            written.append(_write(out, path.stem, assignment, fill(release, functions, answers)))
+        written.append(_write(out, UNTOUCHED, assignment, release))
     return written
 
 
-def _write(out, student, notebook):
-    path = out / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+def _write(out, student, assignment, notebook):
+    path = out / student / assignment.name / f"{assignment.notebook}.ipynb"
     path.parent.mkdir(parents=True)
     nbformat.write(notebook, str(path))
     return path

@@ -1,9 +1,10 @@
-"""Hints for failed tests: nnlab.check's diagnosis of a student function, run through the sandbox.
+"""Hints for failed tests: check()'s diagnosis of a student function, run through the sandbox.
 
 When a test of function f fails, the grader runs the check that ``check(f)`` runs in the
-notebook (``nnlab.hints``), with stand-ins that call the student's functions in their
-process: the feedback then gives the same hint the notebook would. check() uses only its
-own inputs (it ships with the release), so a hint reveals nothing of a hidden test.
+assignment's notebook (``nnlab.<assignment>.checks``, through ``nnlab.checking.hints``),
+with stand-ins that call the student's functions in their process: the feedback then gives
+the same hint the notebook would. check() uses only its own inputs (it ships with the
+release), so a hint reveals nothing of a hidden test.
 
 Cost is bounded: at most one diagnosis per function per submission (kept per student
 process), each under DIAGNOSIS_SECONDS, all of a submission's under DIAGNOSIS_TOTAL, never
@@ -18,7 +19,8 @@ import weakref
 
 import numpy as np
 
-from nnlab.hints import FUNCTION_NAMES, hint_text
+from nnlab.checking import table_of
+from nnlab.checking.hints import hint_text
 
 DIAGNOSIS_SECONDS = 30.0   # one function's diagnosis
 DIAGNOSIS_TOTAL = 60.0     # all diagnoses of one submission
@@ -30,7 +32,7 @@ class _Abort(BaseException):
 
 
 class RemoteFunction:
-    """A student function called in the student's process, for nnlab.check.
+    """A student function called in the student's process, for an assignment's check().
 
     It raises what the student's code raised (rebuilt from its type name and text), writes
     the arguments back as the student's function left them (check() looks for changes made
@@ -109,15 +111,23 @@ def rebuilt(exc):
     return error
 
 
-def hint(name, process, timeout, not_after):
+def hint(assignment, name, process, timeout, not_after):
     """check(name)'s hint for the student in ``process`` (once per process), or "".
 
     Inputs:
+    - assignment: the assignment's name (its checks are ``nnlab.<assignment>.checks``;
+      an assignment without them gets no hints), or its checks module or Table
     - name: the student function whose test failed
     - process: the student's process (autograder.runner.StudentProcess or a stand-in)
     - timeout: seconds per call (the failed test's)
     - not_after: time.monotonic() past which nothing runs (the notebook's deadline)
     """
+    try:
+        table = table_of(assignment)
+    except ModuleNotFoundError as exc:  # an assignment without self-checks
+        if exc.name not in (f"nnlab.{assignment}", f"nnlab.{assignment}.checks"):
+            raise
+        return ""
     state = _STATE.setdefault(process, {"hints": {}, "spent": 0.0})
     if name in state["hints"]:
         return state["hints"][name]
@@ -126,9 +136,9 @@ def hint(name, process, timeout, not_after):
     deadline = min(started + DIAGNOSIS_SECONDS, started + DIAGNOSIS_TOTAL - state["spent"],
                    not_after)
     namespace = {function: RemoteFunction(process, function, timeout, deadline)
-                 for function in FUNCTION_NAMES}
+                 for function in table.functions}
     try:
-        state["hints"][name] = hint_text(name, namespace)
+        state["hints"][name] = hint_text(table, name, namespace)
     except (_Abort, Exception):  # ended early, or a bug of the check: no hint, no charge
         pass
     finally:

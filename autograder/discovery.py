@@ -8,47 +8,64 @@ printable where they are shown.
 """
 
 import os
+import typing
 from pathlib import Path
-
-from autograder import config
 
 MAX_LISTED = 10_000  # entries read from one folder
 
 
-def discover(submissions):
-    """Every (student, assignment, notebook, path) to grade; path None when the notebook is
-    missing. Each ``.ipynb`` in an assignment folder gets a row; see ``notebook_role``."""
+class Submission(typing.NamedTuple):
+    """One row to grade: whose, which assignment folder, which notebook, and its path
+    (None when no notebook was found). Names are the file system's, unchanged."""
+
+    student: str
+    assignment: str
+    notebook: str
+    path: object  # pathlib.Path or None
+
+
+def discover(submissions, assignments, restricted=False):
+    """Every Submission under ``submissions`` for the course's ``assignments``
+    (``autograder.course.Assignment``, course order); path None when missing. Each
+    ``.ipynb`` in an assignment folder gets a row (see ``notebook_role``); a folder of an
+    assignment the course does not have gets one too (it will say so), unless
+    ``restricted`` (``grade --assignment``), which skips the other assignments' folders.
+    A student folder with no assignment folder gets a missing row per assignment."""
+    by_name = {a.name: a for a in assignments}
     found = []
     for student in visible_folders(Path(submissions).absolute()):
         try:
-            assignments = visible_folders(student)
-        except OSError:  # unreadable: the student gets a row saying nothing was found
-            assignments = []
-        if not assignments:
-            found.append((student.name, config.ASSIGNMENT, config.NOTEBOOK, None))
-        for assignment in assignments:
+            folders = visible_folders(student)
+        except OSError:  # unreadable: the student gets rows saying nothing was found
+            folders = []
+        if not folders:
+            found += [Submission(student.name, a.name, a.notebook, None) for a in assignments]
+        for folder in folders:
+            assignment = by_name.get(folder.name)
+            if assignment is None and restricted:
+                continue
             try:
-                notebooks = notebooks_in(assignment)
+                notebooks = notebooks_in(folder)
             except OSError:
                 notebooks = []
+            expected = assignment.notebook if assignment else folder.name
             names = {p.stem for p in notebooks}
-            if not notebooks or (assignment.name == config.ASSIGNMENT
-                                 and config.NOTEBOOK not in names and len(notebooks) > 1):
-                found.append((student.name, assignment.name, config.NOTEBOOK, None))
-            for notebook in notebooks:
-                found.append((student.name, assignment.name, notebook.stem, notebook))
+            if not notebooks or (assignment and expected not in names and len(notebooks) > 1):
+                found.append(Submission(student.name, folder.name, expected, None))
+            found += [Submission(student.name, folder.name, p.stem, p) for p in notebooks]
     return found
 
 
 def notebook_role(assignment, path):
-    """How a notebook in the assignment's folder is graded:
+    """How a notebook in ``assignment``'s folder is graded:
 
-    - "graded": it is ``config.NOTEBOOK``, or the folder's only notebook (a renamed or
-      re-downloaded copy such as ``two_layer_net (1).ipynb``), graded as the assignment's;
+    - "graded": it is the assignment's notebook, or the folder's only notebook (a renamed
+      or re-downloaded copy such as ``two_layer_net (1).ipynb``), graded as the
+      assignment's;
     - "unexpected": another notebook beside the assignment's, or one of several none of
       which has the right name: it gets a row that says so, and no grade.
     """
-    if assignment != config.ASSIGNMENT or path.stem == config.NOTEBOOK:
+    if path.stem == assignment.notebook:
         return "graded"
     return "graded" if notebooks_in(path.parent) == [path] else "unexpected"
 

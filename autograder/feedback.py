@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from autograder.grading import read_quietly
-from autograder.suite import BY_ID
+from autograder.records import OWN_ERROR_STATUSES, RowStatus, TestStatus
 from autograder.text import display_name
 
 MARKDOWN_CELL_LIMIT = 50_000   # characters of one Markdown cell rendered as Markdown
@@ -26,22 +26,22 @@ PAGE_OUTPUTS_LIMIT = 8 << 20   # characters of outputs (plots included) shown on
 CELL_PROBLEMS_SHOWN = 50       # cells that raised errors, listed by name
 NOTEBOOK_CELLS_SHOWN = 1_000   # cells of the student's notebook shown on the page
 
-STATUS_TEXT = {
-    "ok": "graded normally",
-    "invalid_notebook": "the file could not be read as a notebook",
-    "missing_cells": "a function the tests need is missing (deleted cell or renamed function)",
-    "memory_limit": "some code ran out of memory",
-    "timeout": "some code ran past its time limit",
-    "kernel_died": "some code ended the Python process",
-    "grader_error": "the grader had a problem of its own; your instructor will regrade",
-    "missing_notebook": "no notebook was found in the submission",
-    "unknown_assignment": "the folder is not an assignment this grader knows",
-    "unexpected_notebook": "this file is not the assignment's notebook, so it was not graded",
+STATUS_TEXT = {  # every row status, as a student reads it
+    RowStatus.OK: "graded normally",
+    RowStatus.INVALID_NOTEBOOK: "the file could not be read as a notebook",
+    RowStatus.MISSING_CELLS: "a function the tests need is missing (deleted cell or renamed "
+                             "function)",
+    RowStatus.MEMORY_LIMIT: "some code ran out of memory",
+    RowStatus.TIMEOUT: "some code ran past its time limit",
+    RowStatus.KERNEL_DIED: "some code ended the Python process",
+    RowStatus.GRADER_ERROR: "the grader had a problem of its own; your instructor will regrade",
+    RowStatus.MISSING_NOTEBOOK: "no notebook was found in the submission",
+    RowStatus.UNKNOWN_ASSIGNMENT: "the folder is not an assignment of this course",
+    RowStatus.UNEXPECTED_NOTEBOOK: "this file is not the assignment's notebook, so it was not "
+                                   "graded",
 }
 GRADER_PROBLEM = ("The grader had a problem of its own here (not caused by your code). "
                   "Your instructor sees it and will regrade.")
-OWN_ERROR_STATUSES = {"error", "not_implemented", "missing_function", "timeout", "kernel_died",
-                      "memory_limit", "not_run"}
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -73,7 +73,7 @@ def public_message(record):
         return (f"During this hidden test your code {what}: {record['where']}. Its message "
                 f"is not shown, since it could reveal the test's inputs. It checks: "
                 f"{record['summary']}{hint}")
-    if record["status"] in OWN_ERROR_STATUSES - {"error", "memory_limit"}:
+    if record["status"] in OWN_ERROR_STATUSES - {TestStatus.ERROR, TestStatus.MEMORY_LIMIT}:
         return record["message"]  # the student's own error, not the test's internals
     if record["status"] == "failed" and record.get("public"):
         return (f"This hidden test did not pass. It checks: {record['summary']} What went "
@@ -143,8 +143,9 @@ def _score_line(result):
     return line
 
 
-def _safe_cells(notebook, release):
-    """Cells to show: test cells replaced by the release's version of them."""
+def _safe_cells(notebook, release, test_ids):
+    """Cells to show: test cells (``test_ids``, or any holding hidden tests) replaced by
+    the release's version of them."""
     released = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in release.cells
                 if cell.metadata.get("nbgrader", {}).get("grade_id")}
     for cell in notebook.cells:
@@ -153,7 +154,7 @@ def _safe_cells(notebook, release):
         grade_id = grade_id if isinstance(grade_id, str) else None
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        if grade_id in BY_ID or "BEGIN HIDDEN TESTS" in source:
+        if grade_id in test_ids or "BEGIN HIDDEN TESTS" in source:
             shown = released.get(grade_id)
             yield ("code", shown.source if shown is not None else "# (test cell)", [], grade_id)
         else:
@@ -237,7 +238,7 @@ def _notebook_html(notebook, release, result):
     written = {grade["grade_id"]: grade for grade in result.get("written") or []}
     parts, budget = [], _Budget()
     markdown = markdown_renderer()
-    cells = list(_safe_cells(notebook, release))
+    cells = list(_safe_cells(notebook, release, {record["grade_id"] for record in result["tests"]}))
     for kind, source, outputs, grade_id in cells[:NOTEBOOK_CELLS_SHOWN]:
         if kind == "markdown":
             parts.append(f"<div class='cell'>{_markdown_html(markdown, source)}</div>")
@@ -279,18 +280,19 @@ def _row_message(result):
     return GRADER_PROBLEM if result["status"] == "grader_error" else result["message"]
 
 
-def render(student_id, assignment, result, notebook_path, release_path):
-    """The feedback page for one graded submission."""
-    release = nbformat.read(str(release_path), as_version=4)
+def render(student_id, assignment_name, result, notebook_path, assignment):
+    """The feedback page for one graded submission of ``assignment``
+    (``autograder.course.Assignment``; None for a folder the course does not know)."""
     notebook_part = ""
-    if result["status"] != "invalid_notebook":
+    if assignment is not None and notebook_path and result["status"] != "invalid_notebook":
+        release = nbformat.read(str(assignment.release_notebook), as_version=4)
         try:
             notebook = read_quietly(notebook_path)
             notebook_part = "<h2>Your notebook</h2>" + _notebook_html(notebook, release, result)
         except Exception as exc:  # a notebook the grader could read must not break feedback
             notebook_part = f"<p>Your notebook could not be shown ({html.escape(type(exc).__name__)}).</p>"
     problems = _cell_problems(result)
-    student_id, assignment = display_name(student_id), display_name(assignment)
+    student_id, assignment = display_name(student_id), display_name(assignment_name)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Feedback: {html.escape(assignment)}</title>
 <style>{CSS}</style></head><body>

@@ -45,12 +45,12 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from autograder import config
+from autograder import course as courses
 from autograder.build import copy_student_package, nbgrader_env
 from autograder.feedback import public_message
 from autograder.gradebook_notebook import read_or_none, submission_for_gradebook
 from autograder.text import clean_text, display_name
 
-COURSE_ID = config.COURSE_ID
 EXIT_NOT_RECORDED = 3  # exit code of `grade` when the gradebook disagrees with grades.csv
 MAX_AUTOGRADE_RUNS = 25  # per sync: the batched run plus retries that isolate failures
 GLOB_CHARACTERS = "*?["  # nbgrader finds submissions with glob patterns built from ids
@@ -127,19 +127,19 @@ def run_nbgrader(course, *args):
     return done
 
 
-def source_fingerprint():
-    """Hash of what the course's source folder is made from: the notebook and nnlab/."""
-    digest = hashlib.sha256(config.SOURCE_NOTEBOOK.read_bytes())
+def source_fingerprint(assignment):
+    """Hash of what an assignment's source folder is made from: its notebook and nnlab/."""
+    digest = hashlib.sha256(assignment.source_notebook.read_bytes())
     for path in sorted(config.STUDENT_PACKAGE.rglob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        digest.update(path.relative_to(config.STUDENT_PACKAGE).as_posix().encode() + b"\0"
+                      + path.read_bytes())
     return digest.hexdigest()
 
 
-def prepare_course(course):
-    """Make ``course`` an nbgrader course directory with the assignment registered (again
-    when its source changed); returns the source fingerprint."""
-    assignment = config.ASSIGNMENT
-    (course / "source" / assignment).mkdir(parents=True, exist_ok=True)
+def prepare_course(course, assignment):
+    """Make ``course`` an nbgrader course directory with ``assignment`` registered (again
+    when its source changed); returns its source fingerprint."""
+    (course / "source" / assignment.name).mkdir(parents=True, exist_ok=True)
     (course / "submitted").mkdir(exist_ok=True)
     _unpark(course / "submitted", course / ".parked")  # after a run that was killed while parked
     for folder in (course / "submitted").iterdir():  # left by an older grader: nbgrader would stop
@@ -148,47 +148,62 @@ def prepare_course(course):
         elif unsafe_id_reason(folder.name):
             folder.unlink()
     (course / "nbgrader_config.py").write_text(COURSE_CONFIG.format(
-        root=str(course), outputs=str(course / "outputs"), course_id=COURSE_ID))
-    source = course / "source" / assignment / f"{config.NOTEBOOK}.ipynb"
-    stamp = course / ".source_fingerprint"
-    fingerprint = source_fingerprint()
+        root=str(course), outputs=str(course / "outputs"),
+        course_id=courses.current().course_id))
+    source = course / "source" / assignment.name / f"{assignment.notebook}.ipynb"
+    stamp = course / f".source_fingerprint-{assignment.name}"
+    fingerprint = source_fingerprint(assignment)
     if not stamp.exists() or stamp.read_text() != fingerprint:
-        shutil.copy(config.SOURCE_NOTEBOOK, source)
-        shutil.rmtree(course / "source" / assignment / "nnlab", ignore_errors=True)
-        copy_student_package(course / "source" / assignment)
-        run_nbgrader(course, "generate_assignment", assignment, "--force")
+        shutil.copy(assignment.source_notebook, source)
+        shutil.rmtree(course / "source" / assignment.name / "nnlab", ignore_errors=True)
+        copy_student_package(course / "source" / assignment.name, assignment)
+        run_nbgrader(course, "generate_assignment", assignment.name, "--force")
         stamp.write_text(fingerprint)
     return fingerprint
 
 
 def sync(out, results):
-    """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook.
+    """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook, one course
+    directory for every assignment of the course.
 
-    Returns (path of gradebook.db, warnings), one warning per submission of the assignment
-    that is not recorded, its student's name made printable. Each result of the assignment's
-    notebook gets a ``gradebook`` field: "recorded", or "not recorded: <why>" (other rows:
-    "skipped: ..."). Once nbgrader's gradebook holds the grader's score for a submission, a
+    Returns (path of gradebook.db, warnings), one warning per submission that is not
+    recorded, its student's name made printable. Each result gets a ``gradebook`` field:
+    "recorded", "not recorded: <why>", or "skipped: ..." (a row that is not an assignment's
+    notebook). Once nbgrader's gradebook holds the grader's score for a submission, a
     marker beside its copy in ``outputs/`` gets the digest of its result, so reruns
     autograde only results that changed (or were not recorded before). A result nbgrader
     failed on gets the marker "failed <digest>": unchanged, it is retried after the others,
     so submissions that keep failing cannot spend the runs that record the rest.
     """
     course = Path(out).resolve() / "nbgrader"
-    fingerprint = prepare_course(course)
-    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+    (course / "autograde.log").unlink(missing_ok=True)  # this pass's failures only
+    for result in results:
+        result["gradebook"] = "skipped: not an assignment's notebook"
+    for assignment in courses.current().assignments:
+        mine = [r for r in results if r["assignment"] == assignment.name
+                and r.get("graded_as", r["notebook"]) == assignment.notebook]
+        if mine:
+            _sync_assignment(course, assignment, mine)
+    warnings = [f"{display_name(r['student_id'])}/{display_name(r['assignment'])}: "
+                f"{clean_text(r['gradebook'])}"
+                for r in results if r.get("gradebook", "").startswith(NOT_RECORDED)]
+    return course / "gradebook.db", warnings
+
+
+def _sync_assignment(course, assignment, results):
+    """``sync`` for the results of one assignment's notebook."""
+    fingerprint = prepare_course(course, assignment)
+    release = nbformat.read(str(assignment.release_notebook), as_version=4)
+    name, notebook_name = assignment.name, assignment.notebook
     pending = {}
     for result in results:
         student = result["student_id"]
-        if result["assignment"] != config.ASSIGNMENT \
-                or result.get("graded_as", result["notebook"]) != config.NOTEBOOK:
-            result["gradebook"] = "skipped: not the assignment's notebook"
-            continue
         reason = unsafe_id_reason(student)
         if reason:
             result["gradebook"] = f"{NOT_RECORDED}{reason}; rename the folder to record it"
             continue
-        folder = course / "outputs" / student / config.ASSIGNMENT
-        marker = folder / f"{config.NOTEBOOK}.synced"
+        folder = course / "outputs" / student / name
+        marker = folder / f"{notebook_name}.synced"
         stamp_text = f"{result_digest(result)}:{fingerprint}"
         previous = marker.read_text() if marker.exists() else ""
         if previous == stamp_text:
@@ -197,12 +212,12 @@ def sync(out, results):
         try:
             notebook = submission_for_gradebook(result, release)
             for top in (course / "submitted", course / "outputs"):
-                (top / student / config.ASSIGNMENT).mkdir(parents=True, exist_ok=True)
-                nbformat.write(notebook, str(top / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"))
-            (folder / f"{config.NOTEBOOK}.json").write_text(json.dumps(result))
+                (top / student / name).mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, str(top / student / name / f"{notebook_name}.ipynb"))
+            (folder / f"{notebook_name}.json").write_text(json.dumps(result))
             marker.unlink(missing_ok=True)
         except Exception as exc:  # one odd submission must not keep the others out
-            shutil.rmtree(course / "submitted" / student, ignore_errors=True)
+            _withdraw(course, student, name)
             result["gradebook"] = f"{NOT_RECORDED}its copy for nbgrader could not be written " \
                                   f"({type(exc).__name__}: {exc})"
             continue
@@ -210,7 +225,8 @@ def sync(out, results):
     failed, runs = {}, 0
     for known_failures in (False, True):
         expected = {s: entry[0]["score"] for s, entry in pending.items() if entry[3] == known_failures}
-        more, used = record(course, expected, MAX_AUTOGRADE_RUNS - runs, keep_log=known_failures)
+        more, used = record(course, assignment, expected, MAX_AUTOGRADE_RUNS - runs,
+                            keep_log=True)
         failed, runs = failed | more, runs + used
     for student, (result, marker, stamp_text, known) in pending.items():
         if student not in failed:
@@ -220,10 +236,16 @@ def sync(out, results):
         result["gradebook"] = NOT_RECORDED + failed[student]
         if known or failed[student] != NOT_RETRIED:  # known to fail: next time after the others
             marker.write_text(FAILED + stamp_text)
-        shutil.rmtree(course / "submitted" / student, ignore_errors=True)  # keeps nbgrader's own runs going
-    warnings = [f"{display_name(r['student_id'])}: {clean_text(r['gradebook'])}"
-                for r in results if r.get("gradebook", "").startswith(NOT_RECORDED)]
-    return course / "gradebook.db", warnings
+        _withdraw(course, student, name)  # keeps nbgrader's own runs going
+
+
+def _withdraw(course, student, assignment_name):
+    """Take one student's copy of one assignment out of ``submitted/``."""
+    shutil.rmtree(course / "submitted" / student / assignment_name, ignore_errors=True)
+    try:
+        (course / "submitted" / student).rmdir()  # only when no other assignment is there
+    except OSError:
+        pass
 
 
 def unsafe_id_reason(student):
@@ -247,7 +269,7 @@ def unsafe_id_reason(student):
     return None
 
 
-def record(course, expected, budget=MAX_AUTOGRADE_RUNS, keep_log=False):
+def record(course, assignment, expected, budget=MAX_AUTOGRADE_RUNS, keep_log=False):
     """Autograde the submissions of ``expected`` ({student: the grader's score}, copies
     already in ``submitted/``) until nbgrader's gradebook holds each score, in at most
     ``budget`` nbgrader runs. Returns ({student: why not} for those it does not hold, runs).
@@ -270,8 +292,8 @@ def record(course, expected, budget=MAX_AUTOGRADE_RUNS, keep_log=False):
             failed.update(dict.fromkeys(group, NOT_RETRIED))
             continue
         runs += 1
-        error = autograde(course, group, log)
-        scores = recorded_scores(course, group)
+        error = autograde(course, assignment, group, log)
+        scores = recorded_scores(course, assignment, group)
         left = [s for s in group if scores[s] is None or abs(scores[s] - expected[s]) > 1e-6]
         if error and len(group) > 1:  # another's failure may have kept them out: retry
             groups.extend([left[:1], left[1:]] if len(left) > 1 else [left] if left else [])
@@ -284,13 +306,13 @@ def record(course, expected, budget=MAX_AUTOGRADE_RUNS, keep_log=False):
     return failed, runs
 
 
-def autograde(course, students, log):
+def autograde(course, assignment, students, log):
     """Run nbgrader's autograde on ``students`` only (the others are parked meanwhile).
     Returns None when it succeeded, else its output, which is appended to ``log``."""
     submitted = course / "submitted"
     _park(submitted, course / ".parked", keep=set(students))
     try:
-        done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", config.ASSIGNMENT,
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment.name,
                                "--force", "--create"], cwd=course, env=nbgrader_env(),
                               capture_output=True, text=True, encoding="utf-8", errors="replace")
     finally:
@@ -299,7 +321,8 @@ def autograde(course, students, log):
         return None
     output = clean_text(f"{done.stdout}\n{done.stderr}")
     with log.open("a", encoding="utf-8") as handle:
-        handle.write(f"==== nbgrader autograde of {', '.join(map(display_name, students))}: "
+        handle.write(f"==== nbgrader autograde {assignment.name} of "
+                     f"{', '.join(map(display_name, students))}: "
                      f"exit code {done.returncode}\n{output}\n")
     return output
 
@@ -322,13 +345,15 @@ def result_digest(result):
     return hashlib.sha256(json.dumps(graded, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def recorded_scores(course, students):
-    """{student: autograded points in nbgrader's gradebook, or None when not recorded}."""
+def recorded_scores(course, assignment, students):
+    """{student: autograded points of ``assignment`` in nbgrader's gradebook, or None when
+    not recorded}."""
     scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as book:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", courses.current().course_id) as book:
         for student in students:
             try:
-                notebook = book.find_submission_notebook(config.NOTEBOOK, config.ASSIGNMENT, student)
+                notebook = book.find_submission_notebook(assignment.notebook, assignment.name,
+                                                         student)
                 scores[student] = float(notebook.code_score)
             except MissingEntry:
                 scores[student] = None

@@ -1,7 +1,7 @@
 """Grading one submitted notebook: student code in the sandbox, tests in this process.
 
 The grader reads the notebook as data, sends the code of its cells to the student
-process (``autograder.runner``) and runs every graded test of ``autograder.suite`` here,
+process (``autograder.runner``) and runs every graded test of its assignment here,
 with a ``RemoteStudent`` whose methods call the student's functions over the wire.
 Test cells in the submission are never run (the registry's tests are the truth), demo
 cells are skipped, and locked given cells are restored from the release.
@@ -19,18 +19,12 @@ from pathlib import Path
 import nbformat
 
 from autograder import config, diagnosis
+from autograder.records import RowStatus, TestStatus, row_status
 from autograder.runner import GraderError, StudentDied, StudentProcess, StudentTimeout
 from autograder.runner import StudentOutOfMemory
 from autograder.sandbox import Limits, isolation_mode
-from autograder.suite import TESTS, target_of
 from nnlab.testing import MissingFunction, PublicFailure
 
-# Row statuses, most important first: a row shows the first that applies.
-STATUS_ORDER = ("invalid_notebook", "grader_error", "missing_cells", "memory_limit", "timeout",
-                "kernel_died", "ok")
-TEST_STATUS_TO_ROW = {"grader_error": "grader_error", "missing_function": "missing_cells",
-                      "memory_limit": "memory_limit", "timeout": "timeout",
-                      "kernel_died": "kernel_died"}
 MAX_NOTEBOOK_BYTES = 50 << 20
 
 
@@ -198,42 +192,46 @@ def read_notebook(path):
     return notebook
 
 
-def empty_tests(status, message):
+def empty_tests(assignment, status, message):
+    """A record per test of ``assignment`` (none when it is None), all ``status``."""
     return [{"grade_id": test.grade_id, "points": 0.0, "max_points": test.points,
              "hidden": test.hidden, "summary": test.summary, "status": status,
-             "message": message} for test in TESTS]
+             "message": message} for test in (assignment.tests if assignment else ())]
 
 
-def grade_notebook(path, limits=Limits(), isolation="auto", release_path=None):
-    """Grade one notebook file; returns a JSON-ready dict (no row identity fields).
+def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_path=None):
+    """Grade one notebook file of ``assignment`` (``autograder.course.Assignment``);
+    returns a JSON-ready dict (no row identity fields).
 
     ``isolation``: "auto" (bubblewrap when it works here), "bubblewrap" or "rlimits".
     """
     started = time.monotonic()
     isolation = isolation_mode(isolation)
-    release = nbformat.read(str(release_path or config.RELEASE_NOTEBOOK), as_version=4)
+    release = nbformat.read(str(release_path or assignment.release_notebook), as_version=4)
     result = {"isolation": isolation, "cells": {}, "missing_answer_cells": []}
     try:
         notebook = read_notebook(path)
         present = answer_cells_present(notebook)
     except (ValueError, OSError, AttributeError, TypeError) as exc:
-        result.update(status="invalid_notebook", message=str(exc),
-                      tests=empty_tests("not_run", f"not run: {exc}"))
-        return finish(result, started)
-    expected_answers = {f"answer_{target_of(test)}" for test in TESTS}
+        result.update(status=RowStatus.INVALID_NOTEBOOK, message=str(exc),
+                      tests=empty_tests(assignment, "not_run", f"not run: {exc}"))
+        return finish(result, started, assignment)
+    expected_answers = {f"answer_{assignment.target_of(test)}" for test in assignment.tests}
     result["missing_answer_cells"] = sorted(expected_answers - present)
     try:
         cells = code_cells(notebook, release)
     except (AttributeError, TypeError, KeyError) as exc:
-        result.update(status="invalid_notebook", message=f"the notebook's cells are malformed ({exc})",
-                      tests=empty_tests("not_run", "not run: the notebook's cells are malformed"))
-        return finish(result, started)
+        result.update(status=RowStatus.INVALID_NOTEBOOK, message=f"the notebook's cells are malformed ({exc})",
+                      tests=empty_tests(assignment, "not_run",
+                                        "not run: the notebook's cells are malformed"))
+        return finish(result, started, assignment)
     scratch = Path(tempfile.mkdtemp(prefix="grade-")) / "scratch"
     process = StudentProcess(cells, scratch, limits, isolation)
     try:
         scratch.mkdir()
         copy_submission_files(Path(path).parent, scratch, Path(path).name)
-        result["tests"] = [run_one(test, process, limits, started) for test in TESTS]
+        result["tests"] = [run_one(test, process, limits, started, assignment)
+                           for test in assignment.tests]
     finally:
         process.close()
         shutil.rmtree(scratch.parent, ignore_errors=True)
@@ -241,14 +239,13 @@ def grade_notebook(path, limits=Limits(), isolation="auto", release_path=None):
     result["cells_not_kept"] = {"ok": sum(process.not_kept.values()),
                                 "failed": sum(not ok for ok in process.not_kept.values())}
     result["restarts"] = max(0, process.starts - 1)
-    statuses = {TEST_STATUS_TO_ROW.get(t["status"]) for t in result["tests"]}
-    result["status"] = next(s for s in STATUS_ORDER if s in statuses or s == "ok")
-    return finish(result, started)
+    result["status"] = row_status(t["status"] for t in result["tests"])
+    return finish(result, started, assignment)
 
 
-def finish(result, started):
+def finish(result, started, assignment):
     result["score"] = round(sum(t["points"] for t in result["tests"]), 6)
-    result["max_score"] = sum(test.points for test in TESTS)
+    result["max_score"] = assignment.max_score if assignment else 0.0
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
 
@@ -308,46 +305,50 @@ def copy_submission_files(folder, scratch, notebook_name):
         shutil.copyfile(item, target)
 
 
-def run_one(test, process, limits, started):
-    """Run one test; never raises. Returns its record."""
+def run_one(test, process, limits, started, assignment):
+    """Run one test of ``assignment``; never raises. Returns its record."""
     record = {"grade_id": test.grade_id, "points": 0.0, "max_points": test.points,
               "hidden": test.hidden, "summary": test.summary}
     if time.monotonic() - started > limits.notebook_seconds:
-        return dict(record, status="timeout",
+        return dict(record, status=TestStatus.TIMEOUT,
                     message=f"not run: the notebook used up its {limits.notebook_seconds:g} s")
     student = RemoteStudent(process, limits.call_seconds if test.timeout is None else test.timeout)
     try:
         test.function(student)
     except AssertionError as exc:  # PublicFailure: a hidden test may show its message
-        record.update(status="failed", message=str(exc), public=isinstance(exc, PublicFailure))
+        record.update(status=TestStatus.FAILED, message=str(exc), public=isinstance(exc, PublicFailure))
     except MissingFunction as exc:
-        record.update(status="missing_function", message=str(exc))
+        record.update(status=TestStatus.MISSING_FUNCTION, message=str(exc))
     except StudentCodeError as exc:
-        status = {"memory": "memory_limit", "not_implemented": "not_implemented"}.get(exc.kind, "error")
+        status = {"memory": TestStatus.MEMORY_LIMIT,
+                  "not_implemented": TestStatus.NOT_IMPLEMENTED}.get(exc.kind, TestStatus.ERROR)
         message = str(exc)
-        if status == "not_implemented":
-            message = (f"`{target_of(test)}` (or a function it calls) still raises "
+        if status == TestStatus.NOT_IMPLEMENTED:
+            message = (f"`{assignment.target_of(test)}` (or a function it calls) still raises "
                        f"NotImplementedError: replace the stub with your code")
-        elif status == "memory_limit":
+        elif status == TestStatus.MEMORY_LIMIT:
             message = f"your code ran out of memory (limit {limits.memory_bytes >> 20} MiB): {exc}"
         record.update(status=status, message=message, where=exc.where)
     except StudentTimeout as exc:
-        record.update(status="timeout", message=f"your code did not finish: {exc}")
+        record.update(status=TestStatus.TIMEOUT, message=f"your code did not finish: {exc}")
     except StudentOutOfMemory as exc:  # a subclass of StudentDied: before it
-        record.update(status="memory_limit", message=f"your code ran out of memory: {exc}")
+        record.update(status=TestStatus.MEMORY_LIMIT, message=f"your code ran out of memory: {exc}")
     except StudentDied as exc:
-        record.update(status="kernel_died", message=f"your code ended the Python process: {exc}")
+        record.update(status=TestStatus.KERNEL_DIED, message=f"your code ended the Python process: {exc}")
     except GraderError as exc:  # not the student's doing: flagged for the instructor
-        record.update(status="grader_error", message=str(exc))
+        record.update(status=TestStatus.GRADER_ERROR, message=str(exc))
     except Exception as exc:  # the student's return value broke the test's own code
-        record.update(status="failed", message=(
+        record.update(status=TestStatus.FAILED, message=(
             f"the test could not use what your function returned "
             f"({type(exc).__name__}: {str(exc)[:300]})"))
     else:
-        record.update(status="passed", points=test.points, message="passed")
-    if record["status"] in ("failed", "error"):  # check()'s hint for that function's mistake
-        found = diagnosis.hint(target_of(test), process, student._timeout,
-                               started + limits.notebook_seconds)
+        record.update(status=TestStatus.PASSED, points=test.points, message="passed")
+    if record["status"] in (TestStatus.FAILED, TestStatus.ERROR):  # check()'s hint for that function's mistake
+        try:
+            found = diagnosis.hint(assignment.name, assignment.target_of(test), process,
+                                   student._timeout, started + limits.notebook_seconds)
+        except Exception:  # a hint is a bonus: a failure to make one costs the row nothing
+            found = ""
         if found:
             record["hint"] = found  # shown for hidden tests too (see feedback.public_message)
             if not test.hidden:

@@ -11,11 +11,12 @@ the page says it is still to be graded.
 """
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import nbformat
 
-from autograder import config
+from autograder import course
 from autograder.grading import grade_id_of, nbgrader_meta
 
 
@@ -44,8 +45,8 @@ class WrittenGrade:
         return dataclasses.asdict(self)
 
 
-def written_cells(release_path=config.RELEASE_NOTEBOOK):
-    """The release's manually graded answer cells, in notebook order."""
+@functools.lru_cache(maxsize=None)
+def _written_cells(release_path, modified):  # ``modified``: a rebuilt release is read anew
     release = nbformat.read(str(release_path), as_version=4)
     return [WrittenCell(grade_id_of(cell), float(nbgrader_meta(cell).get("points") or 0))
             for cell in release.cells
@@ -53,27 +54,34 @@ def written_cells(release_path=config.RELEASE_NOTEBOOK):
             and grade_id_of(cell)]
 
 
+def written_cells(assignment):
+    """``assignment``'s manually graded answer cells (from its release), notebook order."""
+    path = assignment.release_notebook
+    return list(_written_cells(path, path.stat().st_mtime_ns))
+
+
 def ungraded(cells):
     return [WrittenGrade(cell.grade_id, cell.points, None, "") for cell in cells]
 
 
-def read_gradebook(course, students, cells):
-    """{student: [WrittenGrade per cell]} from ``course``'s gradebook; a student the
-    gradebook does not hold (or no gradebook at all) gets every answer ungraded."""
-    database = Path(course) / "gradebook.db"
+def read_gradebook(course_dir, assignment, students, cells):
+    """{student: [WrittenGrade per cell]} of ``assignment`` from the gradebook of the
+    course directory ``course_dir``; a student the gradebook does not hold (or no gradebook
+    at all) gets every answer ungraded."""
+    database = Path(course_dir) / "gradebook.db"
     found = {student: ungraded(cells) for student in students}
     if not database.is_file() or not cells:
         return found
     from nbgrader.api import Gradebook, MissingEntry  # heavy (SQLAlchemy): only when needed
     from autograder.gradebook import unsafe_id_reason
     try:
-        with Gradebook(f"sqlite:///{database}", config.COURSE_ID) as book:
+        with Gradebook(f"sqlite:///{database}", course.current().course_id) as book:
             for student in students:
                 if unsafe_id_reason(student):  # never recorded: nothing to read
                     continue
                 try:
-                    notebook = book.find_submission_notebook(config.NOTEBOOK,
-                                                             config.ASSIGNMENT, student)
+                    notebook = book.find_submission_notebook(assignment.notebook,
+                                                             assignment.name, student)
                 except MissingEntry:
                     continue
                 grades = {grade.name: grade for grade in notebook.grades}

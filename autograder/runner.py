@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autograder import sandbox
 from autograder.text import clean_text
-from autograder.worker import OUTPUT_LIMIT, WireError, decode, encode
+from autograder.wire import OUTPUT_LIMIT, WireError, decode, encode
 
 REPLY_LIMIT = 256 << 20   # bytes of one reply the grader accepts
 READY_SECONDS = 60.0      # for a new student process to start (before any student code)

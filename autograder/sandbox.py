@@ -4,7 +4,7 @@ Isolation, strongest available first:
 
 - ``bubblewrap`` (Debian package ``bubblewrap``, 0.5 or newer; no daemon): new mount, PID,
   network, IPC, UTS and cgroup namespaces. The process sees only /usr, the Python
-  installation, the student helper package ``nnlab`` and the worker script (all
+  installation, the student helper package ``nnlab``, the worker script and its wire codec (all
   read-only); /tmp, /dev/shm and its working folder /scratch are size-capped tmpfs
   (memory, not disk), with the submission's extra files bound read-only into /scratch.
   No network interface but loopback; no access to solutions/, the tests or other

@@ -21,9 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import manual
+from autograder import course, manual
 from autograder.grading import MAX_NOTEBOOK_BYTES, submission_files
-from autograder.suite import TESTS
 from autograder.text import display_name, utf8
 
 ROW_FIELDS = ["student_id", "assignment", "notebook", "score", "max_score", "status"]
@@ -135,22 +134,44 @@ def load_previous(out, item, key, regrade=()):
     return result if result.get("key") == key and feedback_path(out, item).exists() else None
 
 
+def csv_columns(results):
+    """The per-test and per-written-answer columns: those of every assignment with a row,
+    in course order (each assignment's autograded tests, then its written answers)."""
+    present = {result["assignment"] for result in results}
+    columns = []
+    for assignment in course.current().assignments:
+        if assignment.name in present:
+            columns += [(assignment.name, test.grade_id, False) for test in assignment.tests]
+            columns += [(assignment.name, cell.grade_id, True)
+                        for cell in manual.written_cells(assignment)]
+    return columns
+
+
+def _cell(result, assignment, grade_id, written):
+    """One per-test or per-answer cell: blank when it is not the row's assignment's, or a
+    written answer not graded yet."""
+    if result["assignment"] != assignment:
+        return ""
+    if written:
+        score = {g["grade_id"]: g["score"] for g in result.get("written") or []}.get(grade_id)
+        return "" if score is None else f"{score:g}"
+    points = {t["grade_id"]: t["points"] for t in result["tests"]}
+    return f"{points.get(grade_id, 0):g}"
+
+
 def csv_text(results):
-    """grades.csv's text: one row per result; its autograded score, per-test points in the
-    suite's order, the TAs' points per written answer (blank until graded) and the total."""
-    grade_ids = [test.grade_id for test in TESTS]
-    written_ids = [cell.grade_id for cell in manual.written_cells()]
+    """grades.csv's text: one row per result; its autograded score, per-test points (the
+    union of the assignments' tests, blank where a test is not the row's assignment's),
+    the TAs' points per written answer (blank until graded) and the total."""
+    columns = csv_columns(results)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(ROW_FIELDS + grade_ids + written_ids + TOTAL_FIELDS)
+    writer.writerow(ROW_FIELDS + [grade_id for _, grade_id, _ in columns] + TOTAL_FIELDS)
     for result in sorted(results, key=lambda r: (r["student_id"], r["assignment"], r["notebook"])):
-        points = {t["grade_id"]: t["points"] for t in result["tests"]}
-        written = {g["grade_id"]: g["score"] for g in result.get("written") or []}
         writer.writerow([display_name(result["student_id"]), display_name(result["assignment"]),
                          display_name(result["notebook"]), f"{result['score']:g}",
                          f"{result['max_score']:g}", result["status"]]
-                        + [f"{points.get(g, 0):g}" for g in grade_ids]
-                        + ["" if written.get(g) is None else f"{written[g]:g}" for g in written_ids]
+                        + [_cell(result, *column) for column in columns]
                         + [f"{result.get('total', result['score']):g}",
                            f"{result.get('total_max', result['max_score']):g}"])
     return buffer.getvalue()

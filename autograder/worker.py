@@ -1,153 +1,30 @@
 """The student process: runs a submission's code cells, then answers calls from the grader.
 
 It is started by ``autograder.sandbox`` as a script (``python -B -s worker.py FD_IN FD_OUT``),
-usually inside bubblewrap, and imports nothing of the course except ``nnlab`` (through
-the student's own cells). The grader sends requests and reads replies as frames on two
-pipes; everything else (stdout, stderr) is the student's and is captured or discarded.
+usually inside bubblewrap, and imports nothing of the course except ``nnlab`` (its
+``CallRecorder``, and whatever the student's own cells import). The grader sends requests
+and reads replies as frames on two pipes; everything else (stdout, stderr) is the
+student's and is captured or discarded.
 
-Wire format, used in both directions (the grader imports ``encode``/``decode`` from this
-file): a frame is an 8-byte big-endian length, then a payload made of an 8-byte length,
-that many bytes of JSON, and an optional ``.npz`` archive (written without pickles,
-read with ``allow_pickle=False``). JSON carries None, bools, numbers, strings, lists,
-tuples and dicts with string keys; arrays and NumPy scalars are references into the
-archive. Nothing else can cross: no pickle made by student code is ever loaded.
+The frames' format is ``wire`` (``autograder/wire.py``, bound beside this script in the
+sandbox): plain data only, no pickle made by student code is ever loaded.
 """
 
 import builtins
-import collections
 import io
-import json
 import os
-import struct
 import sys
 import tokenize
 import traceback
-import zipfile
 
 import numpy as np
 
-MAX_FRAME_BYTES = 1 << 30   # one message at most (1 GiB)
-MAX_DEPTH = 32              # nesting of lists and dicts in one message
-ARRAY_KINDS = "biufc"       # bool, int, uint, float, complex: no objects, no strings
-OUTPUT_LIMIT = 20_000       # characters of the student's printed output kept per step
+from nnlab.recording import CallRecorder  # nnlab: from /grader/lib in the sandbox
 
-
-class WireError(ValueError):
-    """A message that is not plain data, or is too large or malformed."""
-
-
-def encode(value):
-    """Plain data -> bytes (JSON + npz); raises WireError for anything else."""
-    arrays = {}
-
-    def walk(item, depth):
-        if depth > MAX_DEPTH:
-            raise WireError("data nested too deeply")
-        if item is None or isinstance(item, (bool, str)):
-            return item
-        if isinstance(item, (int, float)) and type(item) in (int, float):
-            return item
-        if isinstance(item, (np.ndarray, np.generic)):
-            array = np.asarray(item)
-            if array.dtype.kind not in ARRAY_KINDS:
-                raise WireError(f"array of dtype {array.dtype} is not plain numbers")
-            key = f"a{len(arrays)}"
-            arrays[key] = array
-            return {"__array__" if isinstance(item, np.ndarray) else "__scalar__": key}
-        if isinstance(item, (int, float)):  # subclasses of int/float (e.g. bool-like)
-            return float(item) if isinstance(item, float) else int(item)
-        if isinstance(item, list):
-            return {"__list__": [walk(x, depth + 1) for x in item]}
-        if isinstance(item, tuple):
-            return {"__tuple__": [walk(x, depth + 1) for x in item]}
-        if isinstance(item, dict):
-            if not all(isinstance(k, str) for k in item):
-                raise WireError("dict keys must be strings")
-            return {"__dict__": {k: walk(v, depth + 1) for k, v in item.items()}}
-        raise WireError(f"a value of type {type(item).__name__} is not plain data")
-
-    tree = json.dumps(walk(value, 0)).encode()
-    buffer = io.BytesIO()
-    buffer.write(struct.pack(">Q", len(tree)))
-    buffer.write(tree)
-    if arrays:
-        np.savez(buffer, **arrays)  # object arrays were refused above: no pickles
-    return buffer.getvalue()
-
-
-def decode(data, max_bytes=MAX_FRAME_BYTES):
-    """bytes -> plain data; strict: anything unexpected raises WireError, nothing else."""
-    try:
-        return _decode(data, max_bytes)
-    except WireError:
-        raise
-    except Exception as exc:  # trust boundary: e.g. RecursionError from deep JSON, odd zips
-        raise WireError(f"unreadable message ({type(exc).__name__}: {str(exc)[:200]})") from None
-
-
-def _decode(data, max_bytes):
-    if len(data) < 8:
-        raise WireError("truncated message")
-    (size,) = struct.unpack(">Q", data[:8])
-    if size > len(data) - 8:
-        raise WireError("truncated message")
-    try:
-        tree = json.loads(data[8:8 + size].decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"bad JSON: {exc}") from None
-    arrays = {}
-    rest = data[8 + size:]
-    if rest:
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(rest))
-            if sum(info.file_size for info in archive.infolist()) > max_bytes:
-                raise WireError("arrays too large")
-            with np.load(io.BytesIO(rest), allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            if isinstance(exc, WireError):
-                raise
-            raise WireError(f"bad array archive: {exc}") from None
-
-    def walk(item, depth):
-        if depth > MAX_DEPTH:
-            raise WireError("data nested too deeply")
-        if item is None or isinstance(item, (bool, int, float, str)):
-            return item
-        if isinstance(item, dict) and len(item) == 1:
-            (tag, inner), = item.items()
-            if tag in ("__array__", "__scalar__"):
-                if inner not in arrays or arrays[inner].dtype.kind not in ARRAY_KINDS:
-                    raise WireError("bad array reference")
-                return arrays[inner] if tag == "__array__" else arrays[inner][()]
-            if tag in ("__list__", "__tuple__") and isinstance(inner, list):
-                items = [walk(x, depth + 1) for x in inner]
-                return items if tag == "__list__" else tuple(items)
-            if tag == "__dict__" and isinstance(inner, dict):
-                return {k: walk(v, depth + 1) for k, v in inner.items()}
-        raise WireError("unexpected item in message")
-
-    return walk(tree, 0)
-
-
-def write_frame(stream, value):
-    payload = encode(value)
-    stream.write(struct.pack(">Q", len(payload)) + payload)
-    stream.flush()
-
-
-def read_frame(stream, max_bytes=MAX_FRAME_BYTES):
-    """One frame from a binary stream; None at end of stream."""
-    header = stream.read(8)
-    if len(header) < 8:
-        return None
-    (size,) = struct.unpack(">Q", header)
-    if size > max_bytes:
-        raise WireError(f"message of {size} bytes exceeds the limit of {max_bytes}")
-    payload = stream.read(size)
-    if len(payload) < size:
-        return None
-    return decode(payload, max_bytes)
+try:  # as the sandbox runs it: a script with wire.py beside it
+    from wire import OUTPUT_LIMIT, WireError, read_frame, write_frame
+except ImportError:  # imported as part of the autograder package (tests)
+    from autograder.wire import OUTPUT_LIMIT, WireError, read_frame, write_frame
 
 
 class CappedOutput(io.TextIOBase):
@@ -312,143 +189,6 @@ def call(namespace, request, output):
     if recorder.watch:
         reply["recording"] = recorder.recording()
     return reply
-
-
-RECORD_LIMIT = 64 << 20     # bytes a recording of calls keeps in all (see CallRecorder)
-
-
-class CallRecorder:
-    """Records the calls that a graded function makes to other functions of the notebook.
-
-    A call request whose ``track`` is ``{"record": {name: keep}}`` names the functions to
-    watch (e.g. train's calls of ``sgd_momentum_step``) and which of their calls to keep:
-    ``"all"``, or an int n for the last n. While the graded function runs, each watched
-    name in the namespace is bound to a wrapper that copies the arguments before the call
-    (a function may update them in place) and the result after it; the names are
-    restored however the call ends. A kept call is ``{"name", "index" (0 for the first
-    call of that name), "args", "kwargs", "result"}``, made of plain data: arrays of
-    numbers, lists, tuples, dicts with string keys, numbers and strings; anything else
-    becomes the string "<its type>". Calls that raise are not kept. The kept copies hold
-    at most RECORD_LIMIT bytes: from the first call that does not fit, calls are only
-    counted and the recording is marked truncated.
-
-    Like everything else reported from this process, a recording can be forged by student
-    code that rewrites this module (see README, "what is protected").
-    """
-
-    def __init__(self, namespace, track):
-        watch = track.get("record") if isinstance(track, dict) else None
-        self.watch = {name: keep for name, keep in watch.items()
-                      if keep == "all" or (type(keep) is int and keep > 0)} \
-            if isinstance(watch, dict) else {}
-        self.namespace = namespace
-        self.kept = {name: collections.deque() for name in self.watch}
-        self.counts = {name: 0 for name in self.watch}
-        self.order, self.kept_bytes, self.truncated, self.saved = 0, 0, False, {}
-
-    def __enter__(self):
-        for name in self.watch:
-            original = self.namespace.get(name)
-            if callable(original):
-                self.saved[name] = original
-                self.namespace[name] = self._watched(name, original)
-        return self
-
-    def __exit__(self, *exc_info):
-        self.namespace.update(self.saved)
-        self.saved = {}
-        return False
-
-    def recording(self):
-        """The kept calls in the order they returned, the count of calls per name, and
-        whether calls were left out for lack of room."""
-        entries = sorted((entry for kept in self.kept.values() for entry in kept),
-                         key=lambda entry: entry["order"])
-        calls = [{key: entry[key] for key in ("name", "index", "args", "kwargs", "result")}
-                 for entry in entries]
-        return {"calls": calls, "counts": dict(self.counts), "truncated": self.truncated}
-
-    def _watched(self, name, original):
-        def watched(*args, **kwargs):
-            entry = self._copy({"args": args, "kwargs": kwargs}, name)
-            result = original(*args, **kwargs)
-            index = self.counts[name]
-            self.counts[name] += 1
-            if entry is not None:
-                entry.update(self._copy({"result": result}, name, entry["size"]) or {})
-                if "result" in entry:
-                    self._keep(name, dict(entry, name=name, index=index))
-            return result
-
-        watched.__name__ = watched.__qualname__ = name
-        watched.__wrapped__ = original
-        return watched
-
-    def _room(self, name):
-        """Bytes free for one more call of ``name`` (counting the call it would push out)."""
-        keep, kept = self.watch[name], self.kept[name]
-        freed = kept[0]["size"] if keep != "all" and len(kept) >= keep else 0
-        return RECORD_LIMIT - self.kept_bytes + freed
-
-    def _copy(self, parts, name, used=0):
-        """Copies of ``parts`` (with their total "size"), or None when they do not fit."""
-        if self.truncated:
-            return None
-        size = used + sum(_plain_size(value) for value in parts.values())
-        if size > self._room(name):
-            self.truncated = True
-            return None
-        copied = {key: _plain_copy(value) for key, value in parts.items()}
-        copied["size"] = size
-        return copied
-
-    def _keep(self, name, entry):
-        keep, kept = self.watch[name], self.kept[name]
-        if keep != "all" and len(kept) >= keep:
-            self.kept_bytes -= kept.popleft()["size"]
-        entry["order"] = self.order
-        self.order += 1
-        kept.append(entry)
-        self.kept_bytes += entry["size"]
-
-
-def _plain_size(value, depth=0):
-    """Bytes a copy of ``value`` keeps (arrays by their size, other items 16 bytes each)."""
-    try:
-        if isinstance(value, (np.ndarray, np.generic)):
-            return int(value.nbytes) + 16
-        if isinstance(value, str):
-            return len(value) + 16
-        if depth < MAX_DEPTH - 8 and isinstance(value, (list, tuple)):
-            return 16 + sum(_plain_size(item, depth + 1) for item in value)
-        if depth < MAX_DEPTH - 8 and isinstance(value, dict):
-            return 16 + sum(_plain_size(item, depth + 1) for item in value.values())
-    except Exception:  # student objects may raise anywhere: they are not copied anyway
-        return 16
-    return 16
-
-
-def _plain_copy(value, depth=0):
-    """A copy of ``value`` as plain data; what is not plain becomes "<its type>"."""
-    try:
-        if value is None or type(value) in (bool, int, float, str):
-            return value
-        if isinstance(value, (np.ndarray, np.generic)):
-            array = np.array(value)  # a copy, and a plain ndarray even for subclasses
-            if array.dtype.kind not in ARRAY_KINDS:
-                return f"<array of dtype {array.dtype}>"
-            return array if isinstance(value, np.ndarray) else array[()]
-        if isinstance(value, (int, float)):
-            return float(value) if isinstance(value, float) else int(value)
-        if depth < MAX_DEPTH - 8 and isinstance(value, (list, tuple)):
-            items = [_plain_copy(item, depth + 1) for item in value]
-            return tuple(items) if isinstance(value, tuple) else items
-        if depth < MAX_DEPTH - 8 and isinstance(value, dict) \
-                and all(isinstance(key, str) for key in value):
-            return {str(key): _plain_copy(item, depth + 1) for key, item in value.items()}
-    except Exception:  # a student object that cannot be read: described, not copied
-        pass
-    return f"<{type(value).__name__}>"
 
 
 def drop_privileges(uid):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import config, demo, feedback  # noqa: E402
+from autograder import course, demo, feedback  # noqa: E402
 from autograder.batch import grade_all  # noqa: E402
 
 
@@ -36,13 +36,16 @@ def pages(repeat):
     with tempfile.TemporaryDirectory() as folder:
         subs = demo.make_submissions(Path(folder) / "subs")
         results, _ = grade_all(Path(folder) / "subs", Path(folder) / "out", jobs=2)
-        print(f"{'student':<22} {'page KiB':>9} {'render ms':>10}  (median of {repeat})")
-        for result in sorted(results, key=lambda r: r["student_id"]):
-            path = next(p for p in subs if p.parts[-3] == result["student_id"])
+        print(f"{'student':<22} {'assignment':<14} {'page KiB':>9} {'render ms':>10}  "
+              f"(median of {repeat})")
+        for result in sorted(results, key=lambda r: (r["assignment"], r["student_id"])):
+            path = next(p for p in subs if p.parts[-3:-1] == (result["student_id"],
+                                                              result["assignment"]))
             page, seconds = timed(lambda: feedback.render(
                 result["student_id"], result["assignment"], result, path,
-                config.RELEASE_NOTEBOOK), repeat)
-            print(f"{result['student_id']:<22} {len(page.encode()) / 1024:9.1f} "
+                course.current().get(result["assignment"])), repeat)
+            print(f"{result['student_id']:<22} {result['assignment']:<14} "
+                  f"{len(page.encode()) / 1024:9.1f} "
                   f"{seconds * 1000:10.1f}")
 
 

@@ -22,18 +22,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import config, demo  # noqa: E402
+from autograder import config, course, demo  # noqa: E402
 from autograder.build import copy_student_package, nbgrader_env  # noqa: E402
 from autograder.sandbox import isolation_mode  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
+TLN = course.current().get("two_layer_net")
+
 
 def make_submissions(folder, count):
-    demos = demo.make_submissions(Path(folder) / "_demo")
+    demos = demo.make_submissions(Path(folder) / "_demo", [TLN])
     for i in range(count):
-        target = Path(folder) / "submitted" / f"s{i:02d}" / config.ASSIGNMENT
+        target = Path(folder) / "submitted" / f"s{i:02d}" / TLN.name
         target.mkdir(parents=True)
-        shutil.copy(demos[i % len(demos)], target / f"{config.NOTEBOOK}.ipynb")
+        shutil.copy(demos[i % len(demos)], target / f"{TLN.notebook}.ipynb")
     shutil.rmtree(Path(folder) / "_demo")
     return Path(folder) / "submitted"
 
@@ -52,7 +54,7 @@ def timed(command, cwd):
 def gradebook_scores(database, course_id):
     """{student: score} of the assignment's submissions in an nbgrader gradebook."""
     with Gradebook(f"sqlite:///{database}", course_id) as book:
-        return {s.student.id: s.score for s in book.assignment_submissions(config.ASSIGNMENT)}
+        return {s.student.id: s.score for s in book.assignment_submissions(TLN.name)}
 
 
 def check_same_grades(students, plain_db, ours_out):
@@ -60,7 +62,7 @@ def check_same_grades(students, plain_db, ours_out):
     with open(ours_out / "grades.csv", newline="") as handle:
         csv_scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     plain = gradebook_scores(plain_db, "default_course")
-    ours = gradebook_scores(ours_out / "nbgrader" / "gradebook.db", config.COURSE_ID)
+    ours = gradebook_scores(ours_out / "nbgrader" / "gradebook.db", course.current().course_id)
     if not len(csv_scores) == len(ours) == len(plain) == students:
         raise SystemExit(f"expected {students} graded submissions: CSV {len(csv_scores)}, "
                          f"our gradebook {len(ours)}, plain nbgrader {len(plain)}")
@@ -76,15 +78,15 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         course = Path(tmp) / "course"
-        source = course / "source" / config.ASSIGNMENT
+        source = course / "source" / TLN.name
         source.mkdir(parents=True)
-        shutil.copy(config.SOURCE_NOTEBOOK, source / f"{config.NOTEBOOK}.ipynb")
+        shutil.copy(TLN.source_notebook, source / f"{TLN.notebook}.ipynb")
         copy_student_package(source)
         submitted = make_submissions(course, args.students)
         python = [sys.executable, "-m"]
-        timed(python + ["nbgrader", "generate_assignment", config.ASSIGNMENT, "--force",
+        timed(python + ["nbgrader", "generate_assignment", TLN.name, "--force",
                         f"--CourseDirectory.root={course}"], course)
-        plain = timed(python + ["nbgrader", "autograde", config.ASSIGNMENT, "--create", "--force",
+        plain = timed(python + ["nbgrader", "autograde", TLN.name, "--create", "--force",
                                 f"--CourseDirectory.root={course}"], course)
         ours = timed(python + ["autograder", "grade", str(submitted), "--out", str(Path(tmp) / "out"),
                                "--jobs", str(args.jobs), "--force", "--no-progress"], config.ROOT)

@@ -65,10 +65,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import solutions  # noqa: E402
+import solutions.two_layer_net as solutions  # noqa: E402
 from nnlab.data import load_fashion_mnist, load_mnist  # noqa: E402
 from nnlab.utils import accuracy, init_params  # noqa: E402
-from solutions import backprop, forward, sgd_momentum_step  # noqa: E402
+from solutions.two_layer_net import backprop, forward, sgd_momentum_step  # noqa: E402
 
 try:
     from threadpoolctl import threadpool_info, threadpool_limits

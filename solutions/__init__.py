@@ -1,17 +1,6 @@
-"""Reference solution of the two-layer network assignment (instructors only).
+"""Reference solutions (instructors only), one package per assignment of the course.
 
-This package is the single source of truth: the instructor's source notebook's
-``### BEGIN SOLUTION`` regions are generated from these functions by
-``python -m autograder build``. Shapes follow the conventions in ``nnlab``.
+Each ``solutions/<assignment>/`` is that assignment's single source of truth: the
+instructor's source notebook's ``### BEGIN SOLUTION`` regions are generated from its
+functions by ``python -m autograder build``, and its hidden tests compare against them.
 """
-
-from solutions.layers import compute_layer, relu, softmax
-from solutions.loss import averageCE, gradCE
-from solutions.network import backprop, forward
-from solutions.training import sgd_momentum_step, train
-
-# The student-facing API, in the order the notebook introduces it.
-STUDENT_FUNCTIONS = (relu, softmax, compute_layer, averageCE, gradCE, forward, backprop,
-                     sgd_momentum_step, train)
-
-__all__ = [function.__name__ for function in STUDENT_FUNCTIONS]

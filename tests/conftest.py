@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from course_under_test import TLN
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 # nbgrader shells out to alembic: the interpreter's bin/ must be on PATH.
@@ -23,20 +24,21 @@ def embedded_digits():
 def graded(tmp_path_factory):
     """The demo submissions plus the reference, a broken file and an empty folder, graded
     once by the CLI (gradebook included)."""
-    from autograder import config, demo
+    from autograder import demo
     root = tmp_path_factory.mktemp("grading")
     subs = root / "submissions"
-    demo.make_submissions(subs)
-    reference = subs / "zz_reference" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    demo.make_submissions(subs, [TLN])
+    reference = subs / "zz_reference" / TLN.name / f"{TLN.notebook}.ipynb"
     reference.parent.mkdir(parents=True)
-    reference.write_bytes(config.SOURCE_NOTEBOOK.read_bytes())
-    broken = subs / "broken_json" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    reference.write_bytes(TLN.source_notebook.read_bytes())
+    broken = subs / "broken_json" / TLN.name / f"{TLN.notebook}.ipynb"
     broken.parent.mkdir(parents=True)
     broken.write_text('{"cells": [')
-    (subs / "empty_folder" / config.ASSIGNMENT).mkdir(parents=True)
+    (subs / "empty_folder" / TLN.name).mkdir(parents=True)
     out = root / "out"
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out",
-                           str(out), "--jobs", "2"], capture_output=True, text=True, timeout=600)
+                           str(out), "--jobs", "2", "--assignment", TLN.name],
+                          capture_output=True, text=True, timeout=600)
     with open(out / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     return {"done": done, "rows": rows, "out": out, "subs": subs}

@@ -3,13 +3,14 @@
 import json
 import textwrap
 
-from autograder import config
-from autograder.suite import TESTS
+
+from course_under_test import TLN
+TESTS = TLN.tests
 
 
 def hidden_test_lines():
     """Lines of hidden tests that appear nowhere in the student release."""
-    public = config.RELEASE_NOTEBOOK.read_text()
+    public = TLN.release_notebook.read_text()
     for test in TESTS:
         if test.hidden:
             for line in textwrap.dedent(test.source()).splitlines()[2:]:

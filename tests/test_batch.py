@@ -11,13 +11,14 @@ import nbformat
 
 from autograder import batch, config, demo, grading
 from autograder.sandbox import Limits, isolation_mode
+from course_under_test import COURSE, TLN
 
 LIMITS = Limits(call_seconds=5, cell_seconds=10, notebook_seconds=120)
-CORRECT = demo.functions_in(config.DEMO_STUDENTS / f"{demo.CORRECT}.py")
+CORRECT = demo.functions_in((TLN.demo_dir / "students") / f"{demo.CORRECT}.py")
 
 
-def write(folder, student, functions=None, name=config.NOTEBOOK, assignment=config.ASSIGNMENT):
-    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+def write(folder, student, functions=None, name=TLN.notebook, assignment=TLN.name):
+    release = nbformat.read(str(TLN.release_notebook), as_version=4)
     path = folder / student / assignment / f"{name}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(demo.fill(release, dict(CORRECT, **(functions or {}))), str(path))
@@ -31,7 +32,7 @@ def test_warnings_on_stderr_never_cost_points_and_odd_names_are_graded(tmp_path,
              "    return np.maximum(x, 0)")
     write(subs, "noisy", {"relu": noisy})
     write(subs, "José Ñ-Smith (2)", name="two_layer_net (1)")
-    (subs / "José Ñ-Smith (2)" / config.ASSIGNMENT / "notes.txt").write_text("extra file")
+    (subs / "José Ñ-Smith (2)" / TLN.name / "notes.txt").write_text("extra file")
     (subs / "no_assignment_folder").mkdir()
     write(subs, "other_course", assignment="hw9")
     huge = write(subs, "huge")
@@ -40,17 +41,18 @@ def test_warnings_on_stderr_never_cost_points_and_odd_names_are_graded(tmp_path,
     results, summary = batch.grade_all(subs, tmp_path / "out", jobs=2, limits=LIMITS,
                                        isolation=isolation_mode())
     rows = {(r["student_id"], r["notebook"]): (r["status"], r["score"]) for r in results}
-    assert rows[("noisy", config.NOTEBOOK)] == ("ok", 30), rows
+    assert rows[("noisy", TLN.notebook)] == ("ok", 30), rows
     assert rows[("José Ñ-Smith (2)", "two_layer_net (1)")] == ("ok", 30), rows
-    assert rows[("no_assignment_folder", config.NOTEBOOK)] == ("missing_notebook", 0), rows
-    assert rows[("other_course", config.NOTEBOOK)] == ("unknown_assignment", 0), rows
-    assert rows[("huge", config.NOTEBOOK)] == ("invalid_notebook", 0), rows
+    for assignment in COURSE.assignments:  # a row per assignment it did not hand in
+        assert rows[("no_assignment_folder", assignment.notebook)] == ("missing_notebook", 0), rows
+    assert rows[("other_course", TLN.notebook)] == ("unknown_assignment", 0), rows
+    assert rows[("huge", TLN.notebook)] == ("invalid_notebook", 0), rows
     huge_result = next(r for r in results if r["student_id"] == "huge")
     assert "MiB" in huge_result["message"], huge_result["message"]
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
-        assert len(list(csv.DictReader(handle))) == len(rows) == 5, rows
-    assert summary["status_counts"] == {"ok": 2, "missing_notebook": 1, "unknown_assignment": 1,
-                                        "invalid_notebook": 1}, summary
+        assert len(list(csv.DictReader(handle))) == len(rows) == 4 + len(COURSE.assignments), rows
+    assert summary["status_counts"] == {"ok": 2, "missing_notebook": len(COURSE.assignments),
+                                        "unknown_assignment": 1, "invalid_notebook": 1}, summary
 
 
 def test_only_the_assignments_notebook_is_graded_and_other_notebooks_get_a_row(tmp_path):
@@ -62,13 +64,13 @@ def test_only_the_assignments_notebook_is_graded_and_other_notebooks_get_a_row(t
     results, _ = batch.grade_all(subs, tmp_path / "out", jobs=2, limits=LIMITS,
                                  isolation=isolation_mode())
     rows = {(r["student_id"], r["notebook"]): (r["status"], r["score"]) for r in results}
-    assert rows == {("both", config.NOTEBOOK): ("ok", 30),
+    assert rows == {("both", TLN.notebook): ("ok", 30),
                     ("both", "scratch_copy"): ("unexpected_notebook", 0),
-                    ("two_wrong_names", config.NOTEBOOK): ("missing_notebook", 0),
+                    ("two_wrong_names", TLN.notebook): ("missing_notebook", 0),
                     ("two_wrong_names", "draft"): ("unexpected_notebook", 0),
                     ("two_wrong_names", "final"): ("unexpected_notebook", 0)}, rows
-    page = (tmp_path / "out" / "feedback" / "both" / config.ASSIGNMENT / "scratch_copy.html").read_text()
-    assert "not graded" in page and f"{config.NOTEBOOK}.ipynb" in page, page[:2000]
+    page = (tmp_path / "out" / "feedback" / "both" / TLN.name / "scratch_copy.html").read_text()
+    assert "not graded" in page and f"{TLN.notebook}.ipynb" in page, page[:2000]
 
 
 def start_batch_of_six(tmp_path):
@@ -112,14 +114,14 @@ def test_the_reuse_key_changes_with_the_limits_and_the_isolation():
 
 
 def test_rlimits_mode_gives_the_student_its_own_copy_of_nnlab(tmp_path):
-    path = tmp_path / "subs" / "vandal" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    path = tmp_path / "subs" / "vandal" / TLN.name / f"{TLN.notebook}.ipynb"
     vandal = ("def relu(x):\n    import nnlab, pathlib\n"
               "    target = pathlib.Path(nnlab.__file__)\n"
               "    target.write_text(target.read_text() + '\\n# vandalised\\n')\n"
               "    return np.maximum(x, 0)")
     before = (config.STUDENT_PACKAGE / "__init__.py").read_bytes()
     write(tmp_path / "subs", "vandal", {"relu": vandal})
-    result = grading.grade_notebook(path, LIMITS, "rlimits")
+    result = grading.grade_notebook(path, TLN, LIMITS, "rlimits")
     assert (config.STUDENT_PACKAGE / "__init__.py").read_bytes() == before, (
         "student code in rlimits mode changed the grader's nnlab/")
     assert result["score"] == 30, (result["score"], [t["message"] for t in result["tests"]
@@ -158,12 +160,12 @@ def test_odd_files_long_names_sidecars_and_symlinks(tmp_path):
     write(subs, "long", name=long_name)
     renamed = write(subs, "mac", name="two_layer_net (1)")
     (renamed.parent / "._two_layer_net (1).ipynb").write_bytes(b"\x00\x05\x16\x07 resource fork")
-    link = subs / "linker" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    link = subs / "linker" / TLN.name / f"{TLN.notebook}.ipynb"
     link.parent.mkdir(parents=True)
-    link.symlink_to(config.SOURCE_NOTEBOOK)
+    link.symlink_to(TLN.source_notebook)
     (subs / "folder_linker").mkdir()
-    (subs / "folder_linker" / config.ASSIGNMENT).symlink_to(config.SOURCE_NOTEBOOK.parent)
-    dangling = subs / "dangling" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    (subs / "folder_linker" / TLN.name).symlink_to(TLN.source_notebook.parent)
+    dangling = subs / "dangling" / TLN.name / f"{TLN.notebook}.ipynb"
     dangling.parent.mkdir(parents=True)
     dangling.symlink_to(tmp_path / "nowhere.ipynb")
     (subs / ".git" / "objects").mkdir(parents=True)  # hidden folders are not students
@@ -173,9 +175,9 @@ def test_odd_files_long_names_sidecars_and_symlinks(tmp_path):
     rows = {(r["student_id"], r["notebook"]): (r["status"], r["score"]) for r in results}
     assert rows == {("long", long_name): ("ok", 30),
                     ("mac", "two_layer_net (1)"): ("ok", 30),
-                    ("linker", config.NOTEBOOK): ("invalid_notebook", 0),
-                    ("folder_linker", config.NOTEBOOK): ("invalid_notebook", 0),
-                    ("dangling", config.NOTEBOOK): ("invalid_notebook", 0)}, rows
+                    ("linker", TLN.notebook): ("invalid_notebook", 0),
+                    ("folder_linker", TLN.notebook): ("invalid_notebook", 0),
+                    ("dangling", TLN.notebook): ("invalid_notebook", 0)}, rows
     for student in ("linker", "folder_linker", "dangling"):
         result = next(r for r in results if r["student_id"] == student)
         assert "symbolic link" in result["message"], (student, result["message"])
@@ -183,12 +185,12 @@ def test_odd_files_long_names_sidecars_and_symlinks(tmp_path):
 
 def test_regrade_names_the_statuses_that_are_not_reused(tmp_path):
     out = tmp_path / "out"
-    item = ("ada", config.ASSIGNMENT, config.NOTEBOOK, None)
-    folder = out / "results" / "ada" / config.ASSIGNMENT
+    item = ("ada", TLN.name, TLN.notebook, None)
+    folder = out / "results" / "ada" / TLN.name
     folder.mkdir(parents=True)
-    (folder / f"{config.NOTEBOOK}.json").write_text('{"status": "timeout", "key": "K", "score": 0, "max_score": 30, "tests": []}')
-    (out / "feedback" / "ada" / config.ASSIGNMENT).mkdir(parents=True)
-    (out / "feedback" / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.html").write_text("page")
+    (folder / f"{TLN.notebook}.json").write_text('{"status": "timeout", "key": "K", "score": 0, "max_score": 30, "tests": []}')
+    (out / "feedback" / "ada" / TLN.name).mkdir(parents=True)
+    (out / "feedback" / "ada" / TLN.name / f"{TLN.notebook}.html").write_text("page")
     assert batch.load_previous(out, item, "K") is not None, "an unchanged result should be reused"
     assert batch.load_previous(out, item, "K", regrade=("timeout",)) is None, (
         "--regrade timeout must regrade a timed-out row")

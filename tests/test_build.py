@@ -1,15 +1,16 @@
 """The source notebook and the student release: generated, in sync, leak-free, runnable."""
 
-import inspect
+
 import textwrap
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-import solutions
-from autograder import build, cli, config
-from autograder.suite import TESTS
+import solutions.two_layer_net as solutions
+from autograder import build, cli
+from course_under_test import TLN
+TESTS = TLN.tests
 
 
 def test_template_blocks_parse_and_bad_headers_are_rejected():
@@ -37,7 +38,7 @@ def test_committed_source_and_release_are_up_to_date(capsys):
 
 @pytest.fixture(scope="module")
 def release():
-    return nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+    return nbformat.read(str(TLN.release_notebook), as_version=4)
 
 
 def test_release_holds_no_reference_code_and_no_hidden_tests(release):
@@ -67,7 +68,7 @@ def test_release_has_a_stub_per_function_and_graded_cells(release):
     assert not unlocked, f"test cells students could edit: {unlocked}"
     stubs = [c.source for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("answer_")]
     assert all("raise NotImplementedError()" in s for s in stubs), "a stub lost its raise"
-    assert (config.RELEASE_DIR / "nnlab" / "testing.py").exists(), "helpers not shipped"
+    assert (TLN.release_dir / "nnlab" / "testing.py").exists(), "helpers not shipped"
 
 
 def run_notebook(path):
@@ -89,7 +90,7 @@ def errors_by_grade_id(notebook):
 
 
 def test_source_notebook_runs_and_every_test_cell_passes_in_a_kernel():
-    notebook = run_notebook(config.SOURCE_NOTEBOOK)
+    notebook = run_notebook(TLN.source_notebook)
     errors = errors_by_grade_id(notebook)
     failing = {k: v for k, v in errors.items() if v}
     assert not failing, f"cells raising in the source notebook: {failing}"
@@ -105,7 +106,7 @@ def test_source_notebook_runs_and_every_test_cell_passes_in_a_kernel():
 
 
 def test_untouched_release_fails_every_visible_test_with_not_implemented():
-    errors = errors_by_grade_id(run_notebook(config.RELEASE_NOTEBOOK))
+    errors = errors_by_grade_id(run_notebook(TLN.release_notebook))
     for test in TESTS:
         if not test.hidden:
             assert errors[test.grade_id] == "NotImplementedError", (

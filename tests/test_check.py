@@ -1,5 +1,6 @@
-"""nnlab.check, the students' self-check: it recognises each known mistake and names it,
-passes the reference and correct-but-different code without a hint, and is quick."""
+"""nnlab.two_layer_net.checks, the students' self-check: it recognises each known mistake and
+names it, passes the reference and correct-but-different code without a hint, and is quick.
+Also: the shipped package nnlab holds no reference or hidden test and stays in small modules."""
 
 import ast
 import textwrap
@@ -9,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import solutions
+import solutions.two_layer_net as solutions
 from autograder import config
 from autograder.demo import functions_in
 from nnlab import accuracy, init_params
-from nnlab import check as check_module
-from nnlab.check import FUNCTION_NAMES, HINTS, check, gradient_check
+from nnlab.two_layer_net import checks as check_module
+from nnlab.two_layer_net.checks import FUNCTION_NAMES, HINTS, check, gradient_check
 
-DEMO = config.ROOT / "demo" / "students"
+DEMO = config.ROOT / "demo" / "two_layer_net" / "students"
 
 
 def reference_namespace():
@@ -834,9 +835,12 @@ def test_gradient_check_with_given_params(capsys):
     assert "N=4, D=6, H=4, K=3" in out, f"the header should give the sizes:\n{out}"
 
 
-@pytest.mark.parametrize("module", ["check", "composition", "hints", "recording", "testing"])
-def test_shipped_modules_hold_no_reference_or_hidden_tests(module):
-    path = Path(check_module.__file__).with_name(f"{module}.py")
+PACKAGE = Path(check_module.__file__).parents[2]  # nnlab/
+SHIPPED = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[str(p.relative_to(PACKAGE)) for p in SHIPPED])
+def test_shipped_modules_hold_no_reference_or_hidden_tests(path):
     text = path.read_text()
     tree = ast.parse(text)
     imported = {alias.name.split(".")[0] for node in ast.walk(tree)
@@ -848,13 +852,33 @@ def test_shipped_modules_hold_no_reference_or_hidden_tests(module):
     for node in ast.walk(tree):
         if isinstance(node, ast.ExceptHandler):
             assert node.type is not None, f"bare except at line {node.lineno} of {path.name}"
+        if isinstance(node, ast.Assert):
+            assert node.msg is not None, f"assert without a message at line {node.lineno} of {path}"
     for seed in ("31337", "2718", "1618", "4417", "5150", "6174", "8080", "90125", "20260917"):
         assert seed not in text, f"{path.name} reuses a hidden test's seed {seed}"
-    if module != "check":
-        return
-    for name in ("check", "gradient_check"):
-        doc = getattr(check_module, name).__doc__
-        assert "Inputs:" in doc and "Returns:" in doc, f"{name}'s docstring lacks Inputs/Returns"
+    assert len(text.splitlines()) <= 400, f"{path} has {len(text.splitlines())} lines (400 at most)"
+
+
+def test_shared_modules_need_no_assignment():
+    """What every release ships (nnlab/*.py, nnlab/checking/) imports no assignment's own
+    subpackage: a release holds only its own."""
+    own = {path.parent.name for path in PACKAGE.glob("*/__init__.py")} - {"checking"}
+    for path in sorted(PACKAGE.glob("*.py")) + sorted((PACKAGE / "checking").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        wrong = {name for name in imported if name.split(".")[:2][-1] in own
+                 and name.startswith("nnlab.")}
+        assert not wrong, f"{path} imports {wrong}"
+
+
+def test_check_and_gradient_check_say_what_they_take_and_give():
+    for function in (check, gradient_check, check_module.run_test):
+        doc = function.__doc__
+        assert "Inputs:" in doc and "Returns:" in doc, (
+            f"{function.__name__}'s docstring lacks Inputs/Returns")
 
 
 def test_each_check_is_quick(capsys):

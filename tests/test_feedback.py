@@ -4,15 +4,16 @@ import json
 
 import nbformat
 
-from autograder import config, feedback
+from autograder import feedback
 from autograder.grading import empty_tests
-from autograder.suite import TESTS
+from course_under_test import TLN
+TESTS = TLN.tests
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
 
 def result_with(status_by_id):
-    tests = empty_tests("passed", "passed")
+    tests = empty_tests(TLN, "passed", "passed")
     for record in tests:
         record["status"] = status_by_id.get(record["grade_id"], "passed")
         record["points"] = record["max_points"] if record["status"] == "passed" else 0.0
@@ -23,7 +24,7 @@ def result_with(status_by_id):
 
 
 def test_page_shows_plots_and_hides_hidden_tests(tmp_path):
-    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+    release = nbformat.read(str(TLN.release_notebook), as_version=4)
     notebook = nbformat.from_dict(release)
     plot = nbformat.v4.new_code_cell("plot_history(history)", outputs=[
         nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})])
@@ -35,7 +36,7 @@ def test_page_shows_plots_and_hides_hidden_tests(tmp_path):
     path = tmp_path / "nb.ipynb"
     nbformat.write(notebook, str(path))
     result = result_with({hidden.grade_id: "failed", "relu_handout_table": "failed"})
-    page = feedback.render("stu", config.ASSIGNMENT, result, path, config.RELEASE_NOTEBOOK)
+    page = feedback.render("stu", TLN.name, result, path, TLN)
     assert f"data:image/png;base64,{PNG}" in page, "the student's plot is missing"
     assert "SECRET_HIDDEN_CODE" not in page, "hidden test code reached the page"
     hidden_rows = page.count("SECRET-EXPECTED")
@@ -44,21 +45,21 @@ def test_page_shows_plots_and_hides_hidden_tests(tmp_path):
 
 
 def test_minimal_page_when_rendering_fails():
-    page = feedback.minimal_page("stu", config.ASSIGNMENT, result_with({}))
+    page = feedback.minimal_page("stu", TLN.name, result_with({}))
     assert "30 / 30" in page and "<table>" in page, page[:300]
 
 
 def test_feedback_command_skips_bad_result_files_and_keeps_going(tmp_path, capsys):
     from autograder import cli
     results = tmp_path / "out" / "results"
-    (results / "bad" / config.ASSIGNMENT).mkdir(parents=True)
-    (results / "bad" / config.ASSIGNMENT / f"{config.NOTEBOOK}.json").write_text("[]")
-    (results / "good" / config.ASSIGNMENT).mkdir(parents=True)
-    good = dict(result_with({}), student_id="good", assignment=config.ASSIGNMENT,
-                notebook=config.NOTEBOOK, path=str(tmp_path / "gone.ipynb"))
-    (results / "good" / config.ASSIGNMENT / f"{config.NOTEBOOK}.json").write_text(json.dumps(good))
+    (results / "bad" / TLN.name).mkdir(parents=True)
+    (results / "bad" / TLN.name / f"{TLN.notebook}.json").write_text("[]")
+    (results / "good" / TLN.name).mkdir(parents=True)
+    good = dict(result_with({}), student_id="good", assignment=TLN.name,
+                notebook=TLN.notebook, path=str(tmp_path / "gone.ipynb"))
+    (results / "good" / TLN.name / f"{TLN.notebook}.json").write_text(json.dumps(good))
     assert cli.main(["feedback", str(tmp_path / "out")]) == 0
     captured = capsys.readouterr()
     assert "skipped" in captured.err and "1 result file(s) unreadable" in captured.out, captured
-    page = tmp_path / "out" / "feedback" / "good" / config.ASSIGNMENT / f"{config.NOTEBOOK}.html"
+    page = tmp_path / "out" / "feedback" / "good" / TLN.name / f"{TLN.notebook}.html"
     assert "30 / 30" in page.read_text(), page.read_text()[:1000]

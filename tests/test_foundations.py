@@ -1,8 +1,8 @@
 """The foundations assignment: reference, graded tests, demo students, self-checks, template.
 
 Runs the suite with local students (as tests/test_suite.py does), the self-checks through
-nnlab.foundations.checks (the engine of nnlab.check with this assignment's tables), and the
-instructor's notebook cell by cell in one namespace.
+nnlab.foundations.checks (the shared engine nnlab.checking with this assignment's TABLE),
+and the instructor's notebook cell by cell in one namespace.
 """
 
 import ast
@@ -18,13 +18,15 @@ import pytest
 import solutions.foundations as reference
 from autograder import build, config
 from autograder.demo import functions_in, written_in
-from autograder.worker import decode, encode
-from autograder.suite.foundations import (BY_ID, FUNCTION_NAMES, NOTEBOOK_TEST_IMPORTS,
-                                          SETUP_CODE, TESTS, target_of)
+from autograder.wire import decode, encode
+from course_under_test import FND
 from nnlab.foundations import checks, handout
 from nnlab.foundations.networks import one_hidden_layer
-from nnlab.testing import LocalStudent
+from nnlab.checking.hints import diagnosis
+from nnlab.testing import LocalStudent, TestFailed
 
+BY_ID, FUNCTION_NAMES, TESTS, target_of = FND.by_id, FND.functions, FND.tests, FND.target_of
+NOTEBOOK_TEST_IMPORTS, SETUP_CODE = FND.test_imports, FND.setup_code
 ROOT = config.ROOT
 DEMO = ROOT / "demo" / "foundations"
 TEMPLATE = ROOT / "autograder" / "assignment" / "foundations.md"
@@ -368,13 +370,22 @@ def test_stubs_blocked_and_missing_functions(capsys, tmp_path):
     assert passed is False and "Did you mean 'box_network'?" in out, out
 
 
-def test_test_hints_work_with_this_module_in_place_of_nnlab_check(monkeypatch):
-    """nnlab.hints (a failed test's hint) needs only _Context, HINTS and _GENERIC of a
-    checks module: with this assignment's module in their place it finds ben's mistake."""
-    hints = pytest.importorskip("nnlab.hints")
-    monkeypatch.setattr(hints, "checks", checks)
-    found = hints.diagnosis("graph_backward", namespace_of("ben_skip_gradient"))
-    assert found == [checks.HINTS["graph_skip_gradient"]], found
+def test_a_failed_test_gets_checks_hint_in_the_notebook_and_from_the_grader():
+    """The hints of a failed test come from this assignment's TABLE, by any of its names:
+    run_test in the notebook and the grader's diagnosis (through the student's process)
+    give ben's skip-connection mistake the same hint."""
+    from autograder import diagnosis as grader_diagnosis
+    from test_hints import LocalProcess
+    namespace = namespace_of("ben_skip_gradient")
+    for assignment in (checks.TABLE, checks, "foundations"):
+        found = diagnosis(assignment, "graph_backward", namespace)
+        assert found == [checks.HINTS["graph_skip_gradient"]], found
+    with pytest.raises(TestFailed) as info:
+        checks.run_test(BY_ID["graph_backward_worked_example"].function, namespace)
+    assert checks.HINTS["graph_skip_gradient"] in info.value.hint, info.value.hint
+    hint = grader_diagnosis.hint("foundations", "graph_backward", LocalProcess(namespace), 10.0,
+                                 time.monotonic() + 60)
+    assert hint == info.value.hint, (hint, info.value.hint)
 
 
 def test_shipped_package_holds_no_reference_and_modules_stay_small():
@@ -420,7 +431,7 @@ def instructor_cells():
             assert found, f"template line {block.line}: no tests for {block.args[0]}"
             cells += [("code", build.test_cell_source(test)) for test in found]
         else:
-            cells += [(cell.cell_type, cell.source) for cell in build.cells_for(block, REFERENCE)]
+            cells += [(cell.cell_type, cell.source) for cell in build.cells_for(block, FND)]
     return cells
 
 

@@ -11,6 +11,7 @@ from nbgrader.api import Gradebook
 
 from autograder import config, demo
 from leaks import escaped, hidden_test_lines
+from course_under_test import TLN
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +28,9 @@ def nbgrader(course, *args):
 
 def test_gradebook_scores_equal_the_csv(graded, course):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "two_layer_net_course") as gb:
-        scores = {s.student.id: s.score for s in gb.assignment_submissions(config.ASSIGNMENT)}
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(TLN.name)}
     for student, row in graded["rows"].items():
-        if row["notebook"] == config.NOTEBOOK and row["assignment"] == config.ASSIGNMENT:
+        if row["notebook"] == TLN.notebook and row["assignment"] == TLN.name:
             assert scores.get(student) == float(row["score"]), (
                 f"{student}: gradebook {scores.get(student)}, csv {row['score']}")
 
@@ -44,13 +45,13 @@ def test_nbgrader_export_lists_every_student(graded, course):
 def test_ta_manual_grade_and_comment_reach_the_released_feedback(course):
     student = "ada_correct"
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "two_layer_net_course") as gb:
-        grade = gb.find_grade("derivation_backprop", config.NOTEBOOK, config.ASSIGNMENT, student)
+        grade = gb.find_grade("derivation_backprop", TLN.notebook, TLN.name, student)
         grade.manual_score = 3
-        comment = gb.find_comment("derivation_backprop", config.NOTEBOOK, config.ASSIGNMENT, student)
+        comment = gb.find_comment("derivation_backprop", TLN.notebook, TLN.name, student)
         comment.manual_comment = "Right shapes; the ReLU mask is missing from dL/db1."
         gb.db.commit()
-    nbgrader(course, "generate_feedback", config.ASSIGNMENT, "--student", student, "--force")
-    page = (course / "feedback" / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.html").read_text()
+    nbgrader(course, "generate_feedback", TLN.name, "--student", student, "--force")
+    page = (course / "feedback" / student / TLN.name / f"{TLN.notebook}.html").read_text()
     assert "the ReLU mask is missing from dL/db1" in page, "TA comment missing from feedback"
     assert "Score: 33.0 / 36.0" in page or "33.0" in page, "total with the manual score missing"
     assert "BEGIN HIDDEN" not in page and "from solutions" not in page, "hidden test shown"
@@ -62,8 +63,8 @@ def test_rerun_regrades_only_the_changed_submission_and_updates_the_gradebook(gr
     subs, out = tmp_path / "subs", tmp_path / "out"
     shutil.copytree(graded["subs"], subs)
     shutil.copytree(graded["out"], out)
-    fixed = subs / "cat_loss_over_nk" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
-    correct = demo.functions_in(config.DEMO_STUDENTS / f"{demo.CORRECT}.py")
+    fixed = subs / "cat_loss_over_nk" / TLN.name / f"{TLN.notebook}.ipynb"
+    correct = demo.functions_in((TLN.demo_dir / "students") / f"{demo.CORRECT}.py")
     nbformat.write(demo.fill(nbformat.read(str(fixed), as_version=4), correct), str(fixed))
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
                            "--jobs", "2", "--no-progress"], capture_output=True, text=True, timeout=600)
@@ -71,7 +72,7 @@ def test_rerun_regrades_only_the_changed_submission_and_updates_the_gradebook(gr
     reused = len(graded["rows"]) - 1
     assert f"{reused} unchanged submission(s) reused" in done.stdout, done.stdout[-600:]
     with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}", "two_layer_net_course") as gb:
-        scores = {s.student.id: s.score for s in gb.assignment_submissions(config.ASSIGNMENT)}
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(TLN.name)}
     assert scores["cat_loss_over_nk"] == 30.0, f"the fixed submission: {scores}"
     assert scores["ben_softmax_epsilon"] == float(graded["rows"]["ben_softmax_epsilon"]["score"]), scores
 
@@ -81,8 +82,8 @@ def test_outputs_follow_the_cells_when_a_notebook_is_rebuilt_from_the_release(tm
     student's outputs must land on the cells they came from, not on whatever cell now has
     the same index."""
     from autograder import gradebook
-    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
-    notebook = demo.fill(release, demo.functions_in(config.DEMO_STUDENTS / f"{demo.CORRECT}.py"))
+    release = nbformat.read(str(TLN.release_notebook), as_version=4)
+    notebook = demo.fill(release, demo.functions_in((TLN.demo_dir / "students") / f"{demo.CORRECT}.py"))
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
     notebook.cells.pop(ids.index("relu_handout_table"))  # a deleted test cell: shifts indices
     answer = next(c for c in notebook.cells
@@ -92,17 +93,17 @@ def test_outputs_follow_the_cells_when_a_notebook_is_rebuilt_from_the_release(tm
     nbformat.write(notebook, str(path))
     result = {"path": str(path), "tests": []}
     rebuilt = gradebook.submission_for_gradebook(result, release)
-    outputs = tmp_path / "outputs" / "ada" / config.ASSIGNMENT
+    outputs = tmp_path / "outputs" / "ada" / TLN.name
     outputs.mkdir(parents=True)
-    nbformat.write(rebuilt, str(outputs / f"{config.NOTEBOOK}.ipynb"))
-    (outputs / f"{config.NOTEBOOK}.json").write_text('{"tests": []}')
+    nbformat.write(rebuilt, str(outputs / f"{TLN.notebook}.ipynb"))
+    (outputs / f"{TLN.notebook}.json").write_text('{"tests": []}')
     cleared = nbformat.from_dict(rebuilt)
     for cell in cleared.cells:
         if cell.cell_type == "code":
             cell.outputs = []
     inject = gradebook.InjectResults(outputs_dir=str(tmp_path / "outputs"))
-    done, _ = inject.preprocess(cleared, {"nbgrader": {"student": "ada", "assignment": config.ASSIGNMENT,
-                                                       "notebook": config.NOTEBOOK}})
+    done, _ = inject.preprocess(cleared, {"nbgrader": {"student": "ada", "assignment": TLN.name,
+                                                       "notebook": TLN.notebook}})
     marked = [c.metadata.get("nbgrader", {}).get("grade_id") for c in done.cells
               if c.cell_type == "code" and "MARK-softmax" in str(c.outputs)]
     assert marked == ["answer_softmax"], f"the student's output landed on {marked}"
@@ -113,18 +114,18 @@ def test_the_course_folder_is_regenerated_when_nnlab_changes(tmp_path, monkeypat
     package = tmp_path / "nnlab"
     shutil.copytree(config.STUDENT_PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(config, "STUDENT_PACKAGE", package)
-    before = gradebook.source_fingerprint()
+    before = gradebook.source_fingerprint(TLN)
     (package / "plots.py").write_text((package / "plots.py").read_text() + "\n# changed\n")
-    assert gradebook.source_fingerprint() != before, "a change to nnlab/ went unnoticed"
+    assert gradebook.source_fingerprint(TLN) != before, "a change to nnlab/ went unnoticed"
 
 
 def test_odd_ids_and_lost_metadata_reach_the_gradebook_and_reruns_touch_nothing(graded, tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
     shutil.copytree(graded["subs"], subs)
     shutil.copytree(graded["out"], out)
-    correct = demo.functions_in(config.DEMO_STUDENTS / f"{demo.CORRECT}.py")
-    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
-    comma = subs / "Smith, John" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    correct = demo.functions_in((TLN.demo_dir / "students") / f"{demo.CORRECT}.py")
+    release = nbformat.read(str(TLN.release_notebook), as_version=4)
+    comma = subs / "Smith, John" / TLN.name / f"{TLN.notebook}.ipynb"
     comma.parent.mkdir(parents=True)
     nbformat.write(demo.fill(release, correct), str(comma))
     damaged = demo.fill(release, correct)
@@ -133,7 +134,7 @@ def test_odd_ids_and_lost_metadata_reach_the_gradebook_and_reruns_touch_nothing(
     answer = next(c for c in damaged.cells
                   if c.metadata.get("nbgrader", {}).get("grade_id") == "answer_relu")
     del answer.metadata["nbgrader"]["grade_id"]  # ... and an answer cell without its id
-    lost = subs / "lost_metadata" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    lost = subs / "lost_metadata" / TLN.name / f"{TLN.notebook}.ipynb"
     lost.parent.mkdir(parents=True)
     nbformat.write(damaged, str(lost))
     command = [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
@@ -141,7 +142,7 @@ def test_odd_ids_and_lost_metadata_reach_the_gradebook_and_reruns_touch_nothing(
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0 and "warning" not in done.stderr, done.stderr[-2000:]
     with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}", "two_layer_net_course") as gb:
-        scores = {s.student.id: s.score for s in gb.assignment_submissions(config.ASSIGNMENT)}
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(TLN.name)}
     rows = {r["student_id"]: r for r in csv.DictReader(open(out / "grades.csv", newline=""))}
     assert scores["Smith, John"] == float(rows["Smith, John"]["score"]) == 30.0, scores
     assert scores["lost_metadata"] == float(rows["lost_metadata"]["score"]), (scores, rows["lost_metadata"])

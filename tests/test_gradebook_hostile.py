@@ -22,13 +22,14 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 
-from autograder import config, demo, gradebook
+from autograder import demo, gradebook
 from autograder.gradebook_notebook import nbgrader_problems
 from autograder.grading import grade_id_of
-from autograder.suite import TESTS
+from course_under_test import COURSE, TLN
+TESTS = TLN.tests
 
-RELEASE = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
-FUNCTIONS = demo.functions_in(config.DEMO_STUDENTS / f"{demo.CORRECT}.py")
+RELEASE = nbformat.read(str(TLN.release_notebook), as_version=4)
+FUNCTIONS = demo.functions_in((TLN.demo_dir / "students") / f"{demo.CORRECT}.py")
 WRITTEN = next(grade_id_of(c) for c in RELEASE.cells
                if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"))
 
@@ -139,9 +140,9 @@ ODD_IDS = ["Smith, John", "José", "李明", "x" * 250, "é" * 127, "{brace}%s",
 
 def write_raw(subs, student, notebook):
     """Write ``notebook`` as JSON without validating it (nbformat.write would repair it)."""
-    folder = os.path.join(os.fsencode(subs), os.fsencode(student), os.fsencode(config.ASSIGNMENT))
+    folder = os.path.join(os.fsencode(subs), os.fsencode(student), os.fsencode(TLN.name))
     os.makedirs(folder)
-    path = os.path.join(folder, os.fsencode(f"{config.NOTEBOOK}.ipynb"))
+    path = os.path.join(folder, os.fsencode(f"{TLN.notebook}.ipynb"))
     with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
         handle.write(json.dumps(notebook))
     return os.fsdecode(path)
@@ -154,23 +155,23 @@ def result_for(path, student, failing=()):
               "status": "failed" if t.grade_id in failing else "passed",
               "message": "wrong \x1b[31m \udce9" if t.grade_id in failing else "passed"}
              for t in TESTS]
-    return {"student_id": student, "assignment": config.ASSIGNMENT, "notebook": config.NOTEBOOK,
+    return {"student_id": student, "assignment": TLN.name, "notebook": TLN.notebook,
             "path": path, "status": "ok", "message": "", "tests": tests,
             "score": sum(t["points"] for t in tests), "max_score": sum(t.points for t in TESTS)}
 
 
 def gradebook_scores(out):
-    with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}", gradebook.COURSE_ID) as book:
-        return {s.student.id: s.score for s in book.assignment_submissions(config.ASSIGNMENT)}
+    with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}", COURSE.course_id) as book:
+        return {s.student.id: s.score for s in book.assignment_submissions(TLN.name)}
 
 
 def count_runs(monkeypatch):
     runs = []
     real = gradebook.autograde
 
-    def counted(course, students, log):
+    def counted(course, assignment, students, log):
         runs.append(len(students))
-        return real(course, students, log)
+        return real(course, assignment, students, log)
     monkeypatch.setattr(gradebook, "autograde", counted)
     return runs
 
@@ -213,12 +214,12 @@ def test_a_test_cell_the_results_lack_gets_no_points(tmp_path):
     result for (a release out of step with the suite) must show an error instead."""
     result = result_for(None, "ada")
     result["tests"] = [t for t in result["tests"] if t["grade_id"] != "relu_properties"]
-    folder = tmp_path / "ada" / config.ASSIGNMENT
+    folder = tmp_path / "ada" / TLN.name
     folder.mkdir(parents=True)
-    (folder / f"{config.NOTEBOOK}.json").write_text(json.dumps(result))
+    (folder / f"{TLN.notebook}.json").write_text(json.dumps(result))
     inject = gradebook.InjectResults(outputs_dir=str(tmp_path))
     done, _ = inject.preprocess(correct(), {"nbgrader": {
-        "student": "ada", "assignment": config.ASSIGNMENT, "notebook": config.NOTEBOOK}})
+        "student": "ada", "assignment": TLN.name, "notebook": TLN.notebook}})
     outputs = {grade_id_of(c): c.outputs for c in done.cells if c.cell_type == "code"}
     assert outputs["relu_properties"][0]["output_type"] == "error", outputs["relu_properties"]
     assert outputs["relu_handout_table"][0]["output_type"] == "stream", "a passed test shows passed"
@@ -233,9 +234,9 @@ def test_unsafe_ids_are_named_and_odd_ones_are_not():
 
 def test_hostile_notebooks_and_ids_cost_only_themselves_and_reruns_are_stable(tmp_path, monkeypatch):
     subs, out = tmp_path / "subs", tmp_path / "out"
-    left_over = out / "nbgrader" / "submitted" / "old\nid" / config.ASSIGNMENT  # an older grader's
+    left_over = out / "nbgrader" / "submitted" / "old\nid" / TLN.name  # an older grader's
     left_over.mkdir(parents=True)
-    nbformat.write(correct(), str(left_over / f"{config.NOTEBOOK}.ipynb"))
+    nbformat.write(correct(), str(left_over / f"{TLN.notebook}.ipynb"))
     results = []
     for number, (case, make) in enumerate(sorted(HOSTILE_NOTEBOOKS.items())):
         failing = ("relu_properties",) if number % 2 else ()
@@ -304,7 +305,7 @@ def nbgrader_model(monkeypatch, aborting, failing):
     sizes and the set of recorded students."""
     recorded, runs = set(), []
 
-    def autograde(course, group, log):
+    def autograde(course, assignment, group, log):
         runs.append(len(group))
         for student in sorted(group):
             if student in aborting:
@@ -314,7 +315,8 @@ def nbgrader_model(monkeypatch, aborting, failing):
         return "ValidationError: bad" if failing & set(group) else None
     monkeypatch.setattr(gradebook, "autograde", autograde)
     monkeypatch.setattr(gradebook, "recorded_scores",
-                        lambda course, group: {s: 30.0 if s in recorded else None for s in group})
+                        lambda course, assignment, group: {s: 30.0 if s in recorded else None
+                                                           for s in group})
     return runs, recorded
 
 
@@ -322,12 +324,12 @@ def test_retries_find_each_failure_within_the_run_budget(monkeypatch, tmp_path):
     students = [f"s{i:03d}" for i in range(200)]
     aborting, failing = {"s010", "s011", "s150"}, {"s020", "s199"}
     runs, recorded = nbgrader_model(monkeypatch, aborting, failing)
-    failed, used = gradebook.record(tmp_path, dict.fromkeys(students, 30.0))
+    failed, used = gradebook.record(tmp_path, TLN, dict.fromkeys(students, 30.0))
     assert set(failed) == aborting | failing, failed
     assert recorded == set(students) - aborting - failing, "an honest student was left out"
     assert used == len(runs) <= 2 * len(aborting | failing) + 1, f"{len(runs)} runs: {runs}"
     recorded.clear()
-    failed, used = gradebook.record(tmp_path, dict.fromkeys(students, 30.0), budget=3)
+    failed, used = gradebook.record(tmp_path, TLN, dict.fromkeys(students, 30.0), budget=3)
     assert used == 3 and failed["s012"] == gradebook.NOT_RETRIED, "over the budget: stop, say so"
 
 
@@ -335,7 +337,7 @@ def test_submissions_that_keep_failing_cannot_starve_the_others(monkeypatch, tmp
     """More aborting submissions than one pass can isolate, all sorted first: each rerun
     retries the known failures last, so the honest ones are recorded after a few reruns."""
     monkeypatch.setattr(gradebook, "MAX_AUTOGRADE_RUNS", 6)
-    monkeypatch.setattr(gradebook, "prepare_course", lambda course: "fingerprint")
+    monkeypatch.setattr(gradebook, "prepare_course", lambda course, assignment: "fingerprint")
     aborting = {f"a{i:02d}" for i in range(8)}
     _, recorded = nbgrader_model(monkeypatch, aborting, set())
     results = [result_for(write_raw(tmp_path / "subs", s, correct()), s)
@@ -372,7 +374,7 @@ def test_grade_exits_3_and_names_who_the_gradebook_lacks_and_reruns_say_the_same
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     scores = gradebook_scores(out)
     for student, row in rows.items():
-        if row["notebook"] != config.NOTEBOOK or row["assignment"] != config.ASSIGNMENT:
+        if row["notebook"] != TLN.notebook or row["assignment"] != TLN.name:
             continue
         if student not in ("ab\\nnewline", "ac_Jos\\xe9"):
             assert scores.get(student) == float(row["score"]), (student, scores.get(student), row)

@@ -4,15 +4,15 @@ import csv
 import json
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
-import solutions
-from autograder import build, config, demo
+import solutions.two_layer_net as solutions
+from autograder import build
 from autograder.manual import written_cells
 from autograder.storage import ROW_FIELDS, TOTAL_FIELDS
-from autograder.suite import BY_ID, TESTS, target_of
+from course_under_test import TLN
+BY_ID, TESTS, target_of = TLN.by_id, TLN.tests, TLN.target_of
 from leaks import escaped, hidden_test_lines
 
 # For each buggy demo student: the function that is broken, and every function whose
@@ -38,7 +38,7 @@ def test_exit_code_zero_and_gradebook_printed(graded):
 def test_csv_columns_and_one_row_per_submission(graded):
     with open(graded["out"] / "grades.csv", newline="") as handle:
         header = next(csv.reader(handle))
-    written = [cell.grade_id for cell in written_cells()]
+    written = [cell.grade_id for cell in written_cells(TLN)]
     assert written == ["derivation_softmax_ce", "derivation_backprop"], written
     assert header == ROW_FIELDS + [t.grade_id for t in TESTS] + written + TOTAL_FIELDS, header
     expected = set(BROKEN) | {"ada_correct", "fay_untouched", "zz_reference", "broken_json",
@@ -105,16 +105,16 @@ def test_feedback_pages_never_show_hidden_tests_or_reference_code(graded):
 
 
 def test_feedback_explains_each_lost_point(graded):
-    page = (graded["out"] / "feedback" / "cat_loss_over_nk" / config.ASSIGNMENT /
-            f"{config.NOTEBOOK}.html").read_text()
+    page = (graded["out"] / "feedback" / "cat_loss_over_nk" / TLN.name /
+            f"{TLN.notebook}.html").read_text()
     assert "averageCE(handout batch) is off" in page, "visible test message missing"
     assert "This hidden test did not pass. It checks:" in page, "hidden test summary missing"
     assert "0 / 1" in page and "27 / 30" in page, "points missing"
 
 
 def test_results_json_has_a_status_per_test(graded):
-    result = json.loads((graded["out"] / "results" / "fay_untouched" / config.ASSIGNMENT /
-                         f"{config.NOTEBOOK}.json").read_text())
+    result = json.loads((graded["out"] / "results" / "fay_untouched" / TLN.name /
+                         f"{TLN.notebook}.json").read_text())
     statuses = {t["grade_id"]: t["status"] for t in result["tests"]}
     assert set(statuses.values()) == {"not_implemented"}, statuses
     assert result["isolation"] in ("bubblewrap", "rlimits"), result["isolation"]

@@ -12,18 +12,20 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import config, demo, worker
+from autograder import demo, worker
 from autograder.diagnosis import RemoteFunction
 from autograder.feedback import public_message
 from autograder import diagnosis
 from autograder.grading import run_one
 from autograder.runner import StudentTimeout
 from autograder.sandbox import Limits
-from autograder.suite import BY_ID, TESTS, target_of
-from nnlab.check import HINTS
-from nnlab.hints import hint_for
-from nnlab.testing import TestFailed, run_test
+from course_under_test import TLN
+from nnlab.checking.hints import hint_for
+from nnlab.testing import TestFailed
+from nnlab.two_layer_net.checks import HINTS, run_test
 from test_check import MISTAKES, with_sources
+
+BY_ID, TESTS, target_of = TLN.by_id, TLN.tests, TLN.target_of
 
 VISIBLE = {name: [t for t in TESTS if target_of(t) == name and not t.hidden]
            for name in {target_of(t) for t in TESTS}}
@@ -91,8 +93,8 @@ def test_a_failure_reads_as_a_few_short_lines():
 
 
 def test_a_passing_function_gets_no_hint():
-    assert hint_for("softmax_stability", with_sources()) == ""
-    assert hint_for("not_a_test", with_sources()) == ""
+    assert hint_for("two_layer_net", "softmax_stability", with_sources()) == ""
+    assert hint_for("two_layer_net", "not_a_test", with_sources()) == ""
 
 
 # -- the grader: the same hint, computed through the student's process --------------------
@@ -136,7 +138,7 @@ def test_the_grader_gives_the_notebooks_hint(case, capsys):
     source = textwrap.dedent(source)
     local = visible_failures(name, with_sources(source))
     process = LocalProcess(notebook_namespace(source))
-    records = [run_one(test, process, Limits(), time.monotonic()) for test in VISIBLE[name]]
+    records = [run_one(test, process, Limits(), time.monotonic(), TLN) for test in VISIBLE[name]]
     capsys.readouterr()
     lost = {r["grade_id"]: r for r in records if r["status"] != "passed"}
     assert set(lost) >= set(local), f"{case}: notebook fails {sorted(local)}, grader {lost}"
@@ -155,14 +157,14 @@ def test_the_grader_gives_the_notebooks_hint(case, capsys):
 def test_one_diagnosis_per_function_and_no_charge_when_it_times_out():
     source = "def softmax(x):\n    return np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)\n"
     process = LocalProcess(notebook_namespace(source))
-    first = run_one(BY_ID["softmax_stability"], process, Limits(), time.monotonic())
+    first = run_one(BY_ID["softmax_stability"], process, Limits(), time.monotonic(), TLN)
     used = process.calls
-    again = run_one(BY_ID["softmax_stability"], process, Limits(), time.monotonic())
+    again = run_one(BY_ID["softmax_stability"], process, Limits(), time.monotonic(), TLN)
     assert used > 1 and process.calls == used + 1, (
         "the second failure of softmax ran its diagnosis again")
     assert first["hint"] == again["hint"] and HINTS["softmax_unstable"] in first["hint"]
     slow = LocalProcess(notebook_namespace(source), fail_after=1)  # the test's own call
-    record = run_one(BY_ID["softmax_stability"], slow, Limits(), time.monotonic())
+    record = run_one(BY_ID["softmax_stability"], slow, Limits(), time.monotonic(), TLN)
     assert record["status"] == "failed" and "hint" not in record, record
 
 
@@ -171,7 +173,7 @@ def test_a_submission_spends_a_bounded_time_on_diagnoses(monkeypatch):
     monkeypatch.setattr(diagnosis, "DIAGNOSIS_TOTAL", 0.0)
     source = "def softmax(x):\n    return np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)\n"
     process = LocalProcess(notebook_namespace(source))
-    record = run_one(BY_ID["softmax_stability"], process, Limits(), time.monotonic())
+    record = run_one(BY_ID["softmax_stability"], process, Limits(), time.monotonic(), TLN)
     assert process.calls == 1 and "hint" not in record, (process.calls, record)
 
 
@@ -219,21 +221,21 @@ def test_hidden_value_messages_are_public_and_carry_no_numbers():
 # -- nbgrader validate: what a student who validates sees ---------------------------------
 def validate(tmp_path, functions):
     """nbgrader validate's output for ada's notebook (written answers too) with ``functions``."""
-    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
-    base = demo.functions_in(config.ROOT / "demo" / "students" / "ada_correct.py")
-    written = demo.written_in(config.ROOT / "demo" / "written" / "ada_correct.md")
+    release = nbformat.read(str(TLN.release_notebook), as_version=4)
+    base = demo.functions_in(TLN.demo_dir / "students" / "ada_correct.py")
+    written = demo.written_in(TLN.demo_dir / "written" / "ada_correct.md")
     folder = tmp_path / "two_layer_net"
     folder.mkdir()
     notebook = demo.fill(release, dict(base, **functions), written)
     nbformat.write(notebook, str(folder / "nb.ipynb"))
-    shutil.copytree(config.RELEASE_DIR / "nnlab", folder / "nnlab")
+    shutil.copytree(TLN.release_dir / "nnlab", folder / "nnlab")
     done = subprocess.run([sys.executable, "-m", "nbgrader", "validate", "nb.ipynb"],
                           cwd=folder, capture_output=True, text=True, timeout=300)
     return done.stdout
 
 
 def test_nbgrader_validate_is_short_and_gives_the_hint(tmp_path):
-    ben = demo.functions_in(config.ROOT / "demo" / "students" / "ben_softmax_epsilon.py")
+    ben = demo.functions_in(TLN.demo_dir / "students" / "ben_softmax_epsilon.py")
     out = validate(tmp_path, ben)
     assert "VALIDATION FAILED ON 3 CELL(S)" in out, out  # softmax's 3 visible tests, no other
     assert len(out.splitlines()) < 120, f"{len(out.splitlines())} lines:\n{out}"

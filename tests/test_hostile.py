@@ -29,7 +29,8 @@ from autograder import config, demo
 from autograder.batch import grade_all
 from autograder.grading import grade_notebook, suite_fingerprint
 from autograder.sandbox import Limits, isolation_mode
-from autograder.suite import FUNCTION_NAMES, TESTS, target_of
+from course_under_test import TLN
+FUNCTION_NAMES, TESTS, target_of = TLN.functions, TLN.tests, TLN.target_of
 
 ISOLATION = isolation_mode("auto")
 NEEDS_BUBBLEWRAP = pytest.mark.skipif(
@@ -39,8 +40,8 @@ NEEDS_BUBBLEWRAP = pytest.mark.skipif(
 LIMITS = Limits(memory_bytes=1 << 30, cpu_seconds=60, cell_seconds=5.0,
                 notebook_seconds=120.0, call_seconds=3.0)
 MAX_SCORE = sum(test.points for test in TESTS)
-ADA = demo.functions_in(config.DEMO_STUDENTS / "ada_correct.py")
-DAN = demo.functions_in(config.DEMO_STUDENTS / "dan_inplace_mask.py")
+ADA = demo.functions_in((TLN.demo_dir / "students") / "ada_correct.py")
+DAN = demo.functions_in((TLN.demo_dir / "students") / "dan_inplace_mask.py")
 # Which of ada's functions call which: a broken relu also breaks forward and train.
 USES_RELU = {"relu", "forward", "train"}
 USES_SOFTMAX = {"softmax", "forward", "train"}
@@ -104,7 +105,7 @@ def hostile_cell(tag, source):
 
 def build(overrides=None, after_setup=(), at_end=()):
     """The release filled with ada's functions (+ overrides), hostile cells inserted."""
-    release = nbformat.read(str(config.RELEASE_NOTEBOOK), as_version=4)
+    release = nbformat.read(str(TLN.release_notebook), as_version=4)
     notebook = demo.fill(release, dict(ADA, **(overrides or {})))
     setup = next(i for i, cell in enumerate(notebook.cells) if grade_id_of(cell) == "setup")
     notebook.cells[setup + 1:setup + 1] = list(after_setup)
@@ -120,7 +121,7 @@ def cell_index(notebook, tag):
 
 def snoop_source(root, subs, out, canary, port):
     """A cell that tries to reach what a sandboxed student must not; records what worked."""
-    victim = subs / "ada_plain" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    victim = subs / "ada_plain" / TLN.name / f"{TLN.notebook}.ipynb"
     return f'''import glob
 import os
 import socket
@@ -326,7 +327,7 @@ def corpus(ctx):
 
 
 def write_submission(subs, student, notebook):
-    path = subs / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    path = subs / student / TLN.name / f"{TLN.notebook}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(notebook, str):
         path.write_text(notebook)
@@ -440,7 +441,7 @@ def assert_function_lost(result, function, status):
 
 
 def result_file(ctx, student, kind="results", suffix=".json"):
-    return ctx.out / kind / student / config.ASSIGNMENT / f"{config.NOTEBOOK}{suffix}"
+    return ctx.out / kind / student / TLN.name / f"{TLN.notebook}{suffix}"
 
 
 # -- the batch as a whole -------------------------------------------------------------------
@@ -506,7 +507,7 @@ def test_force_regrades_everything(tmp_path):
     # student folder without a notebook.
     subs, out = tmp_path / "subs", tmp_path / "out"
     write_submission(subs, "h09_invalid_json", "{not json")
-    (subs / "empty_folder" / config.ASSIGNMENT).mkdir(parents=True)
+    (subs / "empty_folder" / TLN.name).mkdir(parents=True)
     fingerprint = suite_fingerprint()
     first, summary = grade_all(subs, out, jobs=2, limits=LIMITS, isolation=ISOLATION)
     assert summary["skipped_unchanged"] == 0, f"first run: {summary}"
@@ -757,7 +758,7 @@ def test_slow_cells_cannot_overrun_notebook_seconds(tmp_path):
                     notebook_seconds=1.5, call_seconds=3.0)
     slow = [hostile_cell(f"slow{i}", "import time\ntime.sleep(1.2)") for i in range(3)]
     path = write_submission(tmp_path, "x_slow_cells", build(after_setup=slow))
-    result = grade_notebook(path, limits, ISOLATION)
+    result = grade_notebook(path, TLN, limits, ISOLATION)
     assert result["seconds"] <= limits.notebook_seconds + limits.cell_seconds, (
         f"graded for {result['seconds']:.1f} s with notebook_seconds={limits.notebook_seconds:g} "
         f"and cell_seconds={limits.cell_seconds:g}; {describe(dict(result, student_id='x_slow_cells'))}")

@@ -18,10 +18,11 @@ import nbformat
 import pytest
 
 from autograder import batch as batch_module
-from autograder import config, feedback, storage
+from autograder import feedback, storage
 from autograder.batch import grade_all
 from test_hostile import (ISOLATION, LIMITS, MAX_SCORE, assert_functions_keep_credit,
                           build, describe, hostile_cell, write_submission)
+from course_under_test import TLN
 
 NON_UTF8 = b"Jos\xe9"  # Latin-1, as some zip exports write names
 RAISING_STR = '''class _Shy(Exception):
@@ -82,7 +83,7 @@ def graded(tmp_path_factory):
     finally:
         os.chdir(here)
     # a 64 GiB sparse notebook
-    sparse = subs / "b_sparse_64gib" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    sparse = subs / "b_sparse_64gib" / TLN.name / f"{TLN.notebook}.ipynb"
     sparse.parent.mkdir(parents=True)
     with open(sparse, "wb") as handle:
         handle.truncate(64 << 30)
@@ -109,8 +110,8 @@ def graded(tmp_path_factory):
 
 
 def page_of(graded, student):
-    return (graded.out / "feedback" / student / config.ASSIGNMENT /
-            f"{config.NOTEBOOK}.html").read_bytes().decode("utf-8")
+    return (graded.out / "feedback" / student / TLN.name /
+            f"{TLN.notebook}.html").read_bytes().decode("utf-8")
 
 
 def test_every_submission_gets_a_row_and_a_readable_csv(graded):
@@ -167,8 +168,8 @@ def test_a_pathological_markdown_cell_is_rendered_within_the_limit(graded):
 def test_thousands_of_noisy_cells_keep_files_small(graded):
     result = graded.results["s_many_noisy_cells"]
     assert result["score"] == MAX_SCORE, describe(result)
-    json_bytes = (graded.out / "results" / "s_many_noisy_cells" / config.ASSIGNMENT /
-                  f"{config.NOTEBOOK}.json").stat().st_size
+    json_bytes = (graded.out / "results" / "s_many_noisy_cells" / TLN.name /
+                  f"{TLN.notebook}.json").stat().st_size
     page = page_of(graded, "s_many_noisy_cells")
     # without per-notebook caps: CELLS * 24,000 characters (72 MB) in each file
     assert json_bytes < 4 << 20 and len(page) < 4 << 20, (json_bytes, len(page))
@@ -194,7 +195,7 @@ def test_hidden_tests_never_show_the_students_exception_text(graded):
 
 def test_files_are_readable_by_others_as_the_umask_allows(graded):
     for kind, suffix in (("results", ".json"), ("feedback", ".html")):
-        path = graded.out / kind / "ada_plain" / config.ASSIGNMENT / f"{config.NOTEBOOK}{suffix}"
+        path = graded.out / kind / "ada_plain" / TLN.name / f"{TLN.notebook}{suffix}"
         assert path.stat().st_mode & 0o777 == 0o666 & ~storage.UMASK, (path, oct(path.stat().st_mode))
 
 
@@ -203,7 +204,7 @@ def test_files_are_readable_by_others_as_the_umask_allows(graded):
                                   '{"status": "ok", "key": "K", "score": 1, "max_score": 30, '
                                   '"tests": [1, 2]}', '"just a string"', "[" * 100000])
 def test_a_previous_file_that_is_not_a_result_is_regraded(tmp_path, text):
-    item = ("ada", config.ASSIGNMENT, config.NOTEBOOK, None)
+    item = ("ada", TLN.name, TLN.notebook, None)
     storage.result_path(tmp_path, item).parent.mkdir(parents=True)
     storage.result_path(tmp_path, item).write_text(text)
     storage.feedback_path(tmp_path, item).parent.mkdir(parents=True)
@@ -240,8 +241,8 @@ def test_a_page_that_takes_too_long_becomes_a_page_of_scores(tmp_path, monkeypat
 
     monkeypatch.setattr(batch_module, "RENDER_SECONDS", 0.5)
     monkeypatch.setattr(batch_module.feedback, "render", slow_render)
-    result = batch_module.not_graded("missing_notebook", "none", "not run")
-    item = ("slow", config.ASSIGNMENT, config.NOTEBOOK, None)
+    result = batch_module.not_graded("missing_notebook", "none", "not run", TLN)
+    item = ("slow", TLN.name, TLN.notebook, None)
     saved = batch_module.save_result(tmp_path, item, "K", result)
     assert "RenderTimeout" in saved.get("feedback_error", ""), saved.get("feedback_error")
     assert "<table>" in storage.feedback_path(tmp_path, item).read_text()
@@ -335,8 +336,8 @@ def test_a_second_grade_command_on_a_locked_out_exits_2(tmp_path):
 
 
 def test_the_summary_table_never_prints_control_characters():
-    result = dict(batch_module.not_graded("missing_notebook", "none", "not run"),
-                  student_id="evil\x1b]0;owned\x07\nname", assignment=config.ASSIGNMENT,
+    result = dict(batch_module.not_graded("missing_notebook", "none", "not run", TLN),
+                  student_id="evil\x1b]0;owned\x07\nname", assignment=TLN.name,
                   notebook="nb\r")
     table = batch_module.summary_table([result], batch_module.summarize([result], 0))
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", table), repr(table)

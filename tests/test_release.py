@@ -11,6 +11,7 @@ import zipfile
 import pytest
 
 from autograder import cli, config, demo
+from course_under_test import TLN
 
 RUNNER = '''import json
 import sys
@@ -36,22 +37,22 @@ sys.exit(0 if ok else 1)
 
 
 def test_the_release_has_no_links_and_a_requirements_file():
-    links = [str(path) for path in config.RELEASE_DIR.rglob("*") if path.is_symlink()]
+    links = [str(path) for path in TLN.release_dir.rglob("*") if path.is_symlink()]
     assert not links, f"the release must be real files, found links: {links}"
-    wanted = (config.RELEASE_DIR / "requirements.txt").read_text()
+    wanted = (TLN.release_dir / "requirements.txt").read_text()
     for package in config.STUDENT_REQUIREMENTS:
         assert f"\n{package}==" in wanted, f"{package} missing or unpinned in requirements.txt"
-    assert (config.RELEASE_DIR / "nnlab" / "__init__.py").is_file(), "nnlab/ is not in the release"
+    assert (TLN.release_dir / "nnlab" / "__init__.py").is_file(), "nnlab/ is not in the release"
 
 
 def test_release_zip_holds_the_folder(tmp_path):
     target = tmp_path / "release.zip"
-    assert cli.main(["release", "--zip", str(target)]) == 0
+    assert cli.main(["release", TLN.name, "--zip", str(target)]) == 0
     with zipfile.ZipFile(target) as archive:
         names = set(archive.namelist())
-    for wanted in (f"{config.NOTEBOOK}.ipynb", "requirements.txt", "nnlab/__init__.py",
+    for wanted in (f"{TLN.notebook}.ipynb", "requirements.txt", "nnlab/__init__.py",
                    "nnlab/check.py"):
-        assert f"{config.ASSIGNMENT}/{wanted}" in names, f"{wanted} missing from {sorted(names)[:20]}"
+        assert f"{TLN.name}/{wanted}" in names, f"{wanted} missing from {sorted(names)[:20]}"
 
 
 @pytest.fixture(scope="module")
@@ -60,18 +61,18 @@ def fresh_venv(tmp_path_factory):
     venv = tmp_path_factory.mktemp("student") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                           "-r", str(config.RELEASE_DIR / "requirements.txt")],
+                           "-r", str(TLN.release_dir / "requirements.txt")],
                           capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, f"pip could not install the student list: {done.stderr[-2000:]}"
     return venv
 
 
 def test_a_copied_release_runs_check_in_a_fresh_virtualenv(tmp_path, fresh_venv):
-    copy = tmp_path / "elsewhere" / config.ASSIGNMENT
-    shutil.copytree(config.RELEASE_DIR, copy)
-    ada = demo.functions_in(config.DEMO_STUDENTS / "ada_correct.py")
+    copy = tmp_path / "elsewhere" / TLN.name
+    shutil.copytree(TLN.release_dir, copy)
+    ada = demo.functions_in((TLN.demo_dir / "students") / "ada_correct.py")
     (copy / "functions.json").write_text(json.dumps(ada))
-    (copy / "run.py").write_text(RUNNER.format(notebook=config.NOTEBOOK))
+    (copy / "run.py").write_text(RUNNER.format(notebook=TLN.notebook))
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     env["MPLBACKEND"] = "Agg"
     done = subprocess.run([str(fresh_venv / "bin" / "python"), "run.py"], cwd=copy, env=env,

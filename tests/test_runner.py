@@ -5,8 +5,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder import batch, config, demo, feedback, grading, runner, sandbox
-from autograder.runner import GraderError, StudentProcess, StudentTimeout
+from autograder import batch, demo, feedback, grading, runner, sandbox
+from autograder.runner import StudentProcess, StudentTimeout
+from course_under_test import TLN
 
 LIMITS = sandbox.Limits(call_seconds=2, cell_seconds=10, notebook_seconds=60)
 
@@ -44,11 +45,11 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_failed_test(tmp_pat
     def broken_start(*args):
         raise OSError("bwrap: No permissions to create new namespace")
     monkeypatch.setattr(sandbox, "start", broken_start)
-    path = tmp_path / "subs" / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    path = tmp_path / "subs" / "ada" / TLN.name / f"{TLN.notebook}.ipynb"
     path.parent.mkdir(parents=True)
     demo.write_notebook(demo.CORRECT, path) if hasattr(demo, "write_notebook") else \
-        path.write_text(config.RELEASE_NOTEBOOK.read_text())
-    result = grading.grade_notebook(path, LIMITS, "rlimits")
+        path.write_text(TLN.release_notebook.read_text())
+    result = grading.grade_notebook(path, TLN, LIMITS, "rlimits")
     statuses = {t["status"] for t in result["tests"]}
     assert statuses == {"grader_error"}, statuses
     assert result["status"] == "grader_error", result["status"]
@@ -59,14 +60,14 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_failed_test(tmp_pat
 
 def test_grader_errors_are_regraded_on_the_next_run(tmp_path, monkeypatch):
     subs, out = tmp_path / "subs", tmp_path / "out"
-    path = subs / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    path = subs / "ada" / TLN.name / f"{TLN.notebook}.ipynb"
     path.parent.mkdir(parents=True)
-    path.write_text(config.RELEASE_NOTEBOOK.read_text())
+    path.write_text(TLN.release_notebook.read_text())
     real_start = sandbox.start
     monkeypatch.setattr(sandbox, "start", lambda *a: (_ for _ in ()).throw(OSError("no sandbox")))
     first, summary = batch.grade_all(subs, out, jobs=1, limits=LIMITS, isolation="rlimits")
     assert first[0]["status"] == "grader_error", first[0]["status"]
-    page = (out / "feedback" / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.html").read_text()
+    page = (out / "feedback" / "ada" / TLN.name / f"{TLN.notebook}.html").read_text()
     assert "no sandbox" not in page, "the grader's own error text reached the student's page"
     monkeypatch.setattr(sandbox, "start", real_start)
     second, summary = batch.grade_all(subs, out, jobs=1, limits=LIMITS, isolation="rlimits")
@@ -83,9 +84,9 @@ def test_unreadable_replies_are_wire_errors():
 def test_a_submission_that_hangs_the_grader_costs_one_row_not_the_batch(tmp_path, monkeypatch):
     subs, out = tmp_path / "subs", tmp_path / "out"
     for student in ("stuck", "fine"):
-        path = subs / student / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+        path = subs / student / TLN.name / f"{TLN.notebook}.ipynb"
         path.parent.mkdir(parents=True)
-        path.write_text(config.RELEASE_NOTEBOOK.read_text())
+        path.write_text(TLN.release_notebook.read_text())
     real = grading.grade_notebook
 
     def sometimes_stuck(path, *args):
@@ -111,10 +112,10 @@ def test_a_sandbox_that_dies_before_student_code_runs_is_a_grader_error(tmp_path
     broken.write_text("import sys\nsys.stderr.write('bwrap: cannot mount the sandbox\\n')\n"
                       "sys.exit(1)\n")
     monkeypatch.setattr(sandbox, "WORKER", broken)
-    path = tmp_path / "subs" / "ada" / config.ASSIGNMENT / f"{config.NOTEBOOK}.ipynb"
+    path = tmp_path / "subs" / "ada" / TLN.name / f"{TLN.notebook}.ipynb"
     path.parent.mkdir(parents=True)
-    path.write_text(config.RELEASE_NOTEBOOK.read_text())
-    result = grading.grade_notebook(path, LIMITS, sandbox.isolation_mode())
+    path.write_text(TLN.release_notebook.read_text())
+    result = grading.grade_notebook(path, TLN, LIMITS, sandbox.isolation_mode())
     assert result["status"] == "grader_error", result["status"]
     assert {t["status"] for t in result["tests"]} == {"grader_error"}, result["tests"][0]
     assert "cannot mount the sandbox" in result["tests"][0]["message"], result["tests"][0]["message"]

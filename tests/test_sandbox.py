@@ -16,6 +16,7 @@ import pytest
 
 from autograder import bubblewrap, cgroups, config, grading, sandbox, seccomp
 from autograder.runner import StudentOutOfMemory, StudentProcess
+from course_under_test import TLN
 
 LIMITS = sandbox.Limits(call_seconds=15, cell_seconds=15, notebook_seconds=60)
 MIB = 1 << 20
@@ -385,7 +386,7 @@ def test_running_out_of_memory_in_the_cgroup_is_a_memory_limit(student, monkeypa
     fake_test = types.SimpleNamespace(
         grade_id="t", points=1.0, hidden=False, summary="", timeout=None,
         function=lambda _: probe.process.call("fill_and_grow", (200,), {}, False, 15))
-    record = grading.run_one(fake_test, probe.process, limits, time.monotonic())
+    record = grading.run_one(fake_test, probe.process, limits, time.monotonic(), TLN)
     assert record["status"] == "memory_limit", record
 
 

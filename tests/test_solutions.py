@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-import solutions
-from nnlab import handout
+import solutions.two_layer_net as solutions
+from nnlab.two_layer_net import handout
 from nnlab.testing import numerical_gradient, relative_error
 
 

@@ -6,14 +6,16 @@ import textwrap
 import numpy as np
 import pytest
 
-import solutions
-from autograder import config
+import solutions.two_layer_net as solutions
 from autograder.demo import functions_in
-from autograder.suite import BY_ID, FUNCTION_NAMES, NOTEBOOK_TEST_IMPORTS, TESTS, target_of
+from course_under_test import TLN
 from nnlab.testing import LocalStudent, MissingFunction
 
+BY_ID, FUNCTION_NAMES, NOTEBOOK_TEST_IMPORTS, TESTS, target_of = (
+    TLN.by_id, TLN.functions, TLN.test_imports, TLN.tests, TLN.target_of)
+
 REFERENCE = {f.__name__: f for f in solutions.STUDENT_FUNCTIONS}
-DEMO = config.ROOT / "demo" / "students"
+DEMO = TLN.demo_dir / "students"
 
 
 def test_every_grade_id_names_its_function_and_ids_are_unique():
@@ -548,7 +550,7 @@ def test_value_bug_fails_a_visible_test(bug):
 def test_the_visible_gradient_check_avoids_relu_kinks():
     """Every hidden unit of backprop_gradient_check's problem is active for some examples and
     inactive for others, and no pre-activation lies within 0.05 of 0."""
-    from nnlab.composition import small_network
+    from nnlab.two_layer_net.composition import small_network
     _, _, _, cache = small_network(np.random.default_rng(23), 5, 4, 6, 3)
     Z1 = cache["Z1"]
     assert (Z1 > 0).any(axis=0).all() and (Z1 < 0).any(axis=0).all(), Z1

@@ -29,7 +29,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import config, demo
+from autograder import demo
+from course_under_test import COURSE, TLN
 
 try:
     from playwright.sync_api import sync_playwright
@@ -41,7 +42,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
 STUDENT = "ben_softmax_epsilon"  # his backprop derivation forgets the ReLU mask
 QUESTION = "derivation_backprop"  # the 4-point written question
-ANSWER = demo.written_in(config.DEMO_STUDENTS.parent / "written" / f"{STUDENT}.md")[QUESTION]
+ANSWER = demo.written_in((TLN.demo_dir / "students").parent / "written" / f"{STUDENT}.md")[QUESTION]
 SERVER_START_SECONDS = 60
 # formgrader loads MathJax 2 from a CDN and, once it is there, sets up its keyboard shortcuts
 # (Tab to the next input, Esc to save, Ctrl+. for the next student). Offline we serve this
@@ -63,22 +64,22 @@ pytestmark = [
 
 
 def gradebook(course):
-    return Gradebook(f"sqlite:///{course / 'gradebook.db'}", config.COURSE_ID)
+    return Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE.course_id)
 
 
 def cell_state(course):
     """(manual_score, needs_manual_grade, manual_comment, notebook score) of the question."""
     with gradebook(course) as gb:
-        grade = gb.find_grade(QUESTION, config.NOTEBOOK, config.ASSIGNMENT, STUDENT)
-        comment = gb.find_comment(QUESTION, config.NOTEBOOK, config.ASSIGNMENT, STUDENT)
-        total = gb.find_submission_notebook(config.NOTEBOOK, config.ASSIGNMENT, STUDENT).score
+        grade = gb.find_grade(QUESTION, TLN.notebook, TLN.name, STUDENT)
+        comment = gb.find_comment(QUESTION, TLN.notebook, TLN.name, STUDENT)
+        total = gb.find_submission_notebook(TLN.notebook, TLN.name, STUDENT).score
         return grade.manual_score, grade.needs_manual_grade, comment.manual_comment, total
 
 
 @pytest.fixture
 def course(tmp_path):
     """OUT/nbgrader of the graded demo submissions; ben wrote the backprop derivation."""
-    submissions = demo.make_submissions(tmp_path / "submissions")
+    submissions = demo.make_submissions(tmp_path / "submissions", [TLN])
     path = next(p for p in submissions if p.parts[-3] == STUDENT)
     notebook = nbformat.read(str(path), as_version=4)
     cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == QUESTION]
@@ -162,7 +163,7 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
     comment = f"Right shapes, but the ReLU mask is missing from dL/db1 (check {uuid.uuid4().hex[:8]})."
     _, _, _, total_before = cell_state(course)
     with gradebook(course) as gb:
-        submission = gb.find_submission_notebook(config.NOTEBOOK, config.ASSIGNMENT, STUDENT)
+        submission = gb.find_submission_notebook(TLN.notebook, TLN.name, STUDENT)
         submission_id, max_score = submission.id, submission.max_score
     screenshot = tmp_path / "formgrader_derivation_backprop.png"
 
@@ -180,10 +181,10 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
             page.get_by_role("link", name="Manual Grading", exact=True).first.click()
             page.wait_for_url("**/formgrader/gradebook")
             table = page.locator("#main-table")
-            table.get_by_role("link", name=config.ASSIGNMENT, exact=True).click()
-            page.wait_for_url(f"**/formgrader/gradebook/{config.ASSIGNMENT}")
-            table.get_by_role("link", name=config.NOTEBOOK, exact=True).click()
-            page.wait_for_url(f"**/formgrader/gradebook/{config.ASSIGNMENT}/{config.NOTEBOOK}")
+            table.get_by_role("link", name=TLN.name, exact=True).click()
+            page.wait_for_url(f"**/formgrader/gradebook/{TLN.name}")
+            table.get_by_role("link", name=TLN.notebook, exact=True).click()
+            page.wait_for_url(f"**/formgrader/gradebook/{TLN.name}/{TLN.notebook}")
             table.get_by_role("link", name="Submission #1", exact=True).wait_for()
             page.get_by_role("button", name="Show All Names").click()
             row = table.locator("tr", has=page.get_by_role("link", name=STUDENT, exact=True))
@@ -233,17 +234,17 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
     assert not needs_manual, f"{QUESTION} still needs manual grading after the TA scored it"
     assert total == total_before + 3, f"notebook score {total}, expected {total_before} + 3"
 
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", config.ASSIGNMENT,
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", TLN.name,
                            "--student", STUDENT, "--force"], cwd=course, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, f"generate_feedback failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    page_path = course / "feedback" / STUDENT / config.ASSIGNMENT / f"{config.NOTEBOOK}.html"
+    page_path = course / "feedback" / STUDENT / TLN.name / f"{TLN.notebook}.html"
     assert page_path.exists(), f"no feedback page at {page_path}:\n{done.stderr[-2000:]}"
     html = page_path.read_text()
     assert comment in html, f"the TA's comment {comment!r} is not in {page_path}"
     assert f'href="#{QUESTION}">Written response</a> (Score: 3.0 / 4.0)' in html, (
         f"{page_path} does not show 3.0 / 4.0 for {QUESTION}")
-    header = f"{config.NOTEBOOK} (Score: {float(total):.1f} / {float(max_score):.1f})"
+    header = f"{TLN.notebook} (Score: {float(total):.1f} / {float(max_score):.1f})"
     assert header in html, (
         f"{page_path} does not show the new total {header!r}: {re.findall(r'[(]Score: [^)]*[)]', html)[:3]}")
 
@@ -251,8 +252,8 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
     done = subprocess.run([sys.executable, "-m", "autograder", "feedback", str(course.parent)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"autograder feedback failed:\n{done.stderr[-2000:]}"
-    ours = (course.parent / "feedback" / STUDENT / config.ASSIGNMENT /
-            f"{config.NOTEBOOK}.html").read_text()
+    ours = (course.parent / "feedback" / STUDENT / TLN.name /
+            f"{TLN.notebook}.html").read_text()
     assert f"{QUESTION}: 3 / 4</b> (graded by a TA)" in ours, "our page lacks the TA's score"
     assert comment.split(" (check")[0] in ours, "our page lacks the TA's comment"
     assert f"Total so far: <b>{float(total):g} / {float(max_score):g}</b>" in ours, (

@@ -5,7 +5,8 @@ import csv
 
 from nbgrader.api import Gradebook
 
-from autograder import cli, config
+from autograder import cli
+from course_under_test import COURSE, TLN
 
 STUDENT = "cat_loss_over_nk"
 COMMENT = "Good: you kept **the minus sign**; the $\\partial L / \\partial z_j$ step is thin."
@@ -13,15 +14,15 @@ COMMENT = "Good: you kept **the minus sign**; the $\\partial L / \\partial z_j$ 
 
 def test_ta_grade_reaches_our_feedback_page_and_the_csv(graded):
     out = graded["out"]
-    with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}", config.COURSE_ID) as book:
-        grade = book.find_grade("derivation_softmax_ce", config.NOTEBOOK, config.ASSIGNMENT, STUDENT)
+    with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}", COURSE.course_id) as book:
+        grade = book.find_grade("derivation_softmax_ce", TLN.notebook, TLN.name, STUDENT)
         grade.manual_score = 1.5
-        comment = book.find_comment("derivation_softmax_ce", config.NOTEBOOK, config.ASSIGNMENT,
+        comment = book.find_comment("derivation_softmax_ce", TLN.notebook, TLN.name,
                                     STUDENT)
         comment.manual_comment = COMMENT
         book.db.commit()
     assert cli.main(["feedback", str(out)]) == 0
-    page = (out / "feedback" / STUDENT / config.ASSIGNMENT / f"{config.NOTEBOOK}.html").read_text()
+    page = (out / "feedback" / STUDENT / TLN.name / f"{TLN.notebook}.html").read_text()
     autograded = float(graded["rows"][STUDENT]["score"])
     assert "derivation_softmax_ce: 1.5 / 2</b> (graded by a TA)" in page, page[-3000:]
     assert "<strong>the minus sign</strong>" in page and "<math" in page, (

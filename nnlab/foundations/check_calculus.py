@@ -1,12 +1,12 @@
 """Self-checks of sections 3 and 4: the softmax Jacobian and the L1 linear model.
 
 Same engine as ``check_graph``: ``with run.check("what"):`` blocks, ``run.call`` for
-student code, ``_Failure(got, hints)`` naming keys of HINTS.
+student code, ``Failure(got, hints)`` naming keys of HINTS.
 """
 
 import numpy as np
 
-from nnlab.check import _Failure, _array, _changed, _close, _worst
+from nnlab.checking import Failure, as_numbers, count_changed, is_close, worst_entry
 from nnlab.foundations import handout
 from nnlab.foundations.demos import line_with_outliers
 from nnlab.testing import describe
@@ -98,30 +98,30 @@ def _check_softmax_jacobian(run, softmax_jacobian):
     y = handout.JACOBIAN_PROBABILITIES
     with run.check("softmax_jacobian([0.5, 0.3, 0.2]), the notebook's 3x3 matrix"):
         given = y.copy()
-        _jacobian_verdict(_array(run.call(softmax_jacobian, given)), y, handout.JACOBIAN)
-        if _changed(y, given):
-            raise _Failure("y was changed in place", ("jacobian_inplace",))
+        _jacobian_verdict(as_numbers(run.call(softmax_jacobian, given)), y, handout.JACOBIAN)
+        if count_changed(y, given):
+            raise Failure("y was changed in place", ("jacobian_inplace",))
     z = np.array([0.3, -1.2, 2.0, 0.7, -0.4])
     with run.check("softmax_jacobian(softmax(z)) equals finite differences of softmax, K=5"):
-        J = _array(run.call(softmax_jacobian, _softmax(z)))
+        J = as_numbers(run.call(softmax_jacobian, _softmax(z)))
         _jacobian_verdict(J, _softmax(z), _numeric_jacobian(z))
     Z = np.array([[1.0, -0.5, 0.2, 0.0], [-2.0, 0.3, 0.3, 1.1], [0.6, 0.6, -0.9, 2.2]])
     with run.check("softmax_jacobian of a batch (3, 4) gives (3, 4, 4), one J per row"):
         Y = np.array([_softmax(row) for row in Z])
-        J = _array(run.call(softmax_jacobian, Y, hints=("jacobian_batch",)))
+        J = as_numbers(run.call(softmax_jacobian, Y, hints=("jacobian_batch",)))
         expected = np.stack([_numeric_jacobian(row) for row in Z])
         if J.shape != expected.shape:
-            raise _Failure(f"shape {J.shape}, expected {expected.shape}", ("jacobian_batch",))
-        if not _close(J, expected, rtol=1e-5, atol=1e-9):
+            raise Failure(f"shape {J.shape}, expected {expected.shape}", ("jacobian_batch",))
+        if not is_close(J, expected, rtol=1e-5, atol=1e-9):
             single = run.passed == 2  # the vector checks passed: the batch handling is wrong
-            raise _Failure(_worst(J, expected),
+            raise Failure(worst_entry(J, expected),
                            ("jacobian_batch",) if single else ("softmax_jacobian_values",))
 
 
 def _jacobian_verdict(J, y, expected):
     if J.shape != expected.shape:
-        raise _Failure(f"shape {J.shape} for y of shape {y.shape}", ("jacobian_shape",))
-    if _close(J, expected, rtol=1e-5, atol=1e-9):
+        raise Failure(f"shape {J.shape} for y of shape {y.shape}", ("jacobian_shape",))
+    if is_close(J, expected, rtol=1e-5, atol=1e-9):
         return
     outer, diagonal, s = np.outer(y, y), np.diag(y), _softmax(y)
     variants = {
@@ -131,14 +131,14 @@ def _jacobian_verdict(J, y, expected):
         "jacobian_outer": [diagonal - y[None, :] ** 2, diagonal - y[:, None] ** 2],
         "jacobian_of_probabilities": [np.diag(s) - np.outer(s, s)],
     }
-    got = _worst(J, expected)
+    got = worst_entry(J, expected)
     sums = J.astype(np.float64) @ np.ones(y.size)
     if np.all(np.isfinite(sums)) and np.max(np.abs(sums)) > 1e-9:
         got += f"; J @ ones is {np.array2string(sums, precision=4)}, not 0"
     for hint, candidates in variants.items():
-        if any(_close(J, candidate, rtol=1e-5, atol=1e-9) for candidate in candidates):
-            raise _Failure(got, (hint,))
-    raise _Failure(got, ("softmax_jacobian_values",))
+        if any(is_close(J, candidate, rtol=1e-5, atol=1e-9) for candidate in candidates):
+            raise Failure(got, (hint,))
+    raise Failure(got, ("softmax_jacobian_values",))
 
 
 def _check_l1_loss(run, l1_loss):
@@ -149,16 +149,16 @@ def _check_l1_loss(run, l1_loss):
             given = (X.copy(), y.copy(), w.copy())
             value = run.call(l1_loss, *given)
             _loss_verdict(value, X @ w - y, expected)
-            if any(_changed(a, b) for a, b in zip((X, y, w), given)):
-                raise _Failure("an argument was changed in place", ("l1_inplace",))
+            if any(count_changed(a, b) for a, b in zip((X, y, w), given)):
+                raise Failure("an argument was changed in place", ("l1_inplace",))
 
 
 def _loss_verdict(value, residuals, expected):
     if value is None:
-        raise _Failure("returned None", ("no_return",))
-    array = _array(value)
+        raise Failure("returned None", ("no_return",))
+    array = as_numbers(value)
     if array.shape != ():
-        raise _Failure(f"returned {describe(value)}", ("l1_loss_not_scalar",))
+        raise Failure(f"returned {describe(value)}", ("l1_loss_not_scalar",))
     if abs(float(array) - expected) <= 1e-9:
         return
     variants = {"l1_loss_sum": np.sum(np.abs(residuals)),
@@ -167,9 +167,9 @@ def _loss_verdict(value, residuals, expected):
     variants["l1_loss_root"] = np.sqrt(variants["l1_loss_squared"])
     for hint, candidate in variants.items():
         if abs(float(array) - candidate) <= 1e-9:
-            raise _Failure(f"returned {float(array):.6g}, expected {expected}",
+            raise Failure(f"returned {float(array):.6g}, expected {expected}",
                            ("l1_loss_squared",) if hint == "l1_loss_root" else (hint,))
-    raise _Failure(f"returned {float(array):.6g}, expected {expected}", ("l1_loss_values",))
+    raise Failure(f"returned {float(array):.6g}, expected {expected}", ("l1_loss_values",))
 
 
 def _check_l1_subgradient(run, l1_subgradient):
@@ -178,8 +178,8 @@ def _check_l1_subgradient(run, l1_subgradient):
         given = (X.copy(), y.copy(), w.copy())
         g = run.call(l1_subgradient, *given)
         _subgradient_verdict(g, X, y, w, handout.L1_SUBGRADIENT)
-        if any(_changed(a, b) for a, b in zip((X, y, w), given)):
-            raise _Failure("an argument was changed in place", ("l1_inplace",))
+        if any(count_changed(a, b) for a, b in zip((X, y, w), given)):
+            raise Failure("an argument was changed in place", ("l1_inplace",))
     with run.check("l1_subgradient is 0 at a perfect fit (every residual 0)"):
         w = np.array([-1.0, 0.5])
         g = run.call(l1_subgradient, X, X @ w, w)
@@ -194,29 +194,29 @@ def _check_l1_subgradient(run, l1_subgradient):
 
 
 def _subgradient_verdict(g, X, y, w, expected):
-    array = _array(g)
+    array = as_numbers(g)
     got = f"returned {np.array2string(array, precision=4)}, expected " \
           f"{np.array2string(expected, precision=4)}"
     if array.shape != expected.shape:
-        raise _Failure(f"shape {array.shape}, expected {expected.shape}",
+        raise Failure(f"shape {array.shape}, expected {expected.shape}",
                        ("l1_subgradient_shape",))
     if not np.all(np.isfinite(array)):
-        raise _Failure(got, ("l1_sign_zero_nan",))
-    if _close(array, expected, rtol=1e-5, atol=1e-9):
+        raise Failure(got, ("l1_sign_zero_nan",))
+    if is_close(array, expected, rtol=1e-5, atol=1e-9):
         return
     residuals, N = X @ w - y, X.shape[0]
     for scale, flip, zero in [(s, f, z) for s in (1 / N, 1.0) for f in (1, -1)
                               for z in (0.0, 1.0, -1.0)]:
         signs = np.where(residuals == 0, zero, np.sign(residuals))
-        if _close(array, scale * flip * (X.T @ signs), rtol=1e-5, atol=1e-9):
+        if is_close(array, scale * flip * (X.T @ signs), rtol=1e-5, atol=1e-9):
             hints = (("l1_sign_zero",) if zero else ()) + \
                 (("l1_subgradient_sign",) if flip < 0 else ()) + \
                 (("l1_subgradient_mean",) if scale == 1.0 else ())
-            raise _Failure(got, hints or ("l1_subgradient_values",))
-    if any(_close(array, factor * (X.T @ residuals), rtol=1e-5, atol=1e-9)
+            raise Failure(got, hints or ("l1_subgradient_values",))
+    if any(is_close(array, factor * (X.T @ residuals), rtol=1e-5, atol=1e-9)
            for factor in (1 / N, 2 / N, 1.0, 2.0)):
-        raise _Failure(got, ("l1_subgradient_l2",))
-    raise _Failure(got, ("l1_subgradient_values",))
+        raise Failure(got, ("l1_subgradient_l2",))
+    raise Failure(got, ("l1_subgradient_values",))
 
 
 def _check_fit_l1(run, fit_l1):
@@ -225,55 +225,55 @@ def _check_fit_l1(run, fit_l1):
         given = (X.copy(), y.copy())
         w, history = _pair(run.call(fit_l1, *given, handout.FIT_LR, handout.FIT_STEPS))
         _history_verdict(history, handout.FIT_HISTORY)
-        if not _close(w, handout.FIT_W, rtol=1e-6, atol=1e-9):
-            last = _close(w, handout.FIT_ITERATES[-1], rtol=1e-6, atol=1e-9)
-            raise _Failure(f"w is {np.array2string(w, precision=6)}, expected "
+        if not is_close(w, handout.FIT_W, rtol=1e-6, atol=1e-9):
+            last = is_close(w, handout.FIT_ITERATES[-1], rtol=1e-6, atol=1e-9)
+            raise Failure(f"w is {np.array2string(w, precision=6)}, expected "
                            f"{np.array2string(handout.FIT_W, precision=6)} (w_2, the best)",
                            ("fit_last_iterate",) if last else ("fit_l1_values",))
-        if any(_changed(a, b) for a, b in zip((X, y), given)):
-            raise _Failure("X or y was changed in place", ("l1_inplace",))
+        if any(count_changed(a, b) for a, b in zip((X, y), given)):
+            raise Failure("X or y was changed in place", ("l1_inplace",))
     X, y = line_with_outliers(n=30, outliers=4, seed=11)
     with run.check("fit_l1 on 30 points with 4 outliers (300 steps) returns its best w"):
         w, history = _pair(run.call(fit_l1, X, y, 0.5, 300))
         if history.shape != (301,):
-            raise _Failure(f"history has shape {history.shape}, expected (301,)",
+            raise Failure(f"history has shape {history.shape}, expected (301,)",
                            ("fit_history_length",))
         if w.shape != (2,):
-            raise _Failure(f"w has shape {w.shape}, expected (2,)", ("fit_return",))
+            raise Failure(f"w has shape {w.shape}, expected (2,)", ("fit_return",))
         loss = float(np.mean(np.abs(X @ w - y)))
         if abs(loss - np.min(history)) > 1e-9 * max(1.0, loss):
             last = abs(loss - history[-1]) <= 1e-9 * max(1.0, loss)
-            raise _Failure(f"the loss of w is {loss:.6g}, the smallest in history "
+            raise Failure(f"the loss of w is {loss:.6g}, the smallest in history "
                            f"{np.min(history):.6g}",
                            ("fit_last_iterate",) if last else ("fit_l1_values",))
 
 
 def _pair(returned):
     if returned is None:
-        raise _Failure("returned None", ("no_return",))
+        raise Failure("returned None", ("no_return",))
     if not isinstance(returned, (tuple, list)) or len(returned) != 2:
-        raise _Failure(f"returned {describe(returned)}", ("fit_return",))
-    return _array(returned[0]).astype(np.float64), _array(returned[1]).astype(np.float64)
+        raise Failure(f"returned {describe(returned)}", ("fit_return",))
+    return as_numbers(returned[0]).astype(np.float64), as_numbers(returned[1]).astype(np.float64)
 
 
 def _history_verdict(history, expected):
     if history.shape != expected.shape:
         hint = "fit_history_length" if history.ndim == 1 else "fit_return"
-        raise _Failure(f"history has shape {history.shape}, expected {expected.shape}",
+        raise Failure(f"history has shape {history.shape}, expected {expected.shape}",
                        (hint,))
-    if _close(history, expected, rtol=1e-6, atol=1e-9):
+    if is_close(history, expected, rtol=1e-6, atol=1e-9):
         return
     got = (f"history is {np.array2string(history, precision=5)}, expected "
            f"{np.array2string(expected, precision=5)}")
     if abs(history[0] - expected[0]) > 1e-9:
-        raise _Failure(got, ("fit_start",))
+        raise Failure(got, ("fit_start",))
     if history[1] > history[0]:
-        raise _Failure(got, ("fit_uphill",))
+        raise Failure(got, ("fit_uphill",))
     if abs(history[2] - 1.7333333333333334) <= 1e-6:
-        raise _Failure(got, ("fit_constant_step",))
+        raise Failure(got, ("fit_constant_step",))
     if abs(history[2] - 1.6666666666666667) <= 1e-6:
-        raise _Failure(got, ("fit_step_schedule",))
-    raise _Failure(got, ("fit_l1_values",))
+        raise Failure(got, ("fit_step_schedule",))
+    raise Failure(got, ("fit_l1_values",))
 
 
 CHECKERS = {

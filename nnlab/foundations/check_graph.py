@@ -1,13 +1,13 @@
 """Self-checks of section 1: the scalar computation graph with a skip connection.
 
-Each ``_check_<function>(run, function)`` runs with the engine of ``nnlab.check``: a
+Each ``_check_<function>(run, function)`` runs with the engine of ``nnlab.checking``: a
 ``with run.check("what"):`` block per check, ``run.call`` for every call of student code,
-and ``_Failure(got, hints)`` naming the keys of HINTS that explain what came out.
+and ``Failure(got, hints)`` naming the keys of HINTS that explain what came out.
 """
 
 import numpy as np
 
-from nnlab.check import _Failure, _changed
+from nnlab.checking import Failure, count_changed
 from nnlab.foundations import handout
 from nnlab.testing import describe
 
@@ -74,20 +74,20 @@ _POINTS = {  # (x0, params, cache, grads), worked out by hand
 
 
 def _scalars(value, keys, function, not_dict, missing):
-    """``value`` as {key: float} for ``keys``, else a _Failure with the right hint."""
+    """``value`` as {key: float} for ``keys``, else a Failure with the right hint."""
     if value is None:
-        raise _Failure("returned None", ("no_return",))
+        raise Failure("returned None", ("no_return",))
     if not isinstance(value, dict):
-        raise _Failure(f"returned {describe(value)}", (not_dict,))
+        raise Failure(f"returned {describe(value)}", (not_dict,))
     absent = [key for key in keys if key not in value]
     if absent:
-        raise _Failure(f"the keys {absent} are missing (found {sorted(map(str, value))})",
+        raise Failure(f"the keys {absent} are missing (found {sorted(map(str, value))})",
                        (missing,))
     out = {}
     for key in keys:
         array = np.asarray(value[key]) if not isinstance(value[key], str) else None
         if array is None or array.dtype.kind not in "fiu" or array.shape != ():
-            raise _Failure(f"{function}(...)[{key!r}] is {describe(value[key])}",
+            raise Failure(f"{function}(...)[{key!r}] is {describe(value[key])}",
                            ("graph_not_scalars",))
         out[key] = float(array)
     return out
@@ -105,8 +105,8 @@ def _check_graph_forward(run, graph_forward):
             cache = _scalars(run.call(graph_forward, x0, given), CACHE_KEYS, "graph_forward",
                              "graph_forward_not_dict", "graph_forward_keys")
             _forward_verdict(cache, expected)
-            if _changed(params, given):
-                raise _Failure("params was changed in place", ("graph_forward_inplace",))
+            if count_changed(params, given):
+                raise Failure("params was changed in place", ("graph_forward_inplace",))
 
 
 def _forward_verdict(cache, expected):
@@ -117,15 +117,15 @@ def _forward_verdict(cache, expected):
         got = f"cache[{key!r}] is {cache[key]:.6g}, expected {expected[key]:.6g}"
         value = cache[key]
         if key == "x1" and expected["s0"] < 0 and abs(value - expected["s0"]) <= 1e-9:
-            raise _Failure(got, ("graph_hidden_relu",))
+            raise Failure(got, ("graph_hidden_relu",))
         if key == "y" and abs(value - expected["s1"]) <= 1e-9:
-            raise _Failure(got, ("graph_skip_missing",))
+            raise Failure(got, ("graph_skip_missing",))
         if key == "y" and min(abs(value - expected["s1"] - expected[other])
                               for other in ("x1", "s0", "p0")) <= 1e-9:
-            raise _Failure(got, ("graph_skip_source",))
+            raise Failure(got, ("graph_skip_source",))
         if key == "z" and expected["y"] < 0 and abs(value - expected["y"]) <= 1e-9:
-            raise _Failure(got, ("graph_output_relu",))
-        raise _Failure(got, ("graph_forward_values",))
+            raise Failure(got, ("graph_output_relu",))
+        raise Failure(got, ("graph_forward_values",))
 
 
 def _check_graph_backward(run, graph_backward):
@@ -141,8 +141,8 @@ def _check_graph_backward(run, graph_backward):
                              "graph_backward", "graph_backward_not_dict",
                              "graph_backward_keys")
             _backward_verdict(grads, params, cache, expected)
-            if _changed(params, given) or _changed(cache, given_cache):
-                raise _Failure("params or the cache was changed in place",
+            if count_changed(params, given) or count_changed(cache, given_cache):
+                raise Failure("params or the cache was changed in place",
                                ("graph_backward_inplace",))
     if not run.context.passes("graph_forward"):
         run.notes.append("finite differences skipped until graph_forward passes its check")
@@ -157,7 +157,7 @@ def _check_graph_backward(run, graph_backward):
         for key in GRAD_KEYS:
             numeric = _finite_difference(run, forward, x0, params, key)
             if abs(grads[key] - numeric) > 1e-6:
-                raise _Failure(f"dz/d{key} is {grads[key]:.6g}, finite differences give "
+                raise Failure(f"dz/d{key} is {grads[key]:.6g}, finite differences give "
                                f"{numeric:.6g}", ("graph_backward_fd",))
 
 
@@ -194,7 +194,7 @@ def _backward_verdict(grads, params, cache, expected):
         hints.append("graph_product_rule")
     if "b0" in wrong and ds0 and _near(grads["b0"], ds0 * cache["x1"]):
         hints.append("graph_relu_derivative")
-    raise _Failure(got, tuple(hints) or ("graph_backward_values",))
+    raise Failure(got, tuple(hints) or ("graph_backward_values",))
 
 
 def _near(value, target):

@@ -1,12 +1,12 @@
 """Self-checks of section 2: parameter counts and convolution output sizes.
 
 Same engine as ``check_graph``: ``with run.check("what"):`` blocks, ``run.call`` for
-student code, ``_Failure(got, hints)`` naming keys of HINTS.
+student code, ``Failure(got, hints)`` naming keys of HINTS.
 """
 
 import numpy as np
 
-from nnlab.check import _Failure, _close
+from nnlab.checking import Failure, is_close
 from nnlab.foundations import handout
 from nnlab.testing import describe
 
@@ -54,7 +54,7 @@ def _check_count_parameters(run, count_parameters):
         given = list(sizes)
         count = run.call(count_parameters, given)
         if given != sizes:
-            raise _Failure("layer_sizes was changed", ("count_inplace",))
+            raise Failure("layer_sizes was changed", ("count_inplace",))
         _count_verdict(count, sizes, handout.MLP_PARAMETERS)
     for sizes, expected in (([784, 30, 10], 23860), ([5, 3], 18), ([2, 2, 2, 2, 2], 24)):
         with run.check(f"count_parameters({sizes})"):
@@ -63,11 +63,11 @@ def _check_count_parameters(run, count_parameters):
 
 def _count_verdict(count, sizes, expected):
     if count is None:
-        raise _Failure("returned None", ("no_return",))
+        raise Failure("returned None", ("no_return",))
     if not isinstance(count, (int, float, np.integer, np.floating)) or isinstance(count, bool):
-        raise _Failure(f"returned {describe(count)}", ("not_numbers",))
+        raise Failure(f"returned {describe(count)}", ("not_numbers",))
     if count == expected and not isinstance(count, (int, np.integer)):
-        raise _Failure(f"returned {count!r}, a {type(count).__name__}", ("count_not_int",))
+        raise Failure(f"returned {count!r}, a {type(count).__name__}", ("count_not_int",))
     if count == expected:
         return
     pairs = list(zip(sizes[:-1], sizes[1:]))
@@ -81,7 +81,7 @@ def _count_verdict(count, sizes, expected):
         expected - pairs[0][0] * pairs[0][1] - pairs[0][1]: "count_layers",
     }
     hint = variants.get(count, "count_parameters_values")
-    raise _Failure(f"returned {count}, expected {expected}", (hint,))
+    raise Failure(f"returned {count}, expected {expected}", (hint,))
 
 
 def _check_conv_output_size(run, conv_output_size):
@@ -90,24 +90,24 @@ def _check_conv_output_size(run, conv_output_size):
         sizes = [run.call(conv_output_size, n, k, s, p) for n, k, s, p, _ in examples]
         for size in sizes:
             if size is None:
-                raise _Failure("returned None", ("no_return",))
+                raise Failure("returned None", ("no_return",))
             if not isinstance(size, (int, float, np.integer, np.floating)) \
                     or isinstance(size, bool):
-                raise _Failure(f"returned {describe(size)}", ("not_numbers",))
+                raise Failure(f"returned {describe(size)}", ("not_numbers",))
         expected = [out for *_, out in examples]
         if sizes != expected:
             got = "; ".join(f"n={n}, kernel={k}, stride={s}, padding={p}: {size} (expected "
                             f"{out})" for (n, k, s, p, out), size in zip(examples, sizes)
                             if size != out)
-            raise _Failure(got, (_conv_mistake(sizes, examples),))
+            raise Failure(got, (_conv_mistake(sizes, examples),))
         floats = [size for size in sizes if not isinstance(size, (int, np.integer))]
         if floats:
-            raise _Failure(f"returned {floats[0]!r}, a {type(floats[0]).__name__}",
+            raise Failure(f"returned {floats[0]!r}, a {type(floats[0]).__name__}",
                            ("conv_not_int",))
     with run.check("conv_output_size(32, 5) uses stride 1 and padding 0 by default"):
         size = run.call(conv_output_size, 32, 5)
         if size != 28:
-            raise _Failure(f"returned {size!r}, expected 28", ("conv_output_size_values",))
+            raise Failure(f"returned {size!r}, expected 28", ("conv_output_size_values",))
 
 
 def _conv_mistake(sizes, examples):
@@ -121,7 +121,7 @@ def _conv_mistake(sizes, examples):
         "conv_stride": lambda n, k, s, p: n + 2 * p - k + 1,
     }
     for hint, formula in variants.items():
-        if _close(sizes, [formula(*example[:4]) for example in examples]):
+        if is_close(sizes, [formula(*example[:4]) for example in examples]):
             return hint
     return "conv_output_size_values"
 

@@ -6,7 +6,7 @@ units) and its output is compared with the box or staircase the docstring descri
 
 import numpy as np
 
-from nnlab.check import _Failure, _close, _worst
+from nnlab.checking import Failure, is_close, worst_entry
 from nnlab.foundations import handout
 from nnlab.foundations.networks import one_hidden_layer
 
@@ -42,13 +42,13 @@ HINTS = {
 
 
 def _output(run, params, x, shape_hint):
-    """The network's output at x, or a _Failure if params has the wrong layout."""
+    """The network's output at x, or a Failure if params has the wrong layout."""
     if params is None:
-        raise _Failure("returned None", ("no_return",))
+        raise Failure("returned None", ("no_return",))
     try:
         return one_hidden_layer(x, params)
     except ValueError as error:
-        raise _Failure(str(error), (shape_hint,)) from None
+        raise Failure(str(error), (shape_hint,)) from None
 
 
 def _box(x, a, b, h):
@@ -62,25 +62,25 @@ def _check_box_network(run, box_network):
             x = np.linspace(a - 3.0, b + 3.0, 600) + 1e-4
             out = _output(run, run.call(box_network, a, b, h), x, "box_shapes")
             expected = _box(x, a, b, h)
-            if _close(out, expected):
+            if is_close(out, expected):
                 continue
-            got = _worst(out, expected)
+            got = worst_entry(out, expected)
             inside = (x >= a) & (x < b)
             variants = {"box_swapped": -expected, "box_height": expected / h,
                         "box_bias_sign": _box(x, -b, -a, -h)}
             for hint, candidate in variants.items():
-                if _close(out, candidate):
-                    raise _Failure(got, (hint,))
-            if _close(out[inside], expected[inside]):
-                raise _Failure(got, ("box_outside",))
-            raise _Failure(got, ("box_network_values",))
+                if is_close(out, candidate):
+                    raise Failure(got, (hint,))
+            if is_close(out[inside], expected[inside]):
+                raise Failure(got, ("box_outside",))
+            raise Failure(got, ("box_network_values",))
     if run.failures:
         return  # a wrong box explains wrong edges
     a, b, h = boxes[0]
     with run.check(f"box_network({a}, {b}, {h}) is {h} at x = a = {a} and 0 at x = b = {b}"):
         out = _output(run, run.call(box_network, a, b, h), np.array([a, b]), "box_shapes")
-        if not _close(out, [h, 0.0]):
-            raise _Failure(f"the output is {out[0]:.6g} at x = a and {out[1]:.6g} at x = b",
+        if not is_close(out, [h, 0.0]):
+            raise Failure(f"the output is {out[0]:.6g} at x = a and {out[1]:.6g} at x = b",
                            ("box_edges",))
 
 
@@ -101,16 +101,16 @@ def _check_staircase_network(run, staircase_network):
             n = heights.size
             W1 = np.asarray(params.get("W1") if isinstance(params, dict) else None)
             if W1.ndim == 2 and W1.shape[1] != 2 * n:
-                raise _Failure(f"{W1.shape[1]} hidden units for n = {n} heights",
+                raise Failure(f"{W1.shape[1]} hidden units for n = {n} heights",
                                ("staircase_units",))
             x = np.linspace(-B - 1.0, B + 1.0, 40 * n + 7) + 1e-4   # avoids the edges
             out = _output(run, params, x, "staircase_units")
             expected = _staircase(x, B, heights)
-            if not _close(out, expected):
+            if not is_close(out, expected):
                 inside = (x >= -B) & (x < B)
                 levels = np.unique(np.round(out[inside], 9))
                 misplaced = set(levels) <= set(np.round(heights, 9)) | {0.0}
-                raise _Failure(_worst(out, expected), ("staircase_edges",) if misplaced
+                raise Failure(worst_entry(out, expected), ("staircase_edges",) if misplaced
                                else ("staircase_network_values",))
     with run.check("heights cos(midpoints) on [-2, 2): the error shrinks like 1/n"):
         B, x, errors = 2.0, np.linspace(-2.0, 2.0, 4000, endpoint=False) + 3e-4, []
@@ -120,7 +120,7 @@ def _check_staircase_network(run, staircase_network):
             errors.append(float(np.max(np.abs(_output(run, params, x, "staircase_units")
                                               - np.cos(x)))))
             if errors[-1] > B / n:
-                raise _Failure(f"with n = {n} the largest error is {errors[-1]:.4f}, more "
+                raise Failure(f"with n = {n} the largest error is {errors[-1]:.4f}, more "
                                f"than B / n = {B / n:.4f}", ("staircase_network_values",))
 
 

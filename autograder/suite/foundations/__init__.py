@@ -12,31 +12,21 @@ from autograder.suite.foundations import (
     box_network, conv_output_size, count_parameters, fit_l1, graph_backward, graph_forward,
     l1_loss, l1_subgradient, softmax_jacobian, staircase_network,
 )
-from solutions.foundations import STUDENT_FUNCTIONS
+from solutions.foundations import STUDENT_FUNCTIONS  # noqa: F401 (the registry reads it)
 
 # Order matters only for display: it follows the notebook.
 TESTS = collect([graph_forward, graph_backward, count_parameters, conv_output_size,
                  softmax_jacobian, l1_loss, l1_subgradient, fit_l1, box_network,
                  staircase_network])
-BY_ID = {test.grade_id: test for test in TESTS}
-FUNCTION_NAMES = tuple(function.__name__ for function in STUDENT_FUNCTIONS)
-
-
-def target_of(test):
-    """The student function a test is about: the longest name its grade_id starts with."""
-    names = [name for name in FUNCTION_NAMES if test.grade_id.startswith(name + "_")]
-    if not names:
-        raise ValueError(f"grade_id {test.grade_id} does not start with a student function name")
-    return max(names, key=len)
-
 
 # What the notebook's test-setup cell imports; test bodies use nothing else.
 NOTEBOOK_TEST_IMPORTS = """\
 import numpy as np
 from nnlab.foundations import handout
+from nnlab.foundations.checks import run_test
 from nnlab.foundations.networks import one_hidden_layer
 from nnlab.testing import (assert_close, assert_params, assert_shape, assert_unchanged,
-                           describe, numerical_gradient, run_test)"""
+                           describe, numerical_gradient)"""
 
 # The whole setup cell of this assignment's notebook (build.py's SETUP_CODE for it).
 SETUP_CODE = """\

@@ -1,14 +1,17 @@
-"""Student-side helpers for the two-layer network assignment.
+"""Student-side helpers, shipped with each assignment's release.
 
-This package ships with the student release. It holds data loading, weight
-initialisation, plotting and test helpers; it never contains reference
-solutions or hidden tests.
+This package never contains reference solutions or hidden tests. What every assignment
+shares is here:
 
-Conventions used everywhere in the course (stated once, here):
-  N  number of examples in a batch      X       (N, D) float, one example per row
-  D  input features (784 for MNIST)     targets (N, K) one-hot
-  H  hidden units (default 30)          params  {"W1": (D, H), "b1": (H,),
-  K  classes (10)                                  "W2": (H, K), "b2": (K,)}
+- ``data``: loading MNIST; ``utils``: accuracy, init_params, one_hot; ``plots``: figures;
+- ``testing``: the helpers the course's tests are written with, and ``run_test``;
+- ``recording``: recording the calls a function makes (``CallRecorder``), for the tests of
+  train in the notebook and in the grader's student process alike;
+- ``checking``: the self-check engine behind each assignment's ``check(name)``.
+
+What is one assignment's is in ``nnlab/<assignment>/``: its handout numbers, its checks
+and hints (``nnlab.<assignment>.checks``: ``check``, ``run_test``), e.g.
+``nnlab.two_layer_net`` and ``nnlab.foundations``.
 """
 
 from nnlab.utils import accuracy, init_params, one_hot

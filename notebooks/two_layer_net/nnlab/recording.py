@@ -1,7 +1,10 @@
 """Recording the calls a function makes to other functions of its namespace.
 
-``LocalStudent.record`` (nnlab.testing) and ``nnlab.check`` use it in the notebook; the
-grader's worker has a twin (``autograder.worker.CallRecorder``) that a test keeps in step.
+``LocalStudent.record`` (nnlab.testing) and check("train") use it in the notebook; the
+grader's student process (``autograder/worker.py``, which imports nnlab from the sandbox's
+/grader/lib) uses it to answer a call request with ``track={"record": ...}``. Like
+everything else reported from that process, a recording can be forged by student code
+that rewrites this module there (see README, "what is protected").
 """
 
 import collections
@@ -17,14 +20,16 @@ _ARRAY_KINDS = "biufc"
 class CallRecorder:
     """Records the calls that a function makes to other functions of its namespace.
 
-    The same as the grader's ``autograder.worker.CallRecorder`` (a test keeps the two
-    in step): ``{"record": {name: keep}}`` names the functions to watch and which calls
-    to keep ("all", or n for the last n). Inside ``with recorder:`` each watched name is
+    ``track`` is ``{"record": {name: keep}}``: it names the functions to watch (e.g.
+    train's calls of ``sgd_momentum_step``) and which calls to keep ("all", or n for the
+    last n); anything else watches nothing. Inside ``with recorder:`` each watched name is
     bound to a wrapper that copies the arguments before the call and the result after
     it, as plain data (arrays of numbers, lists, tuples, dicts with string keys, numbers,
-    strings; anything else becomes "<its type>"); on leaving, the names are restored.
-    Calls that raise are not kept; past RECORD_LIMIT bytes, calls are only counted and
-    the recording is marked truncated.
+    strings; anything else becomes "<its type>"); on leaving, the names are restored
+    however the call ended. A kept call is ``{"name", "index" (0 for the first call of
+    that name), "args", "kwargs", "result"}``. Calls that raise are not kept. The kept
+    copies hold at most RECORD_LIMIT bytes: from the first call that does not fit, calls
+    are only counted and the recording is marked truncated.
     """
 
     def __init__(self, namespace, track):
@@ -51,6 +56,8 @@ class CallRecorder:
         return False
 
     def recording(self):
+        """The kept calls in the order they returned, the count of calls per name, and
+        whether calls were left out for lack of room."""
         entries = sorted((entry for kept in self.kept.values() for entry in kept),
                          key=lambda entry: entry["order"])
         calls = [{key: entry[key] for key in ("name", "index", "args", "kwargs", "result")}
@@ -74,11 +81,13 @@ class CallRecorder:
         return watched
 
     def _room(self, name):
+        """Bytes free for one more call of ``name`` (counting the call it would push out)."""
         keep, kept = self.watch[name], self.kept[name]
         freed = kept[0]["size"] if keep != "all" and len(kept) >= keep else 0
         return RECORD_LIMIT - self.kept_bytes + freed
 
     def _copy(self, parts, name, used=0):
+        """Copies of ``parts`` (with their total "size"), or None when they do not fit."""
         if self.truncated:
             return None
         size = used + sum(_plain_size(value) for value in parts.values())
@@ -100,6 +109,7 @@ class CallRecorder:
 
 
 def _plain_size(value, depth=0):
+    """Bytes a copy of ``value`` keeps (arrays by their size, other items 16 bytes each)."""
     try:
         if isinstance(value, (np.ndarray, np.generic)):
             return int(value.nbytes) + 16
@@ -109,17 +119,18 @@ def _plain_size(value, depth=0):
             return 16 + sum(_plain_size(item, depth + 1) for item in value)
         if depth < _PLAIN_DEPTH and isinstance(value, dict):
             return 16 + sum(_plain_size(item, depth + 1) for item in value.values())
-    except Exception:  # an object that cannot be read is not copied either
+    except Exception:  # student objects may raise anywhere: they are not copied anyway
         return 16
     return 16
 
 
 def _plain_copy(value, depth=0):
+    """A copy of ``value`` as plain data; what is not plain becomes "<its type>"."""
     try:
         if value is None or type(value) in (bool, int, float, str):
             return value
         if isinstance(value, (np.ndarray, np.generic)):
-            array = np.array(value)
+            array = np.array(value)  # a copy, and a plain ndarray even for subclasses
             if array.dtype.kind not in _ARRAY_KINDS:
                 return f"<array of dtype {array.dtype}>"
             return array if isinstance(value, np.ndarray) else array[()]

@@ -107,28 +107,29 @@ class LocalStudent:
         return result, recorder.recording()
 
 
-def run_test(test, namespace):
+def run_test(test, namespace, hint=None):
     """Run one test against the functions in ``namespace``; print a verdict.
 
     Inputs:
     - test: a test function taking a student object
     - namespace: usually ``globals()`` of the notebook
+    - hint: optional ``hint(test_name, namespace)`` giving the hint for a failed test ("" for
+      none). Each assignment's ``run_test`` (e.g. ``nnlab.two_layer_net.checks.run_test``)
+      passes its check()'s hints; without it, a failure has no hint
 
-    A failed test raises TestFailed: its message, then the hint check() gives for that
-    function, shown without a traceback (the message says what came out and what was
-    expected). An error raised by the student's code keeps its traceback, with the hint
-    added as a note under it.
+    A failed test raises TestFailed: its message, then the hint, shown without a traceback
+    (the message says what came out and what was expected). An error raised by the
+    student's code keeps its traceback, with the hint added as a note under it.
     """
-    from nnlab.hints import hint_for  # imports nnlab.check, which imports this module
     try:
         test(LocalStudent(namespace))
     except AssertionError as failure:
-        raise TestFailed(test.__name__, str(failure), hint_for(test.__name__, namespace)) \
-            from None
+        raise TestFailed(test.__name__, str(failure),
+                         hint(test.__name__, namespace) if hint else "") from None
     except Exception as error:  # the student's code raised: keep its traceback
-        hint = hint_for(test.__name__, namespace)
-        if hint:
-            error.add_note(hint)
+        found = hint(test.__name__, namespace) if hint else ""
+        if found:
+            error.add_note(found)
         raise
     print(f"passed: {test.__name__}")
 
@@ -169,6 +170,23 @@ def describe(value):
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     return f"{type(value).__name__} {_SHORT.repr(value)}"
+
+
+def matches(actual, expected, rtol=1e-6, atol=1e-12, finite=False):
+    """True if ``actual`` is numbers of ``expected``'s shape, each within ``atol + rtol *
+    |expected|`` of it (``np.allclose``); with ``finite``, also no NaN or inf in ``actual``.
+
+    The one comparison behind ``nnlab.two_layer_net.composition.agrees`` and the checks'
+    ``nnlab.checking.is_close``. A value of another type or shape does not match; an
+    ``expected`` that is not numbers may raise TypeError or ValueError.
+    """
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape or actual.dtype.kind not in "fiub":
+        return False
+    actual = actual.astype(np.float64)
+    if finite and not np.isfinite(actual).all():
+        return False
+    return bool(np.allclose(actual, expected, rtol=rtol, atol=atol))
 
 
 def as_float_array(value, name):

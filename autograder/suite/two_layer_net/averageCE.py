@@ -1,0 +1,43 @@
+"""Tests of averageCE(target, prediction)."""
+
+import numpy as np
+
+from autograder.registry import graded
+from nnlab.two_layer_net import handout
+from nnlab.testing import assert_close, assert_unchanged
+
+
+@graded(points=1)
+def averageCE_handout_batch(student):
+    """averageCE of the handout's batch of 3 (targets [6, 4, 7]) is 9.4518."""
+    # copies: your function gets arrays of its own, whatever it does with them
+    result = student.averageCE(handout.BATCH_TARGETS.copy(), handout.BATCH_PROBABILITIES.copy())
+    assert np.ndim(result) == 0, (
+        f"averageCE should return one number, got shape {np.shape(result)}")
+    assert_close(result, handout.BATCH_LOSS, "averageCE(handout batch)")
+
+
+@graded(points=1)
+def averageCE_mean_over_examples(student):
+    """averageCE divides by the number of examples N (not N*K) and keeps its inputs."""
+    target = np.eye(4)[[0, 2]]
+    prediction = np.array([[0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25]])
+    expected = -(np.log(0.5) + np.log(0.25)) / 2
+    result, (target_after, prediction_after) = student.track("averageCE", target, prediction)
+    assert_close(result, expected, "averageCE for N=2, K=4")
+    assert_unchanged(target, target_after, "target")
+    assert_unchanged(prediction, prediction_after, "prediction")
+
+
+@graded(points=1, hidden=True)
+def averageCE_random_inputs(student):
+    """averageCE matches the reference on random batches, tiny probabilities included."""
+    from solutions.two_layer_net import averageCE as reference_averageCE
+    from solutions.two_layer_net import softmax as reference_softmax
+    rng = np.random.default_rng(31337)
+    for n, k in [(5, 7), (1, 3), (9, 10)]:
+        target = np.eye(k)[rng.integers(0, k, size=n)]
+        prediction = reference_softmax(rng.normal(scale=6.0, size=(n, k)))
+        assert_close(student.averageCE(target, prediction),
+                     reference_averageCE(target, prediction), f"averageCE for N={n}, K={k}",
+                     hide_values=True)

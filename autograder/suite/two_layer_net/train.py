@@ -1,0 +1,270 @@
+"""Tests of train(X_train, Y_train, X_test, Y_test, ...).
+
+The hidden tests record train's calls of the notebook's own ``sgd_momentum_step`` (and
+``backprop``): training earns points only with parameters made by those steps, and the
+accuracy is measured on digits train never received. train is graded on its own work:
+the accuracy it must reach (and a history without NaN) is waived when the student's
+forward, backprop, sgd_momentum_step or averageCE (which train runs) give wrong values,
+since those lose points in their own tests; the steps must still be made as section 9 asks.
+"""
+
+import numpy as np
+
+from autograder.registry import graded
+from nnlab.data import load_mnist
+from nnlab.two_layer_net.composition import same_as
+from nnlab.testing import (assert_params, assert_public, assert_shape, assert_unchanged,
+                           recorded_arguments)
+
+
+@graded(points=1, timeout=60.0)
+def train_history_format(student):
+    """train returns params of the right shapes and one history entry per epoch, and leaves its data unchanged."""
+    X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
+    data = (X_train[::8], Y_train[::8], X_test[::5], Y_test[::5])
+    returned, after = student.track("train", *data, hidden=16, epochs=3, batch_size=50,
+                                    lr=0.05, momentum=0.9, seed=0)
+    for name, before, now in zip(("X_train", "Y_train", "X_test", "Y_test"), data, after):
+        assert_unchanged(before, now, name)
+    assert isinstance(returned, (tuple, list)) and len(returned) == 2, (
+        f"train should return the pair (params, history), got {type(returned).__name__}")
+    params, history = returned
+    assert isinstance(params, dict), f"params should be a dict, got {type(params).__name__}"
+    for key, shape in (("W1", (784, 16)), ("b1", (16,)), ("W2", (16, 10)), ("b2", (10,))):
+        assert key in params, f"the params returned by train lack the key {key!r}"
+        assert_shape(params[key], shape, f'params["{key}"]')
+    assert isinstance(history, dict), f"history should be a dict, got {type(history).__name__}"
+    for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
+        assert key in history, f"history lacks the key {key!r}"
+        values = history[key]
+        count = len(values) if isinstance(values, (list, tuple)) else np.size(values)
+        assert count == 3, f'history["{key}"] should hold one number per epoch (3), got {count}'
+        values = np.asarray(values, dtype=float)
+        assert values.shape == (3,), (
+            f'history["{key}"] should hold one number per epoch, got shape {values.shape}')
+    for key in ("train_acc", "test_acc"):
+        assert ((0 <= np.asarray(history[key])) & (np.asarray(history[key]) <= 1)).all(), (
+            f'history["{key}"] should be fractions in [0, 1], got {history[key]}')
+
+
+@graded(points=2, hidden=True, timeout=60.0)
+def train_reaches_accuracy(student):
+    """train (H=30, 8 epochs) on 3,500 real digits reaches >= 85% on 1,000 digits it never saw, with the params of its own momentum steps."""
+    from solutions.two_layer_net import averageCE, backprop, forward, sgd_momentum_step
+    X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
+    # train gets 3,500 digits to learn from and 500 others to report in its history;
+    # the 1,000 test digits that are scored never reach it.
+    held_out = np.arange(len(X_train)) % 8 == 0
+    epochs, batch_size = 8, 64
+    returned, recording = student.record(
+        {"sgd_momentum_step": 2}, "train", X_train[~held_out], Y_train[~held_out],
+        X_train[held_out], Y_train[held_out], hidden=30, epochs=epochs, batch_size=batch_size,
+        lr=0.05, momentum=0.9, seed=1)
+    assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
+                  f"train should return the pair (params, history), got "
+                  f"{type(returned).__name__}")
+    shapes = {"W1": (784, 30), "b1": (30,), "W2": (30, 10), "b2": (10,)}
+    params = assert_params(returned[0], shapes, "the params returned by train")
+    steps = recording["counts"]["sgd_momentum_step"]
+    assert_public(steps > 0, (
+        "train never called sgd_momentum_step: section 9 asks train to run forward, backprop "
+        "and sgd_momentum_step on each mini-batch, and training earns points only with the "
+        "parameters those steps make"))
+    expected = epochs * int(np.ceil(3500 / batch_size))
+    assert_public(steps == expected, (
+        f"train called sgd_momentum_step {steps} times; one step per mini-batch of every "
+        f"epoch makes {expected} ({epochs} epochs of {expected // epochs} mini-batches)"))
+    assert_public(not recording["truncated"] and len(recording["calls"]) == 2,
+                  "the arguments train passed to sgd_momentum_step are far larger than the "
+                  "parameters")
+    states = []
+    for call in recording["calls"]:
+        step = call["index"] + 1
+        given = recorded_arguments(call, ("params", "grads", "velocity", "lr", "momentum"))
+        result = call["result"]
+        assert_public(isinstance(result, (tuple, list)) and len(result) == 2,
+                      f"sgd_momentum_step should return the pair (params, velocity) "
+                      f"(step {step})")
+        states.append({
+            "params": assert_params(given["params"], shapes, f"the params given to step {step}"),
+            "velocity": assert_params(given["velocity"], shapes,
+                                      f"the velocity given to step {step}"),
+            "new_params": assert_params(result[0], shapes, f"the params step {step} returned"),
+            "new_velocity": assert_params(result[1], shapes,
+                                          f"the velocity step {step} returned")})
+    before, last = states
+    for key in shapes:
+        assert_public(np.allclose(last["params"][key], before["new_params"][key], rtol=1e-5,
+                                  atol=1e-8, equal_nan=True),
+                      f'the params given to step {steps} are not the ones step {steps - 1} '
+                      f'returned (params["{key}"]): pass each step the params the previous '
+                      f'step returned')
+        carried = np.allclose(last["velocity"][key], before["new_velocity"][key],
+                              rtol=1e-5, atol=1e-8, equal_nan=True)
+        assert_public(carried, (
+            f'the velocity given to step {steps} is not the one step {steps - 1} returned '
+            f'(velocity["{key}"]'
+            + (", all zeros: is it reset to zero inside the loop?)"
+               if not last["velocity"][key].any() else ")")
+            + ": momentum needs the velocity carried from step to step"))
+        assert_public(np.allclose(params[key], last["new_params"][key], rtol=1e-5, atol=1e-8,
+                                  equal_nan=True),
+                      f'the params returned by train are not the ones its last '
+                      f'sgd_momentum_step returned (params["{key}"])')
+    # train runs the student's forward, backprop, sgd_momentum_step and averageCE: when one
+    # gives wrong values, its own tests lose the points, and the accuracy is not graded here.
+    rng = np.random.default_rng(404)
+    X, T = X_train[1::50], Y_train[1::50]
+    probe = {key: rng.normal(scale=0.1, size=shape) for key, shape in shapes.items()}
+    cache = forward(X, probe)
+    grads = backprop(X, T, probe, cache)
+    step = sgd_momentum_step({k: v.copy() for k, v in probe.items()}, grads,
+                             {k: 0.5 * v for k, v in grads.items()}, 0.05, 0.9)
+    own_work = same_as(student, "forward", (X, probe), cache) \
+        and same_as(student, "backprop", (X, T, probe, cache), grads) \
+        and same_as(student, "sgd_momentum_step",
+                    (probe, grads, {k: 0.5 * v for k, v in grads.items()}, 0.05, 0.9), step) \
+        and same_as(student, "averageCE", (T, cache["P"]), averageCE(T, cache["P"]))
+    if not own_work:
+        return
+    history, keys = returned[1], ("train_loss", "train_acc", "test_loss", "test_acc")
+    assert_public(isinstance(history, dict) and all(key in history for key in keys),
+                  f"history should be a dict with the keys {', '.join(keys)}")
+    for key in keys:
+        assert_public(np.isfinite(np.asarray(history[key], dtype=float)).all(),
+                      f'history["{key}"] holds NaN or infinite values')
+    predicted = np.argmax(forward(X_test, params)["P"], axis=1)
+    accuracy = float(np.mean(predicted == np.argmax(Y_test, axis=1)))
+    assert_public(accuracy >= 0.85, (
+        f"the trained network classifies {accuracy:.1%} of 1,000 digits it never saw "
+        f"correctly; at least 85% is expected (the reference reaches about 92%)"))
+    accuracies = history["test_acc"]
+    assert_public(isinstance(accuracies, (list, tuple, np.ndarray)) and np.size(accuracies) > 0,
+                  'history["test_acc"] should hold one accuracy per epoch')
+    reported = float(np.asarray(accuracies, dtype=float).reshape(-1)[-1])
+    P_held_out = forward(X_train[held_out], params)["P"]
+    achieved = float(np.mean(np.argmax(P_held_out, axis=1) == np.argmax(Y_train[held_out], axis=1)))
+    assert_public(abs(reported - achieved) < 0.02, (
+        f'history["test_acc"][-1] is {reported:.3f} but the returned params give '
+        f"{achieved:.3f} on the X_test passed to train"))
+
+
+@graded(points=1, hidden=True, timeout=60.0)
+def train_steps_carry_momentum(student):
+    """train runs sgd_momentum_step once per mini-batch on backprop's gradients, carrying params and velocity from step to step."""
+    X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
+    X, Y = X_train[7::80], Y_train[7::80]  # 50 digits, 5 of each class
+    hidden, epochs, batch_size, lr, momentum = 8, 3, 16, 0.07, 0.85
+    returned, recording = student.record(
+        {"sgd_momentum_step": "all", "backprop": "all"}, "train", X, Y, X_test[::100],
+        Y_test[::100], hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
+        momentum=momentum, seed=3)
+    assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
+                  f"train should return the pair (params, history), got "
+                  f"{type(returned).__name__}")
+    shapes = {"W1": (784, hidden), "b1": (hidden,), "W2": (hidden, 10), "b2": (10,)}
+    params = assert_params(returned[0], shapes, "the params returned by train")
+    steps = recording["counts"]["sgd_momentum_step"]
+    assert_public(steps > 0, (
+        "train never called sgd_momentum_step: section 9 asks train to run forward, backprop "
+        "and sgd_momentum_step on each mini-batch"))
+    expected = epochs * int(np.ceil(len(X) / batch_size))
+    assert_public(steps == expected, (
+        f"train called sgd_momentum_step {steps} times for {epochs} epochs of "
+        f"{expected // epochs} mini-batches: one step per mini-batch (the last one may be "
+        f"smaller) makes {expected}"))
+    assert_public(not recording["truncated"], (
+        "the arguments train passed to sgd_momentum_step and backprop are far larger than "
+        "the parameters and a mini-batch"))
+    previous, gradients = None, []
+    for call in recording["calls"]:
+        if call["name"] == "backprop":
+            gradients.append(call)  # the backprop calls made since the previous step
+            continue
+        step = call["index"] + 1
+        given = recorded_arguments(call, ("params", "grads", "velocity", "lr", "momentum"))
+        result = call["result"]
+        assert_public(isinstance(result, (tuple, list)) and len(result) == 2,
+                      f"sgd_momentum_step should return the pair (params, velocity) "
+                      f"(step {step})")
+        state = {"params": assert_params(given["params"], shapes,
+                                         f"the params given to step {step}"),
+                 "grads": assert_params(given["grads"], shapes,
+                                        f"the grads given to step {step}"),
+                 "velocity": assert_params(given["velocity"], shapes,
+                                           f"the velocity given to step {step}"),
+                 "new_params": assert_params(result[0], shapes,
+                                             f"the params step {step} returned"),
+                 "new_velocity": assert_params(result[1], shapes,
+                                               f"the velocity step {step} returned")}
+        numbers = [given[key] for key in ("lr", "momentum")]
+        assert_public(all(isinstance(value, (int, float, np.number)) for value in numbers)
+                      and np.allclose(numbers, [lr, momentum], rtol=1e-12, atol=0),
+                      f"step {step} was not given train's lr and momentum: call "
+                      f"sgd_momentum_step(params, grads, velocity, lr, momentum)")
+        for key in shapes:  # NaN, from a wrong function train calls, is carried as a value
+            if previous is None:
+                assert_public(not state["velocity"][key].any(), (
+                    f'the velocity given to the first step is not zero (velocity["{key}"]): '
+                    f"create the velocities as zeros before the first step"))
+                continue
+            assert_public(np.allclose(state["params"][key], previous["new_params"][key],
+                                      rtol=1e-5, atol=1e-8, equal_nan=True), (
+                f'the params given to step {step} are not the ones step {step - 1} returned '
+                f'(params["{key}"]): pass each step the params the previous step returned'))
+            carried = np.allclose(state["velocity"][key], previous["new_velocity"][key],
+                                  rtol=1e-5, atol=1e-8, equal_nan=True)
+            assert_public(carried, (
+                f'the velocity given to step {step} is not the one step {step - 1} returned '
+                f'(velocity["{key}"]'
+                + (", all zeros: is it reset to zero inside the loop?)"
+                   if not state["velocity"][key].any() else ")")
+                + ": momentum needs the velocity carried from step to step"))
+        assert_public(gradients, (
+            f"train did not call backprop before step {step}: section 9 asks for forward, "
+            f"backprop and sgd_momentum_step on each mini-batch"))
+        problems = []
+        for found in reversed(gradients):  # the backprop call whose result was handed over
+            inputs = recorded_arguments(found, ("X", "target", "params", "cache"))
+            rows = inputs["X"]
+            if not (isinstance(rows, np.ndarray) and rows.dtype.kind in "fiub"
+                    and rows.ndim == 2 and rows.shape[1] == 784
+                    and 1 <= rows.shape[0] <= batch_size):
+                problems.append(f"backprop was not given a mini-batch of at most {batch_size} "
+                                f"training examples before step {step}")
+                continue
+            distance = np.abs(rows[:, None, :].astype(float) - X[None, :, :]).max(axis=2)
+            index = np.argmin(distance, axis=1)
+            target = inputs["target"]
+            if not (distance[np.arange(len(index)), index] < 1e-6).all() or not (
+                    isinstance(target, np.ndarray) and target.dtype.kind in "fiub"
+                    and target.shape == (len(index), 10) and np.allclose(target, Y[index])):
+                problems.append(f"backprop was given examples that are not training examples "
+                                f"with their targets before step {step}: the gradients must "
+                                f"come from a mini-batch of X_train and Y_train")
+                continue
+            used = assert_params(inputs["params"], shapes, f"the params given to backprop "
+                                 f"before step {step}")
+            grads = found["result"]
+            if not all(np.allclose(used[key], state["params"][key], rtol=1e-5, atol=1e-8,
+                                   equal_nan=True) for key in shapes):
+                problems.append(f"backprop was called before step {step} with params other "
+                                f"than the ones step {step} updates")
+                continue
+            if isinstance(grads, dict) and all(
+                    key in grads and np.shape(grads[key]) == shapes[key]
+                    and np.allclose(grads[key], state["grads"][key], rtol=1e-5, atol=1e-8,
+                                    equal_nan=True)
+                    for key in shapes):
+                problems = []
+                break
+            problems.append(f"step {step} was not given the gradients backprop returned "
+                            f"for its mini-batch")
+        # what the last backprop call before the step got wrong
+        assert_public(not problems, problems[0] if problems else "")
+        previous, gradients = state, []
+    for key in shapes:
+        assert_public(np.allclose(params[key], previous["new_params"][key], rtol=1e-5,
+                                  atol=1e-8, equal_nan=True),
+                      f'the params returned by train are not the ones its last '
+                      f'sgd_momentum_step returned (params["{key}"])')

