@@ -366,9 +366,10 @@ def summarize(results, skipped):
 
 def summary_table(results, summary):
     """Text for the terminal: the gradebook, then counts and the score distributions."""
-    lines = [f"{'student':<22} {'notebook':<16} {'score':>9}  status"]
+    width = max([22] + [len(display_name(r["student_id"])) + 1 for r in results])
+    lines = [f"{'student':<{width}} {'notebook':<16} {'score':>9}  status"]
     for r in sorted(results, key=lambda r: (r["student_id"], r["assignment"], r["notebook"])):
-        lines.append(f"{display_name(r['student_id']):<22} {display_name(r['notebook']):<16} "
+        lines.append(f"{display_name(r['student_id']):<{width}} {display_name(r['notebook']):<16} "
                      f"{r['score']:>4g}/{r['max_score']:<4g}  {r['status']}")
     lines.append("")
     lines.append("status counts: " + ", ".join(f"{k}={v}" for k, v in sorted(summary["status_counts"].items())))

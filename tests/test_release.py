@@ -51,7 +51,7 @@ def test_release_zip_holds_the_folder(tmp_path):
     with zipfile.ZipFile(target) as archive:
         names = set(archive.namelist())
     for wanted in (f"{TLN.notebook}.ipynb", "requirements.txt", "nnlab/__init__.py",
-                   "nnlab/check.py"):
+                   "nnlab/checking/engine.py", f"nnlab/{TLN.name}/checks/__init__.py"):
         assert f"{TLN.name}/{wanted}" in names, f"{wanted} missing from {sorted(names)[:20]}"
 
 

@@ -19,11 +19,9 @@ FUNCTION_NAMES, CHECKERS, HINTS, USES and GENERIC. ``run_test`` runs a notebook 
 with these hints.
 """
 
-import functools
 
-from nnlab import testing
-from nnlab.checking import ENGINE_HINTS, Table, caller_globals, run_check
-from nnlab.checking.hints import hint_for
+from nnlab.checking import ENGINE_HINTS, Table
+from nnlab.checking.entry import entry_points
 from nnlab.foundations import check_calculus, check_graph, check_sizes, check_universal
 
 __all__ = ["check", "run_test"]  # what the notebook imports
@@ -64,33 +62,4 @@ GENERIC = {key for key in HINTS if key.endswith("_values")} | {
 TABLE = Table("foundations", FUNCTION_NAMES, CHECKERS, HINTS, uses=USES, generic=GENERIC)
 
 
-def check(name=None, namespace=None):
-    """Check one of your functions (or all of them) and print a verdict with hints.
-
-    Inputs:
-    - name: the function's name as a string, e.g. "graph_backward" (the function itself
-      works too); None checks every function of the assignment in the notebook's order
-    - namespace: where to look the functions up; default: the globals of the caller
-      (in a notebook, the notebook's functions)
-
-    Returns:
-    - True when every check passed, False otherwise (failed, not implemented yet, not
-      defined, or not checkable yet because a function it relies on fails)
-    """
-    return run_check(TABLE, name, caller_globals() if namespace is None else namespace)
-
-
-def run_test(test, namespace):
-    """Run one of the notebook's tests on the functions in ``namespace``; print a verdict.
-
-    Inputs:
-    - test: a test function taking a student object (a notebook test cell's)
-    - namespace: usually ``globals()`` of the notebook
-
-    Returns:
-    - None when the test passes ("passed: <name>" is printed). A failed test raises
-      ``nnlab.testing.TestFailed`` with its message and the hint check() gives for that
-      function; an error of the student's code keeps its traceback, with the hint as a
-      note (see ``nnlab.testing.run_test``)
-    """
-    testing.run_test(test, namespace, hint=functools.partial(hint_for, TABLE))
+check, run_test = entry_points(TABLE)  # the notebook's check() and its test cells' run_test

@@ -22,11 +22,9 @@ what the engine (``nnlab.checking``) runs; ``run_test`` runs a notebook test cel
 these hints.
 """
 
-import functools
 
-from nnlab import testing
-from nnlab.checking import ENGINE_HINTS, Table, caller_globals, run_check
-from nnlab.checking.hints import hint_for
+from nnlab.checking import ENGINE_HINTS, Table
+from nnlab.checking.entry import entry_points
 from nnlab.two_layer_net import FUNCTION_NAMES, USES
 from nnlab.two_layer_net.checks import (averageCE, backprop, common, compute_layer, forward,
                                         gradCE, relu, sgd_momentum_step, softmax, train)
@@ -66,36 +64,4 @@ TABLE = Table(
                      if hasattr(module, "exception_hints")})
 
 
-def check(name=None, namespace=None):
-    """Check one of your functions (or all of them) and print a verdict with hints.
-
-    Inputs:
-    - name: the function's name as a string, e.g. "softmax" (the function itself works
-      too); None checks every function of the assignment in the notebook's order
-    - namespace: where to look the functions up; default: the globals of the caller
-      (in a notebook, the notebook's functions)
-
-    Returns:
-    - True when every check passed, False otherwise (failed, not implemented yet, not
-      defined, or not checkable yet because a function it calls is not implemented).
-      A function is judged on its own work: forward built on your softmax, or backprop
-      on your gradCE, passes when it uses them rightly, with a note when they fail
-      their own check
-    """
-    return run_check(TABLE, name, caller_globals() if namespace is None else namespace)
-
-
-def run_test(test, namespace):
-    """Run one of the notebook's tests on the functions in ``namespace``; print a verdict.
-
-    Inputs:
-    - test: a test function taking a student object (a notebook test cell's)
-    - namespace: usually ``globals()`` of the notebook
-
-    Returns:
-    - None when the test passes ("passed: <name>" is printed). A failed test raises
-      ``nnlab.testing.TestFailed`` with its message and the hint check() gives for that
-      function; an error of the student's code keeps its traceback, with the hint as a
-      note (see ``nnlab.testing.run_test``)
-    """
-    testing.run_test(test, namespace, hint=functools.partial(hint_for, TABLE))
+check, run_test = entry_points(TABLE)  # the notebook's check() and its test cells' run_test

@@ -1,0 +1,35 @@
+"""Tests of mlp_backward(dscores, caches, params, activations): gradients against finite
+differences of sum(G * scores), given the correct caches (never the student's forward)."""
+
+import numpy as np
+
+from autograder.registry import graded
+from nnlab.deep_mlp.composition import assert_mlp_gradients, caches_of, small_network
+from nnlab.testing import assert_unchanged
+
+
+@graded(points=2)
+def mlp_backward_gradient_check(student):
+    """mlp_backward's gradients match finite differences on a 5-4-3-2 network (sigmoid, relu)."""
+    rng = np.random.default_rng(42)
+    activations = ["sigmoid", "relu"]
+    X, params = small_network(rng, [5, 4, 3, 2], activations=activations)
+    G = rng.normal(size=(4, 2))
+    caches = caches_of(X, params, activations)
+    grads, after = student.track("mlp_backward", G, caches, params, activations)
+    assert_mlp_gradients(grads, X, params, activations, G)
+    for l, (before, now) in enumerate(zip(caches, after[1])):
+        assert_unchanged(before, now, f"caches[{l}]")
+
+
+@graded(points=2, hidden=True)
+def mlp_backward_depths(student):
+    """mlp_backward matches finite differences with 0, 2 and 3 hidden layers (relu and sigmoid)."""
+    rng = np.random.default_rng(308)
+    for sizes, activations in (([6, 3], []), ([6, 5, 4, 3], ["relu", "sigmoid"]),
+                               ([7, 6, 5, 4, 3], ["sigmoid", "sigmoid", "relu"])):
+        X, params = small_network(rng, sizes, N=5, activations=activations)
+        G = rng.normal(size=(5, sizes[-1]))
+        grads = student.mlp_backward(G, caches_of(X, params, activations), params,
+                                     activations)
+        assert_mlp_gradients(grads, X, params, activations, G, hide_values=True)

@@ -1,0 +1,27 @@
+"""Tests of mlp_forward(X, params, activations)."""
+
+import numpy as np
+
+from autograder.registry import graded
+from nnlab.deep_mlp.composition import assert_mlp_forward, small_network
+from nnlab.testing import assert_unchanged
+
+
+@graded(points=1)
+def mlp_forward_two_hidden_layers(student):
+    """mlp_forward on a 5-4-3-2 network (relu, sigmoid): scores and every layer's cache {"A_prev", "Z"}."""
+    X, params = small_network(np.random.default_rng(41), [5, 4, 3, 2],
+                              activations=["relu", "sigmoid"])
+    value, after = student.track("mlp_forward", X, params, ["relu", "sigmoid"])
+    assert_mlp_forward(value, X, params, ["relu", "sigmoid"])
+    assert_unchanged(params, after[1], "params")
+
+
+@graded(points=1, hidden=True)
+def mlp_forward_depths(student):
+    """mlp_forward is right with 0 hidden layers (6-3) and with 3 (6-5-5-4-3, sigmoid/relu/sigmoid)."""
+    rng = np.random.default_rng(307)
+    for sizes, activations in (([6, 3], []), ([6, 5, 5, 4, 3], ["sigmoid", "relu", "sigmoid"])):
+        X, params = small_network(rng, sizes, N=5, activations=activations)
+        assert_mlp_forward(student.mlp_forward(X, params, activations), X, params, activations,
+                        hide_values=True)

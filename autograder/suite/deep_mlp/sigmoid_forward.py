@@ -1,0 +1,30 @@
+"""Tests of sigmoid_forward(Z)."""
+
+import numpy as np
+
+from autograder.registry import graded
+from nnlab.deep_mlp import handout
+from nnlab.testing import assert_close, assert_public, assert_unchanged
+
+
+@graded(points=1)
+def sigmoid_forward_values_and_cache(student):
+    """sigmoid_forward at Z = [-2, 0, 3] gives [0.1192, 0.5, 0.9526] and caches Z itself."""
+    Z = handout.SIGMOID_Z.copy()
+    (A, cache), (after,) = student.track("sigmoid_forward", Z)
+    assert_close(A, handout.SIGMOID_A, "A")
+    assert_public(isinstance(cache, dict) and "Z" in cache,
+                  "the cache should be the dict {'Z': Z}")
+    assert_close(cache["Z"], Z, 'cache["Z"] (the pre-activation)')
+    assert_unchanged(Z, after, "Z")
+
+
+@graded(points=1, hidden=True)
+def sigmoid_forward_stable(student):
+    """sigmoid_forward is finite and right at Z = +-1000 and on a random batch."""
+    Z = np.array([[-1000.0, -30.0, 0.0, 30.0, 1000.0]])
+    A, _ = student.sigmoid_forward(Z)
+    assert_close(A, 0.5 * (1.0 + np.tanh(0.5 * Z)), "A at +-1000", atol=1e-12)
+    Z = np.random.default_rng(304).normal(size=(5, 4)) * 4
+    A, _ = student.sigmoid_forward(Z)
+    assert_close(A, 1.0 / (1.0 + np.exp(-Z)), "A", hide_values=True)

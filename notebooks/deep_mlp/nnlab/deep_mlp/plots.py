@@ -1,0 +1,58 @@
+"""Plots of the deep_mlp notebook's demo cells (matplotlib; they work headless with Agg)."""
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_trainings(histories):
+    """Loss and test accuracy per epoch of several trainings, on shared axes.
+
+    Inputs:
+    - histories: {label: history}, each history as train_mlp returns it
+
+    Returns:
+    - the matplotlib Figure
+    """
+    plt = _pyplot()
+    figure, (loss_axis, acc_axis) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for label, history in histories.items():
+        epochs = np.arange(1, len(history["train_loss"]) + 1)
+        line, = loss_axis.plot(epochs, history["train_loss"], "-o", label=f"{label} train")
+        loss_axis.plot(epochs, history["test_loss"], "--s", color=line.get_color(),
+                       label=f"{label} test")
+        acc_axis.plot(epochs, history["test_acc"], "-o", color=line.get_color(), label=label)
+    loss_axis.set(xlabel="epoch", ylabel="average cross-entropy", title="Loss")
+    acc_axis.set(xlabel="epoch", ylabel="test accuracy", title="Test accuracy")
+    for axis in (loss_axis, acc_axis):
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_gradient_norms(histories):
+    """Each layer's mean weight-gradient norm per epoch, one panel per training, log scale.
+
+    Inputs:
+    - histories: {label: history}, each with "grad_norms": one list of L floats per epoch
+
+    Returns:
+    - the matplotlib Figure
+    """
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, len(histories), figsize=(5 * len(histories), 3.5),
+                                squeeze=False)
+    for axis, (label, history) in zip(axes[0], histories.items()):
+        norms = np.asarray(history["grad_norms"], dtype=float)
+        epochs = np.arange(1, norms.shape[0] + 1)
+        for layer in range(norms.shape[1]):
+            axis.semilogy(epochs, norms[:, layer], "-o", label=f"layer {layer + 1}")
+        axis.set(xlabel="epoch", ylabel="mean ||dW|| per step", title=label)
+        axis.grid(alpha=0.3, which="both")
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure

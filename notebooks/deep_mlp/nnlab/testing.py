@@ -1,0 +1,362 @@
+"""Helpers the course's tests are written with.
+
+A test is a plain function ``test(student)`` that raises AssertionError (with a
+message that has the numbers) when the student's code is wrong. ``student`` gives
+access to the student's functions:
+
+- ``student.softmax(x)`` calls the student's ``softmax``;
+- ``student.track("softmax", x)`` returns ``(result, after)`` where ``after`` is the
+  tuple of arguments as the function left them, to check for mutation;
+- ``student.attempt("softmax", x)`` returns the result, or None when the function raised
+  (for a second opinion after a failure: is a value what the student's own softmax gives?);
+- ``student.record({"sgd_momentum_step": "all"}, "train", X, Y, ...)`` calls ``train``
+  and returns ``(result, recording)``: the calls ``train`` made to the notebook's
+  ``sgd_momentum_step``, with copies of their arguments and results (see ``CallRecorder``).
+
+In a notebook ``student`` wraps the notebook's globals (``LocalStudent``); the
+grader gives tests an object with the same methods that calls into a separate,
+sandboxed process.
+
+A hidden test's failure message is not shown to the student unless the test raises
+``PublicFailure`` (``assert_public``, or ``assert_close(..., hide_values=True)``): use it
+only for messages that reveal none of the test's inputs or expected values.
+"""
+
+import copy
+import reprlib
+
+import numpy as np
+
+from nnlab.recording import CallRecorder
+
+
+class MissingFunction(NameError):
+    """The notebook does not define a function a test needs."""
+
+
+class PublicFailure(AssertionError):
+    """A failure whose message reveals no hidden input or expected value.
+
+    A hidden test that raises it shows the student its message (other failures of a
+    hidden test show only what the test checks).
+    """
+
+
+def assert_public(condition, message):
+    """``assert condition, message`` whose message the student may see even in a hidden test."""
+    if not condition:
+        raise PublicFailure(message)
+
+
+class LocalStudent:
+    """The student's functions, looked up in a namespace such as ``globals()``."""
+
+    def __init__(self, namespace):
+        self._namespace = namespace
+
+    def __getattr__(self, name):
+        function = self._namespace.get(name)
+        if not callable(function):
+            raise MissingFunction(
+                f"`{name}` is not defined: run the cell that defines it, and keep "
+                f"its name and signature exactly as given")
+        return function
+
+    def track(self, name, *args, **kwargs):
+        """Call ``name`` on deep copies of the arguments; return (result, positional args after)."""
+        copies, settings = copy.deepcopy(args), copy.deepcopy(kwargs)
+        result = getattr(self, name)(*copies, **settings)
+        return result, copies
+
+    def attempt(self, name, *args, after=False):
+        """``name(*args)`` on copies of args, or None when the function is missing or raises.
+
+        With ``after``: ``(result, args after the call)`` (as ``track``), or None.
+        """
+        function = self._namespace.get(name)
+        if not callable(function):
+            return None
+        copies = copy.deepcopy(args)
+        try:
+            result = function(*copies)
+        except Exception:  # the student's error: that function's own tests report it
+            return None
+        return (result, copies) if after else result
+
+    def record(self, watch, name, *args, **kwargs):
+        """Call ``name`` and record the calls it makes to the functions in ``watch``.
+
+        Inputs:
+        - watch: {function name: "all" or n}, keep all its calls or the last n
+        - name, args, kwargs: the function to call and its arguments
+
+        Returns:
+        - (result, recording): recording is {"calls": [{"name", "index", "args",
+          "kwargs", "result"}, ...] in the order the calls returned, "counts": {name:
+          number of calls}, "truncated": True when calls were left out for lack of room}
+
+        The names are looked up where the function looks them up (its module's
+        globals: the notebook's for notebook code).
+        """
+        function = getattr(self, name)
+        scope = getattr(function, "__globals__", None)
+        recorder = CallRecorder(scope if isinstance(scope, dict) else self._namespace,
+                                {"record": dict(watch)})
+        with recorder:
+            result = function(*args, **kwargs)
+        return result, recorder.recording()
+
+
+def run_test(test, namespace, hint=None):
+    """Run one test against the functions in ``namespace``; print a verdict.
+
+    Inputs:
+    - test: a test function taking a student object
+    - namespace: usually ``globals()`` of the notebook
+    - hint: optional ``hint(test_name, namespace)`` giving the hint for a failed test ("" for
+      none). Each assignment's ``run_test`` (e.g. ``nnlab.two_layer_net.checks.run_test``)
+      passes its check()'s hints; without it, a failure has no hint
+
+    A failed test raises TestFailed: its message, then the hint, shown without a traceback
+    (the message says what came out and what was expected). An error raised by the
+    student's code keeps its traceback, with the hint added as a note under it.
+    """
+    try:
+        test(LocalStudent(namespace))
+    except AssertionError as failure:
+        raise TestFailed(test.__name__, str(failure),
+                         hint(test.__name__, namespace) if hint else "") from None
+    except Exception as error:  # the student's code raised: keep its traceback
+        found = hint(test.__name__, namespace) if hint else ""
+        if found:
+            error.add_note(found)
+        raise
+    print(f"passed: {test.__name__}")
+
+
+class TestFailed(AssertionError):
+    """A failed test: its name, its message and check()'s hint, shown as a few short lines."""
+
+    WIDTH = 80  # nbgrader validate cuts lines at 87 characters
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, name, message, hint=""):
+        super().__init__(f"{name}: {message}" + (f"\n{hint}" if hint else ""))
+        self.name, self.message, self.hint = name, message, hint
+
+    def lines(self):
+        import textwrap
+        lines = [f"FAILED {self.name}"]
+        for part in (self.message, self.hint):
+            for paragraph in part.splitlines():
+                lines += textwrap.wrap(paragraph, self.WIDTH, subsequent_indent="  ") or [""]
+        return lines
+
+    def _render_traceback_(self):
+        """What IPython (the notebook, nbgrader validate) shows instead of a traceback."""
+        return self.lines()
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = 4
+
+
+def describe(value):
+    """A short description of a value for messages: type, shape, dtype.
+
+    Cheap for any value: a list of a million items is not turned into text in full.
+    """
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {_SHORT.repr(value)}"
+
+
+def matches(actual, expected, rtol=1e-6, atol=1e-12, finite=False):
+    """True if ``actual`` is numbers of ``expected``'s shape, each within ``atol + rtol *
+    |expected|`` of it (``np.allclose``); with ``finite``, also no NaN or inf in ``actual``.
+
+    The one comparison behind ``nnlab.two_layer_net.composition.agrees`` and the checks'
+    ``nnlab.checking.is_close``. A value of another type or shape does not match; an
+    ``expected`` that is not numbers may raise TypeError or ValueError.
+    """
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape or actual.dtype.kind not in "fiub":
+        return False
+    actual = actual.astype(np.float64)
+    if finite and not np.isfinite(actual).all():
+        return False
+    return bool(np.allclose(actual, expected, rtol=rtol, atol=atol))
+
+
+def as_float_array(value, name):
+    """Check ``value`` is a real numeric array (or scalar) and return it as ndarray."""
+    assert value is not None, (
+        f"{name} returned None: did you forget the `return` statement?")
+    array = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    assert array.dtype.kind in "fiub", f"{name} should return numbers, got {describe(value)}"
+    return array
+
+
+def assert_shape(value, shape, name):
+    """Assert an array has exactly ``shape``."""
+    array = as_float_array(value, name)
+    assert_public(array.shape == tuple(shape),
+                  f"{name} returned shape {array.shape}, expected {tuple(shape)}")
+    return array
+
+
+def assert_params(value, shapes, name):
+    """Assert ``value`` is a dict holding an array of each given shape; return them as float64.
+
+    Inputs:
+    - value: what the student's code gave, e.g. the params returned by train
+    - shapes: {key: shape}, e.g. {"W1": (784, 30), "b1": (30,), ...}
+    - name: how messages call the dict, e.g. "the params returned by train"
+
+    Returns:
+    - {key: float64 array} for the keys of ``shapes`` (other keys are ignored)
+
+    Shapes are checked before anything is computed with the arrays.
+    """
+    assert isinstance(value, dict), (
+        f"{name} should be a dict with the keys {', '.join(shapes)}, got {describe(value)}")
+    arrays = {}
+    for key, shape in shapes.items():
+        assert_public(key in value, f"{name} lacks the key {key!r}")
+        item = value[key]
+        array = item if isinstance(item, np.ndarray) else np.asarray(item)
+        assert array.dtype.kind in "fiub", (
+            f"{key!r} of {name} should be an array of numbers, got {describe(item)}")
+        assert_public(array.shape == tuple(shape),
+                      f"{key!r} of {name} has shape {array.shape}, expected {tuple(shape)}")
+        arrays[key] = array.astype(np.float64, copy=False)
+    return arrays
+
+
+def recorded_arguments(call, names):
+    """The arguments of a recorded call (see ``LocalStudent.record``) by parameter name.
+
+    Inputs:
+    - call: one entry of a recording's "calls"
+    - names: the function's parameter names in order, e.g. ("params", "grads",
+      "velocity", "lr", "momentum")
+
+    Returns:
+    - {name: value}, whether the value was passed by position or by keyword
+    """
+    args, kwargs = call["args"], call["kwargs"]
+    bound = dict(zip(names, args))
+    unknown = sorted(set(kwargs) - set(names[len(args):])) if len(args) <= len(names) \
+        else [f"more than {len(names)} positional arguments"]
+    bound.update((key, value) for key, value in kwargs.items() if key in names)
+    missing = [key for key in names if key not in bound]
+    assert_public(not unknown and not missing,
+                  f"{call['name']} was called with arguments other than ({', '.join(names)})")
+    return bound
+
+
+def assert_close(actual, expected, name, rtol=1e-6, atol=0.0, hide_values=False):
+    """Assert ``actual`` matches ``expected`` elementwise; name the worst entry if not.
+
+    With ``hide_values`` (hidden tests) the message names the entry but not the numbers,
+    and is a PublicFailure: the student sees it.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    actual = assert_shape(actual, expected.shape, name)
+    finite = np.isfinite(actual)
+    if not finite.all():
+        raise PublicFailure(f"{name} contains {np.size(actual) - finite.sum()} NaN or "
+                            f"infinite value(s), first at index "
+                            f"{tuple(int(i) for i in np.argwhere(~finite)[0])}")
+    error = np.abs(actual.astype(np.float64) - expected)
+    tolerance = atol + rtol * np.abs(expected)
+    if (error <= tolerance).all():
+        return
+    worst = np.unravel_index(np.argmax(error - tolerance), error.shape) if error.ndim else ()
+    where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
+    if hide_values:
+        raise PublicFailure(f"{name} is off{where} ({int((error > tolerance).sum())} of "
+                            f"{error.size} entries outside rtol={rtol:g})")
+    raise AssertionError(
+        f"{name} is off{where}: got {float(actual[worst]):.8g}, expected "
+        f"{float(expected[worst]):.8g} (|difference| {float(error[worst]):.3g}, "
+        f"{int((error > tolerance).sum())} of {error.size} entries outside rtol={rtol:g})")
+
+
+def assert_unchanged(before, after, name):
+    """Assert an argument (array or dict of arrays) was not modified in place."""
+    if isinstance(before, dict):
+        assert isinstance(after, dict) and set(after) == set(before), (
+            f"your function changed the keys of its argument {name}: "
+            f"{sorted(before)} became {sorted(after) if isinstance(after, dict) else after!r}")
+        for key in before:
+            assert_unchanged(before[key], after[key], f"{name}[{key!r}]")
+        return
+    before, after = np.asarray(before), np.asarray(after)
+    changed = int(np.sum(before != after)) if before.shape == after.shape else before.size
+    assert_public(changed == 0, (
+        f"{name} was modified in place ({changed} entries changed), by your function or by "
+        f"one it calls; compute new arrays instead of writing into an argument "
+        f"(e.g. np.maximum(x, 0) rather than x[x < 0] = 0, P - T rather than P -= T)"))
+
+
+def numerical_gradient(f, x, h=1e-5):
+    """Centred finite differences of a scalar function f at x (float64).
+
+    Inputs:
+    - f: function of one array returning a float
+    - x: float64 array; it is perturbed in place and restored
+
+    Returns:
+    - array of x's shape: (f(x + h e_i) - f(x - h e_i)) / (2 h) for every entry i
+    """
+    grad = np.zeros_like(x, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + h
+        upper = f(x)
+        x[index] = saved - h
+        lower = f(x)
+        x[index] = saved
+        grad[index] = (upper - lower) / (2 * h)
+    return grad
+
+
+def relative_error(analytic, numeric):
+    """||a - n|| / max(||a|| + ||n||, 1e-12); GRADIENT_THRESHOLD is the pass mark.
+
+    In float64 with centred differences a correct gradient gives about 1e-8 or less;
+    a wrong one usually gives 1e-2 or more.
+    """
+    analytic = np.asarray(analytic, dtype=np.float64)
+    numeric = np.asarray(numeric, dtype=np.float64)
+    denominator = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-12)
+    return float(np.linalg.norm(analytic - numeric) / denominator)
+
+
+GRADIENT_THRESHOLD = 1e-6
+
+
+def assert_gradient(analytic, numeric, name, threshold=GRADIENT_THRESHOLD, worst=3,
+                    hide_values=False):
+    """Assert an analytic gradient matches finite differences (relative error).
+
+    With ``hide_values`` the message gives the relative error but no entries (PublicFailure).
+    """
+    analytic = assert_shape(analytic, numeric.shape, f"the gradient {name}")
+    error = relative_error(analytic, numeric)
+    if error < threshold:
+        return
+    if hide_values:
+        raise PublicFailure(f"gradient {name} fails the finite-difference check: relative "
+                            f"error {error:.2e} (must be < {threshold:.0e})")
+    diff = np.abs(analytic.astype(np.float64) - numeric).ravel()
+    rows = []
+    for flat in np.argsort(diff)[::-1][:worst]:
+        index = tuple(int(i) for i in np.unravel_index(flat, numeric.shape))
+        rows.append(f"{name}{list(index)}: yours {float(analytic.ravel()[flat]):.6g}, "
+                    f"finite differences {float(numeric.ravel()[flat]):.6g}")
+    raise AssertionError(
+        f"gradient {name} fails the finite-difference check: relative error "
+        f"{error:.2e} (must be < {threshold:.0e}). Worst entries: " + "; ".join(rows))
