@@ -28,13 +28,13 @@ import traceback
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from autograder import course, feedback, manual
+from autograder import course, feedback, manual, visibility
 from autograder.discovery import discover, notebook_role
 from autograder.grading import empty_tests, finish, grade_notebook, suite_fingerprint, to_json
 from autograder.records import RowStatus, TestStatus
 from autograder.sandbox import Limits, isolation_key, isolation_mode
-from autograder.storage import (content_key, feedback_path, load_previous,
-                                result_path, write_atomic, write_csv)
+from autograder.storage import (content_key, feedback_path, load_previous, result_path,
+                                saved_results, write_atomic, write_csv)
 from autograder.text import clean_text, display_name
 
 GUARD_MARGIN = 120.0  # seconds past the notebook limit before the grader gives up on itself
@@ -147,13 +147,14 @@ def save_result(out, item, key, result, written=()):
     for stale in ("feedback_error", "write_errors"):  # from an earlier save of this result
         result.pop(stale, None)
     manual.add_totals(result, written)
+    withhold = not visibility.hidden_released(out)  # OUT/release.json (autograder.visibility)
     try:
         with time_limit(RENDER_SECONDS, RenderTimeout):
             page = feedback.render(student, assignment, result, path,
-                                   course.current().get(assignment))
+                                   course.current().get(assignment), withhold_hidden=withhold)
     except (Exception, RenderTimeout) as exc:  # the row and its JSON must survive its page
         result["feedback_error"] = clean_text(f"{type(exc).__name__}: {exc}")[:500]
-        page = feedback.minimal_page(student, assignment, result)
+        page = feedback.minimal_page(student, assignment, result, withhold_hidden=withhold)
     for target, text in ((feedback_path(out, item), lambda: page),
                          (result_path(out, item), lambda: to_json(result))):
         try:
@@ -267,7 +268,9 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
                 "not run: the grader's process was killed", course.current().get(item.assignment)),
                 written[item]))
             bar.step(display_name(f"{item.student}/{item.assignment}"))
-    write_csv(out, results)
+    # grades.csv keeps the rows of the assignments this run did not grade (--assignment)
+    others = saved_results(out, {a.name for a in chosen}) if assignments else []
+    write_csv(out, results + others)
     return results, summarize(results, skipped)
 
 

@@ -225,6 +225,8 @@ def build(assignment, source_path=None, release_dir=None):
 def zip_release(assignment, target):
     """The release folder as one zip (``<assignment>/...`` inside), to hand out."""
     target = Path(target)
+    if target.is_dir():  # a folder: the zip goes in it, named after the assignment
+        target = target / f"{assignment.name}.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(assignment.release_dir.rglob("*")):

@@ -2,8 +2,11 @@
 
   python -m autograder build [ASSIGNMENT ...] [--check]
   python -m autograder grade SUBMISSIONS --out OUT [--assignment NAME] [--jobs N] [--force] [limits...]
-  python -m autograder feedback OUT
+  python -m autograder feedback OUT [--release-hidden | --withhold-hidden]
+  python -m autograder similarity OUT [--assignment NAME] [--top N]
+  python -m autograder gradescope ASSIGNMENT [--out PATH]
   python -m autograder release ASSIGNMENT [--zip PATH]
+  python -m autograder export OUT --to canvas|moodle|csv --ids MAPPING
   python -m autograder demo [--out OUT]
 
 ``build`` regenerates the instructor's source notebooks and the student releases of the
@@ -21,7 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import batch, build, config, course, demo, gradebook, storage
+from autograder import (batch, build, config, course, demo, export, gradebook, gradescope,
+                        similarity, storage, visibility)
 from autograder import sandbox
 from autograder.discovery import Submission
 from autograder.sandbox import Limits, isolation_mode
@@ -72,6 +76,9 @@ def parser():
     g.add_argument("--assignment", action="append", metavar="NAME",
                    help="grade only this assignment (repeatable; default: every assignment "
                         "of the course found in SUBMISSIONS)")
+    g.add_argument("--withhold-hidden", action="store_true",
+                   help="withhold hidden tests' results from the feedback pages until "
+                        "`feedback OUT --release-hidden` (kept in OUT/release.json)")
     add_grading_options(g)
     r = commands.add_parser("release", help="zip an assignment's student release to hand out")
     r.add_argument("assignment", help="the assignment")
@@ -79,9 +86,18 @@ def parser():
                    help="where to write the zip (default: build/<assignment>.zip)")
     f = commands.add_parser("feedback", help="re-render feedback pages from OUT/results")
     f.add_argument("out", type=Path)
+    shown = f.add_mutually_exclusive_group()
+    shown.add_argument("--release-hidden", action="store_true",
+                       help="show hidden tests' results on the pages from now on")
+    shown.add_argument("--withhold-hidden", action="store_true",
+                       help="show only visible tests' results (and the number and points of "
+                            "the hidden ones) until --release-hidden")
     d = commands.add_parser("demo", help="build, then grade the bundled demo submissions")
     d.add_argument("--out", type=Path, default=config.ROOT / "build" / "demo")
     add_grading_options(d)
+    export.add_parser(commands)
+    similarity.add_parser(commands)
+    gradescope.add_parser(commands)
     return top
 
 
@@ -156,6 +172,15 @@ def command_grade(args, submissions=None):
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder", file=sys.stderr)
         return 2
+    chosen(args.assignment)  # an unknown name: exit 2 with the course's names
+    if args.jobs is not None and args.jobs < 1 or args.memory_mib < 64:
+        print("error: --jobs must be at least 1 and --memory-mib at least 64", file=sys.stderr)
+        return 2
+    out, folder = args.out.resolve(), submissions.resolve()
+    if out == folder or out.is_relative_to(folder):
+        print(f"error: --out {args.out} is inside {submissions}: its files would be graded as "
+              f"submissions on the next run; choose a folder outside it", file=sys.stderr)
+        return 2
     try:
         with storage.locked(args.out):
             return _grade_locked(args, submissions)
@@ -172,6 +197,9 @@ def _grade_locked(args, submissions):
                "because bubblewrap is not available (install the 'bubblewrap' package)")
         print(f"warning: student code runs with resource limits only, {why}: it can read and "
               f"write what this user can and use the network.", file=sys.stderr)
+    rerender = getattr(args, "withhold_hidden", False) and visibility.hidden_released(args.out)
+    if rerender:  # pages reused from an earlier run still show hidden results: redo them below
+        visibility.set_hidden_released(args.out, False)
     line, warnings = sandbox.describe(isolation, limits_from(args))
     print(f"isolation: {line}", file=sys.stderr)
     for warning in warnings:
@@ -189,6 +217,8 @@ def _grade_locked(args, submissions):
     except storage.WriteFailed as exc:
         print(f"error: {exc}. Each graded submission is saved under {args.out / 'results'}: "
               f"make room, then run the same command again.", file=sys.stderr)
+        return 1
+    if rerender and _feedback_locked(args) != 0:
         return 1
     print(batch.summary_table(results, summary))
     print(f"\nwrote {args.out / 'grades.csv'} and {len(results)} feedback page(s) under "
@@ -226,6 +256,10 @@ def _grade_locked(args, submissions):
 def command_feedback(args):
     """Re-render every feedback page from OUT/results with the TAs' current grades of the
     written answers (from OUT/nbgrader's gradebook), and rewrite grades.csv to match."""
+    if not (args.out / "results").is_dir():
+        print(f"error: {args.out} has no results/ folder: is it the --out of `grade`?",
+              file=sys.stderr)
+        return 2
     try:
         with storage.locked(args.out):
             return _feedback_locked(args)
@@ -235,6 +269,8 @@ def command_feedback(args):
 
 
 def _feedback_locked(args):
+    if getattr(args, "release_hidden", False) or getattr(args, "withhold_hidden", False):
+        visibility.set_hidden_released(args.out, bool(getattr(args, "release_hidden", False)))
     results, failed = [], 0
     for path in sorted((args.out / "results").rglob("*.json")):
         try:
@@ -294,4 +330,6 @@ def command_demo(args):
 def main(argv=None):
     args = parser().parse_args(argv)
     return {"build": command_build, "grade": command_grade, "feedback": command_feedback,
-            "release": command_release, "demo": command_demo}[args.command](args)
+            "release": command_release, "demo": command_demo,
+            "export": export.run, "similarity": similarity.run,
+            "gradescope": gradescope.run}[args.command](args)

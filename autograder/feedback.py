@@ -17,7 +17,8 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from autograder.grading import read_quietly
-from autograder.records import OWN_ERROR_STATUSES, RowStatus, TestStatus
+from autograder.records import (OWN_ERROR_STATUSES, TEST_STATUS_TO_ROW, RowStatus, TestStatus,
+                                row_status)
 from autograder.text import display_name
 
 MARKDOWN_CELL_LIMIT = 50_000   # characters of one Markdown cell rendered as Markdown
@@ -100,11 +101,32 @@ def _test_rows(records):
     return "".join(rows)
 
 
-def _tests_html(result):
-    """Tests that lost points in a table; the passed ones folded away below it."""
-    lost = [r for r in result["tests"] if r["status"] != "passed"]
-    passed = [r for r in result["tests"] if r["status"] == "passed"]
+def _hidden(result):
+    return [r for r in result["tests"] if r.get("hidden")]
+
+
+def _withheld_note(result):
+    """What a page says of the hidden tests while their results are withheld."""
+    hidden = _hidden(result)
+    return (f"results of {len(hidden)} hidden test(s) ({sum(r['max_points'] for r in hidden):g} "
+            f"points) will be released later")
+
+
+def _shown_tests(result, withhold_hidden):
+    """The test records a page shows: all, or only the visible ones while hidden results are
+    withheld."""
+    return [r for r in result["tests"] if not (withhold_hidden and r.get("hidden"))]
+
+
+def _tests_html(result, withhold_hidden=False):
+    """Tests that lost points in a table; the passed ones folded away below it. While
+    ``withhold_hidden``, the hidden tests are only counted (see ``_withheld_note``)."""
+    shown = _shown_tests(result, withhold_hidden)
+    lost = [r for r in shown if r["status"] != "passed"]
+    passed = [r for r in shown if r["status"] == "passed"]
     parts = []
+    if withhold_hidden and _hidden(result):
+        parts.append(f"<p class='result pending'>The {_withheld_note(result)}.</p>")
     if lost:
         parts.append(f"<table>{TABLE_HEAD}{_test_rows(lost)}</table>")
     if passed:
@@ -125,9 +147,17 @@ def _written_box(grade, markdown):
             f"{grade['points']:g}</b> (graded by a TA){comment}</div>")
 
 
-def _score_line(result):
-    """The page's headline: autograded, written and total points."""
-    line = f"Autograded tests: <b>{result['score']:g} / {result['max_score']:g}</b>."
+def _score_line(result, withhold_hidden=False):
+    """The page's headline: autograded, written and total points. While ``withhold_hidden``
+    (and the assignment has hidden tests), the visible tests' points only, and no total."""
+    withheld = withhold_hidden and bool(_hidden(result))
+    if withheld:
+        shown = _shown_tests(result, True)
+        line = (f"Autograded tests: <b>{sum(r['points'] for r in shown):g} / "
+                f"{sum(r['max_points'] for r in shown):g}</b> (visible tests only; "
+                f"the {_withheld_note(result)}).")
+    else:
+        line = f"Autograded tests: <b>{result['score']:g} / {result['max_score']:g}</b>."
     written = result.get("written") or []
     if written:
         done = [g for g in written if g["score"] is not None]
@@ -139,7 +169,10 @@ def _score_line(result):
             line += (f" Written answers: {len(written) - len(done)} of {len(written)} not graded "
                      f"yet ({points:g} points in all).")
         state = "" if len(done) == len(written) else " so far"
-        line += f" Total{state}: <b>{result['total']:g} / {result['total_max']:g}</b>."
+        if withheld:
+            line += " Total: shown when the hidden tests' results are released."
+        else:
+            line += f" Total{state}: <b>{result['total']:g} / {result['total_max']:g}</b>."
     return line
 
 
@@ -233,8 +266,9 @@ def _outputs_html(outputs, budget):
     return "".join(parts)
 
 
-def _notebook_html(notebook, release, result):
+def _notebook_html(notebook, release, result, withhold_hidden=False):
     by_id = {record["grade_id"]: record for record in result["tests"]}
+    withheld = {r["grade_id"] for r in result["tests"] if withhold_hidden and r.get("hidden")}
     written = {grade["grade_id"]: grade for grade in result.get("written") or []}
     parts, budget = [], _Budget()
     markdown = markdown_renderer()
@@ -247,7 +281,10 @@ def _notebook_html(notebook, release, result):
         else:
             parts.append(f"<div class='cell'><pre class='source'>{html.escape(source)}</pre>"
                          f"<div class='output'>{_outputs_html(outputs, budget)}</div></div>")
-        if grade_id in by_id:
+        if grade_id in withheld:
+            parts.append(f"<div class='result pending'><b>{html.escape(grade_id)}</b> (hidden): "
+                         f"its result will be released later.</div>")
+        elif grade_id in by_id:
             record = by_id[grade_id]
             parts.append(f"<div class='result {'passed' if record['status'] == 'passed' else 'lost'}'>"
                          f"<b>{html.escape(grade_id)}: {record['points']:g} / {record['max_points']:g}"
@@ -280,41 +317,61 @@ def _row_message(result):
     return GRADER_PROBLEM if result["status"] == "grader_error" else result["message"]
 
 
-def render(student_id, assignment_name, result, notebook_path, assignment):
+def _shown_status(result, withhold_hidden):
+    """The row status a page shows: while hidden results are withheld, one that came from
+    the tests is recomputed from the visible tests alone (a hidden test's timeout or crash
+    is one of its results)."""
+    status = result["status"]
+    if withhold_hidden and _hidden(result) and status in set(TEST_STATUS_TO_ROW.values()):
+        return str(row_status(r["status"] for r in _shown_tests(result, True)))
+    return status
+
+
+def render(student_id, assignment_name, result, notebook_path, assignment,
+           withhold_hidden=False):
     """The feedback page for one graded submission of ``assignment``
-    (``autograder.course.Assignment``; None for a folder the course does not know)."""
+    (``autograder.course.Assignment``; None for a folder the course does not know).
+    ``withhold_hidden``: show the visible tests' results only, and of the hidden tests only
+    their number and points (``autograder.visibility``)."""
     notebook_part = ""
     if assignment is not None and notebook_path and result["status"] != "invalid_notebook":
         release = nbformat.read(str(assignment.release_notebook), as_version=4)
         try:
             notebook = read_quietly(notebook_path)
-            notebook_part = "<h2>Your notebook</h2>" + _notebook_html(notebook, release, result)
+            notebook_part = "<h2>Your notebook</h2>" + _notebook_html(notebook, release, result,
+                                                                      withhold_hidden)
         except Exception as exc:  # a notebook the grader could read must not break feedback
             notebook_part = f"<p>Your notebook could not be shown ({html.escape(type(exc).__name__)}).</p>"
     problems = _cell_problems(result)
+    status = _shown_status(result, withhold_hidden)
     student_id, assignment = display_name(student_id), display_name(assignment_name)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Feedback: {html.escape(assignment)}</title>
 <style>{CSS}</style></head><body>
 <h1>Feedback on {html.escape(assignment)}</h1>
-<p>Student: <b>{html.escape(student_id)}</b>. {_score_line(result)} Status:
-{html.escape(result['status'])} ({html.escape(STATUS_TEXT.get(result['status'], result['status']))}).</p>
+<p>Student: <b>{html.escape(student_id)}</b>. {_score_line(result, withhold_hidden)} Status:
+{html.escape(status)} ({html.escape(STATUS_TEXT.get(status, status))}).</p>
 {f"<p>{html.escape(_row_message(result))}</p>" if result.get('message') else ""}
 {f"<h2>Cells that raised errors when your notebook was run</h2><ul>{problems}</ul>" if problems else ""}
 <h2>Tests</h2>
-{_tests_html(result)}
+{_tests_html(result, withhold_hidden)}
 {notebook_part}
 </body></html>
 """
 
 
-def minimal_page(student_id, assignment, result):
+def minimal_page(student_id, assignment, result, withhold_hidden=False):
     """A plain page with the scores only, for when the full page cannot be made."""
     student_id, assignment = display_name(student_id), display_name(assignment)
+    shown = _shown_tests(result, withhold_hidden)
     rows = "".join(f"<tr><td>{html.escape(str(t['grade_id']))}</td><td>{t['points']:g} / "
                    f"{t['max_points']:g}</td><td>{html.escape(str(t['status']))}</td></tr>"
-                   for t in result["tests"])
+                   for t in shown)
+    withheld = withhold_hidden and bool(_hidden(result))
+    score = (f"{sum(t['points'] for t in shown):g} / {sum(t['max_points'] for t in shown):g} "
+             f"(visible tests only; the {_withheld_note(result)})" if withheld else
+             f"{result['score']:g} / {result['max_score']:g}")
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Feedback</title>"
             f"</head><body><h1>Feedback on {html.escape(assignment)}</h1><p>Student "
-            f"{html.escape(student_id)}: {result['score']:g} / {result['max_score']:g}</p>"
+            f"{html.escape(student_id)}: {score}</p>"
             f"<table>{rows}</table></body></html>\n")

@@ -134,6 +134,22 @@ def load_previous(out, item, key, regrade=()):
     return result if result.get("key") == key and feedback_path(out, item).exists() else None
 
 
+def saved_results(out, skip):
+    """The results saved under OUT/results, without those whose assignment is in ``skip``
+    (e.g. the rows of a ``grade --assignment`` run, which come from the run itself)."""
+    found = []
+    for path in sorted((Path(out) / "results").rglob("*.json")):
+        try:
+            result = json.loads(path.read_bytes())
+        except (OSError, ValueError, RecursionError):
+            continue
+        if is_result(result) and isinstance(result.get("assignment"), str) \
+                and isinstance(result.get("student_id"), str) \
+                and isinstance(result.get("notebook"), str) and result["assignment"] not in skip:
+            found.append(result)
+    return found
+
+
 def csv_columns(results):
     """The per-test and per-written-answer columns: those of every assignment with a row,
     in course order (each assignment's autograded tests, then its written answers)."""
@@ -159,6 +175,12 @@ def _cell(result, assignment, grade_id, written):
     return f"{points.get(grade_id, 0):g}"
 
 
+def spreadsheet_safe(text):
+    """``text`` for a CSV cell a spreadsheet opens: a name starting with = + - @ would be
+    read as a formula (``=HYPERLINK(...)`` as a folder name), so it gets a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def csv_text(results):
     """grades.csv's text: one row per result; its autograded score, per-test points (the
     union of the assignments' tests, blank where a test is not the row's assignment's),
@@ -168,8 +190,9 @@ def csv_text(results):
     writer = csv.writer(buffer)
     writer.writerow(ROW_FIELDS + [grade_id for _, grade_id, _ in columns] + TOTAL_FIELDS)
     for result in sorted(results, key=lambda r: (r["student_id"], r["assignment"], r["notebook"])):
-        writer.writerow([display_name(result["student_id"]), display_name(result["assignment"]),
-                         display_name(result["notebook"]), f"{result['score']:g}",
+        writer.writerow([spreadsheet_safe(display_name(result["student_id"])),
+                         spreadsheet_safe(display_name(result["assignment"])),
+                         spreadsheet_safe(display_name(result["notebook"])), f"{result['score']:g}",
                          f"{result['max_score']:g}", result["status"]]
                         + [_cell(result, *column) for column in columns]
                         + [f"{result.get('total', result['score']):g}",

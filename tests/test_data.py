@@ -663,3 +663,33 @@ def test_init_params_shapes_and_scale():
     again = init_params(D, H, K, np.random.default_rng(0))
     for name in shapes:
         assert np.array_equal(params[name], again[name]), f"{name} differs for the same seed"
+
+
+def test_download_fashion_mnist_refuses_files_that_are_not_fashion_mnist(tmp_path, mirror):
+    from nnlab.data import download_fashion_mnist
+    target = tmp_path / "fashion"
+    with pytest.raises(ValueError, match="SHA-256 mismatch"):
+        download_fashion_mnist(target, base_url=mirror["url"])  # the mirror serves fake MNIST
+    assert not list(target.glob("*.gz")) and leftovers(target) == [], (
+        f"a file that failed its check was kept: {sorted(p.name for p in target.iterdir())}")
+
+
+def test_download_fashion_mnist_keeps_verified_archives_that_load(tmp_path):
+    import shutil
+    from nnlab.data import FASHION_DIR, download_fashion_mnist, load_fashion_mnist
+    if not FASHION_DIR.is_dir():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (the local mirror's source)")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(FASHION_DIR))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        out = download_fashion_mnist(tmp_path / "fashion",
+                                     base_url=f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    X_train, Y_train, X_test, Y_test = load_fashion_mnist(out)
+    assert (X_train.shape, X_test.shape, Y_test.shape) == ((60000, 784), (10000, 784), (10000, 10))
+    shutil.rmtree(out)

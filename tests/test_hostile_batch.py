@@ -235,7 +235,7 @@ def test_a_full_disk_gives_a_clear_error_and_leaves_no_temporary_file(tmp_path, 
 
 
 def test_a_page_that_takes_too_long_becomes_a_page_of_scores(tmp_path, monkeypatch):
-    def slow_render(*args):
+    def slow_render(*args, **kwargs):
         import time
         time.sleep(10)
 

@@ -42,6 +42,13 @@ MNIST_FILES = {
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+FASHION_FILES = {  # the same archives as Debian's dataset-fashion-mnist ships
+    "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+    "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+    "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+    "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+}
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
@@ -159,6 +166,18 @@ def download_mnist(directory=None, base_url=MNIST_MIRROR, checksums=None):
     return directory
 
 
+def download_fashion_mnist(directory=None, base_url=FASHION_MIRROR):
+    """Download Fashion-MNIST's four archives, verify their SHA-256 (FASHION_FILES) and
+    keep them in ``directory`` (default: cache_dir() / "fashion-mnist"), where
+    ``load_fashion_mnist`` finds them; as ``download_mnist`` does for MNIST.
+
+    Returns:
+    - Path of the directory holding the verified files
+    """
+    directory = Path(directory) if directory else cache_dir() / "fashion-mnist"
+    return download_mnist(directory, base_url=base_url, checksums=FASHION_FILES)
+
+
 def _prepare(images, labels):
     """Flatten images to (N, 784) floats in [0, 1] and one-hot the labels."""
     X = images.reshape(images.shape[0], -1).astype(np.float64) / 255.0
@@ -269,23 +288,27 @@ def load_mnist(source="auto", directory=None):
     return load_embedded_digits()
 
 
-def load_fashion_mnist(directory=FASHION_DIR):
+def load_fashion_mnist(directory=None):
     """Fashion-MNIST as (X_train, Y_train, X_test, Y_test) from IDX files.
 
     Inputs:
     - directory: folder with the four IDX files (default: where Debian's
-      dataset-fashion-mnist package installs them)
+      dataset-fashion-mnist package installs them, else where download_fashion_mnist()
+      keeps them)
 
     Returns:
     - X_train (60000, 784), Y_train (60000, 10), X_test (10000, 784), Y_test (10000, 10);
       pixels in [0, 1], one-hot labels (class names in FASHION_CLASSES)
     """
+    if directory is None:
+        downloaded = cache_dir() / "fashion-mnist"
+        directory = FASHION_DIR if FASHION_DIR.is_dir() or not downloaded.is_dir() else downloaded
     directory = Path(directory)
     if not directory.is_dir():
         raise DataUnavailable(
             f"No Fashion-MNIST at {directory}. On Debian or Ubuntu: "
-            f"sudo apt-get install dataset-fashion-mnist; elsewhere, download the four "
-            f"IDX archives and pass their folder as load_fashion_mnist(directory=...).")
+            f"sudo apt-get install dataset-fashion-mnist; elsewhere, when online: "
+            f"nnlab.data.download_fashion_mnist() (SHA-256 verified).")
     try:
         return load_idx_dataset(directory)
     except FileNotFoundError as exc:
