@@ -18,7 +18,6 @@ makes the bundled demo submissions and grades them, printing the gradebook.
 
 import argparse
 import filecmp
-import json
 import os
 import sys
 import tempfile
@@ -271,19 +270,11 @@ def command_feedback(args):
 def _feedback_locked(args):
     if getattr(args, "release_hidden", False) or getattr(args, "withhold_hidden", False):
         visibility.set_hidden_released(args.out, bool(getattr(args, "release_hidden", False)))
-    results, failed = [], 0
-    for path in sorted((args.out / "results").rglob("*.json")):
-        try:
-            result = json.loads(path.read_bytes())
-            if not storage.is_result(result) or not all(
-                    isinstance(result.get(key), str) for key in ("student_id", "assignment",
-                                                                 "notebook")):
-                raise ValueError("not a result file of `grade`")
-        except (OSError, ValueError, RecursionError) as exc:
-            print(f"warning: skipped {display_name(str(path))}: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        results.append(result)
+    skipped = []
+    results = storage.saved_results(args.out, warn=skipped.append)
+    for warning in skipped:
+        print(warning, file=sys.stderr)
+    failed = len(skipped)
     items = {id(r): Submission(r["student_id"], r["assignment"], r["notebook"],
                                Path(r["path"]) if isinstance(r.get("path"), str) else None)
              for r in results}

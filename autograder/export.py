@@ -33,7 +33,6 @@ Formats (decided from the systems' documentation, see the README):
 
 import csv
 import io
-import json
 import sqlite3
 import sys
 import urllib.parse
@@ -75,17 +74,7 @@ def load_results(out):
     """{student_id: {assignment: result}} from OUT/results, course assignments only. Of
     several notebooks of one assignment the one named like it counts, else the best graded."""
     chosen = {}
-    for path in sorted((Path(out) / "results").rglob("*.json")):
-        try:
-            result = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError) as exc:
-            print(f"warning: skipped {display_name(str(path))}: {exc}", file=sys.stderr)
-            continue
-        if not storage.is_result(result) or not all(
-                isinstance(result.get(k), str) for k in ("student_id", "assignment", "notebook")):
-            print(f"warning: skipped {display_name(str(path))}: not a result of `grade`",
-                  file=sys.stderr)
-            continue
+    for result in storage.saved_results(out, warn=lambda text: print(text, file=sys.stderr)):
         assignment = course.current().get(result["assignment"])
         if assignment is None or result["status"] in NOT_GRADED_STATUSES:
             continue

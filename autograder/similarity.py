@@ -20,7 +20,6 @@ import csv
 import html
 import io
 import itertools
-import json
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import numpy as np
 from copydetect.detector import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 
-from autograder import course
+from autograder import course, storage
 from autograder.grading import cell_source, grade_id_of, nbgrader_meta, read_quietly
 from autograder.storage import write_atomic
 from autograder.text import display_name
@@ -81,17 +80,8 @@ def fingerprint(name, code, boilerplate=None):
 def submissions(out, warn=print):
     """{assignment: [(label, notebook path)]} from OUT/results/**/*.json."""
     found = {}
-    for path in sorted((Path(out) / "results").rglob("*.json")):
-        try:
-            result = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError) as exc:
-            warn(f"warning: skipped {display_name(str(path))}: {exc}")
-            continue
-        if not isinstance(result, dict) or not all(
-                isinstance(result.get(k), str) for k in ("student_id", "assignment", "notebook",
-                                                         "path")):
-            continue
-        if result.get("status") in NOT_COMPARED:
+    for result in storage.saved_results(out, warn=warn):
+        if not isinstance(result.get("path"), str) or result["status"] in NOT_COMPARED:
             continue
         found.setdefault(result["assignment"], []).append(
             (result["student_id"], result["notebook"], Path(result["path"])))

@@ -134,18 +134,24 @@ def load_previous(out, item, key, regrade=()):
     return result if result.get("key") == key and feedback_path(out, item).exists() else None
 
 
-def saved_results(out, skip):
+def saved_results(out, skip=(), warn=None):
     """The results saved under OUT/results, without those whose assignment is in ``skip``
-    (e.g. the rows of a ``grade --assignment`` run, which come from the run itself)."""
+    (e.g. the rows of a ``grade --assignment`` run, which come from the run itself).
+    A file that is not a result of ``grade`` is left out, and ``warn(text)`` (when given)
+    is called with why."""
     found = []
     for path in sorted((Path(out) / "results").rglob("*.json")):
         try:
             result = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError):
+            if not is_result(result) or not all(isinstance(result.get(key), str)
+                                                for key in ("student_id", "assignment",
+                                                            "notebook")):
+                raise ValueError("not a result file of `grade`")
+        except (OSError, ValueError, RecursionError) as exc:
+            if warn is not None:
+                warn(f"warning: skipped {display_name(str(path))}: {exc}")
             continue
-        if is_result(result) and isinstance(result.get("assignment"), str) \
-                and isinstance(result.get("student_id"), str) \
-                and isinstance(result.get("notebook"), str) and result["assignment"] not in skip:
+        if result["assignment"] not in skip:
             found.append(result)
     return found
 
