@@ -40,10 +40,11 @@ def python_binds():
                           str(Path(os.path.realpath(sys.executable)).parent.parent)}):
         if not prefix.startswith("/usr/"):
             binds += [*_folders(Path(prefix).parent, made), "--ro-bind", prefix, prefix]
-    executable = Path(sys.executable)
-    if sys.prefix != sys.base_prefix and executable.is_relative_to(sys.prefix):
-        binds += ["--ro-bind", sys.prefix, "/grader/venv"]
-        return binds, str("/grader/venv" / executable.relative_to(sys.prefix))
+    # normalised: a grader started as tests/../.venv/bin/python is still in its venv
+    executable, prefix = Path(os.path.abspath(sys.executable)), os.path.abspath(sys.prefix)
+    if sys.prefix != sys.base_prefix and executable.is_relative_to(prefix):
+        binds += ["--ro-bind", prefix, "/grader/venv"]
+        return binds, str("/grader/venv" / executable.relative_to(prefix))
     return binds, os.path.realpath(sys.executable)
 
 

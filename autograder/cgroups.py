@@ -225,8 +225,9 @@ class Cgroup:
                 for pid in (folder / "cgroup.procs").read_text().split()}
 
     def kill(self, seconds=5.0):
-        """SIGKILL every process in the cgroup (new ones too) until it is empty."""
-        deadline = time.monotonic() + seconds
+        """SIGKILL every process in the cgroup (new ones too) until it is empty, looking
+        again after 1 ms, then 2, 4, 8 and every 10 ms (killed processes go within a few)."""
+        deadline, pause = time.monotonic() + seconds, 0.001
         while time.monotonic() < deadline:
             try:
                 pids = self.pids()
@@ -241,7 +242,8 @@ class Cgroup:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            time.sleep(0.01)
+            time.sleep(pause)
+            pause = min(2 * pause, 0.01)
 
     def remove(self):
         """Kill what is left and remove the folders (children first: v2 nests nothing)."""

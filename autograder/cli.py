@@ -1,7 +1,8 @@
 """Command line of the autograder.
 
   python -m autograder build [ASSIGNMENT ...] [--check]
-  python -m autograder grade SUBMISSIONS --out OUT [--assignment NAME] [--jobs N] [--force] [limits...]
+  python -m autograder grade SUBMISSIONS --out OUT [--assignment NAME] [--jobs N | --scheduler ADDR]
+                             [--force] [limits...]
   python -m autograder feedback OUT [--release-hidden | --withhold-hidden]
   python -m autograder similarity OUT [--assignment NAME] [--top N]
   python -m autograder gradescope ASSIGNMENT [--out PATH]
@@ -25,7 +26,8 @@ from pathlib import Path
 
 from autograder import (batch, build, config, course, demo, export, gradebook, gradescope,
                         similarity, storage, visibility)
-from autograder import sandbox
+from autograder import sandbox, task
+from autograder.cluster import ClusterUnavailable
 from autograder.discovery import Submission
 from autograder.sandbox import Limits, isolation_mode
 from autograder.text import clean_text, display_name
@@ -36,6 +38,10 @@ DEFAULTS = Limits()
 def add_grading_options(parser):
     parser.add_argument("--jobs", type=int, default=None,
                         help="submissions graded at once (default: number of CPUs)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                        help="grade on the workers of this Dask scheduler instead of local "
+                             "processes (--jobs is then ignored); see README, 'Grading on a "
+                             "cluster'")
     parser.add_argument("--force", action="store_true",
                         help="regrade submissions whose results are up to date")
     parser.add_argument("--regrade", default="", metavar="STATUS[,STATUS]",
@@ -208,11 +214,15 @@ def _grade_locked(args, submissions):
                                            force=args.force, limits=limits_from(args),
                                            regrade=tuple(filter(None, args.regrade.split(","))),
                                            isolation=isolation, assignments=args.assignment,
-                                           progress=not args.no_progress and sys.stderr.isatty())
+                                           progress=not args.no_progress and sys.stderr.isatty(),
+                                           scheduler=args.scheduler)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished submissions are saved under {args.out / 'results'}; "
               f"run the same command again to grade the rest.", file=sys.stderr)
         return 130
+    except ClusterUnavailable as exc:
+        print(f"error: {clean_text(str(exc))}", file=sys.stderr)
+        return 2
     except storage.WriteFailed as exc:
         print(f"error: {exc}. Each graded submission is saved under {args.out / 'results'}: "
               f"make room, then run the same command again.", file=sys.stderr)
@@ -281,7 +291,7 @@ def _feedback_locked(args):
     written = batch.written_grades(args.out, list(items.values()))
     for result in results:
         item = items[id(result)]
-        batch.save_result(args.out, item, result.get("key"), result, written[item])
+        task.save_result(args.out, item, result.get("key"), result, written[item])
         for problem in result.get("write_errors", []) + (
                 [f"only scores shown ({result['feedback_error']})"]
                 if result.get("feedback_error") else []):

@@ -11,12 +11,11 @@ public (no hidden input or expected value in it) and check()'s hint.
 
 import html
 
-import nbformat
 from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from autograder.grading import read_quietly
+from autograder.grading import read_quietly, release_notebook
 from autograder.records import (OWN_ERROR_STATUSES, TEST_STATUS_TO_ROW, RowStatus, TestStatus,
                                 row_status)
 from autograder.text import display_name
@@ -26,6 +25,8 @@ TEXT_OUTPUT_LIMIT = 20_000     # characters shown of one text output
 PAGE_OUTPUTS_LIMIT = 8 << 20   # characters of outputs (plots included) shown on one page
 CELL_PROBLEMS_SHOWN = 50       # cells that raised errors, listed by name
 NOTEBOOK_CELLS_SHOWN = 1_000   # cells of the student's notebook shown on the page
+MARKDOWN_CACHED_CHARS = 10_000  # Markdown cells up to this size are rendered once per process
+MARKDOWN_CACHED_CELLS = 256     # distinct Markdown cells kept rendered per process
 
 STATUS_TEXT = {  # every row status, as a student reads it
     RowStatus.OK: "graded normally",
@@ -211,11 +212,22 @@ def markdown_renderer():
                       renderer=lambda content, options: _math(content, options["display_mode"]))
 
 
+_RENDERED = {}  # {Markdown source: HTML} of this process: the release's cells recur on every page
+
+
 def _markdown_html(markdown, source):
+    """A Markdown cell as HTML; cells of up to MARKDOWN_CACHED_CHARS are rendered once per
+    process (the first MARKDOWN_CACHED_CELLS of them kept), since rendering depends on
+    the source alone."""
     if len(source) > MARKDOWN_CELL_LIMIT:
         return (f"<p><i>(a Markdown cell of {len(source):,} characters, shown as text)</i></p>"
                 f"<pre>{html.escape(source[:MARKDOWN_CELL_LIMIT])}</pre>")
-    return markdown.render(source)
+    done = _RENDERED.get(source)
+    if done is None:
+        done = markdown.render(source)
+        if len(source) <= MARKDOWN_CACHED_CHARS and len(_RENDERED) < MARKDOWN_CACHED_CELLS:
+            _RENDERED[source] = done
+    return done
 
 
 class _Budget:
@@ -335,7 +347,7 @@ def render(student_id, assignment_name, result, notebook_path, assignment,
     their number and points (``autograder.visibility``)."""
     notebook_part = ""
     if assignment is not None and notebook_path and result["status"] != "invalid_notebook":
-        release = nbformat.read(str(assignment.release_notebook), as_version=4)
+        release = release_notebook(assignment.release_notebook)
         try:
             notebook = read_quietly(notebook_path)
             notebook_part = "<h2>Your notebook</h2>" + _notebook_html(notebook, release, result,

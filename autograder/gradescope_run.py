@@ -62,17 +62,17 @@ def find_notebook(folder, expected):
 
 def grade_child(target):
     """In the child process: grade the submission, write the result dict to ``target``."""
-    from autograder import batch, course, sandbox
+    from autograder import course, pool, sandbox, task
     from autograder.discovery import Submission
     assignment = course.current().get(bundle_config()["assignment"])
     limits = sandbox.Limits()
     # As a batch's pool process: dies with run_autograder, grader address space capped.
-    batch._pool_process_setup(os.getppid(), batch.grader_address_space(limits))
+    pool.process_setup(os.getppid(), pool.grader_address_space(limits))
     isolation = sandbox.isolation_mode(os.environ.get("GRADESCOPE_ISOLATION", "auto"))
     line, warnings = sandbox.describe(isolation, limits)
     path, note = find_notebook(gradescope_root() / "submission", assignment.notebook)
     item = Submission("submission", assignment.name, assignment.notebook, path)
-    result = batch._grade_guarded(item, limits, isolation)
+    result = task.grade_guarded(item, limits, isolation)
     if path is None and note:
         result["message"] = note
     result.update(isolation=isolation, isolation_line=line, isolation_warnings=warnings,
@@ -135,11 +135,11 @@ def main():
     started = time.monotonic()
     assignment = None
     try:
-        from autograder import batch, course, sandbox
+        from autograder import course, sandbox, task
         assignment = course.current().get(bundle_config()["assignment"])
         with tempfile.TemporaryDirectory(prefix="gradescope-") as folder:
             target = Path(folder) / "result.json"
-            limit = sandbox.Limits().notebook_seconds + batch.GUARD_MARGIN + CHILD_MARGIN
+            limit = sandbox.Limits().notebook_seconds + task.GUARD_MARGIN + CHILD_MARGIN
             env = dict(os.environ, PYTHONPATH=str(SOURCE), MPLBACKEND="Agg",
                        NN_COURSE=str(SOURCE / "course.toml"))
             try:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 import warnings
@@ -170,18 +171,40 @@ def read_quietly(path):
         return nbformat.read(str(path), as_version=4)
 
 
-def read_notebook(path):
-    """The notebook, or raise ValueError with a message a person can act on."""
-    # <student>/<assignment>/<notebook>.ipynb: a link anywhere in that could point at the
-    # instructor's source notebook or at another student's work.
+def check_path(path):
+    """``path`` as a Path, or raise ValueError when the grader must not read it: a link in
+    ``<student>/<assignment>/<notebook>.ipynb`` (it could point at the instructor's source
+    notebook or at another student's work), not a regular file, or over the size limit."""
     path = Path(path)
     if any(part.is_symlink() for part in (path, path.parent, path.parent.parent)):
         raise ValueError("the submission contains a symbolic link (the notebook or its folder): "
                          "submit the notebook itself")
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"the notebook is {size / 2**20:.0f} MiB, over the limit of "
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("the notebook is not a regular file: submit the notebook itself")
+    if info.st_size > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"the notebook is {info.st_size / 2**20:.0f} MiB, over the limit of "
                          f"{MAX_NOTEBOOK_BYTES >> 20} MiB (clear large outputs and resubmit)")
+    return path
+
+
+_RELEASES = {}  # {path: ((mtime_ns, size, inode), notebook)}: this process's releases, read once
+
+
+def release_notebook(path):
+    """The release notebook at ``path``, read once per process and read again when the
+    file changes (a rebuilt release). Callers only read it."""
+    info = os.stat(path)
+    version = (info.st_mtime_ns, info.st_size, info.st_ino)
+    cached = _RELEASES.get(str(path))
+    if cached is None or cached[0] != version:
+        cached = _RELEASES[str(path)] = (version, nbformat.read(str(path), as_version=4))
+    return cached[1]
+
+
+def read_notebook(path):
+    """The notebook, or raise ValueError with a message a person can act on."""
+    path = check_path(path)
     try:
         notebook = read_quietly(path)
     except Exception as exc:  # nbformat raises several types for broken files
@@ -199,15 +222,19 @@ def empty_tests(assignment, status, message):
              "message": message} for test in (assignment.tests if assignment else ())]
 
 
-def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_path=None):
+def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_path=None,
+                   timing=None):
     """Grade one notebook file of ``assignment`` (``autograder.course.Assignment``);
     returns a JSON-ready dict (no row identity fields).
 
     ``isolation``: "auto" (bubblewrap when it works here), "bubblewrap" or "rlimits".
+    ``timing``: a dict to fill with wall seconds per phase, for benchmarks: "start" (the
+    student process, until ready), "cells", "tests" ({grade_id: seconds, without the
+    start and cells a test triggered}) and "close"; the result is the same without it.
     """
     started = time.monotonic()
     isolation = isolation_mode(isolation)
-    release = nbformat.read(str(release_path or assignment.release_notebook), as_version=4)
+    release = release_notebook(release_path or assignment.release_notebook)
     result = {"isolation": isolation, "cells": {}, "missing_answer_cells": []}
     try:
         notebook = read_notebook(path)
@@ -227,20 +254,32 @@ def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_
         return finish(result, started, assignment)
     scratch = Path(tempfile.mkdtemp(prefix="grade-")) / "scratch"
     process = StudentProcess(cells, scratch, limits, isolation)
+    timing = {} if timing is None else timing
     try:
         scratch.mkdir()
         copy_submission_files(Path(path).parent, scratch, Path(path).name)
-        result["tests"] = [run_one(test, process, limits, started, assignment)
+        result["tests"] = [_timed_test(timing, test, process, limits, started, assignment)
                            for test in assignment.tests]
     finally:
+        closing = time.perf_counter()
         process.close()
         shutil.rmtree(scratch.parent, ignore_errors=True)
+        timing.update(process.seconds, close=time.perf_counter() - closing)
     result["cells"] = {str(k): v for k, v in sorted(process.cell_results.items())}
     result["cells_not_kept"] = {"ok": sum(process.not_kept.values()),
                                 "failed": sum(not ok for ok in process.not_kept.values())}
     result["restarts"] = max(0, process.starts - 1)
     result["status"] = row_status(t["status"] for t in result["tests"])
     return finish(result, started, assignment)
+
+
+def _timed_test(timing, test, process, limits, started, assignment):
+    """``run_one``; its seconds, less the start and cells it set off, go to timing["tests"]."""
+    before, setup = time.perf_counter(), sum(process.seconds.values())
+    record = run_one(test, process, limits, started, assignment)
+    spent = time.perf_counter() - before - (sum(process.seconds.values()) - setup)
+    timing.setdefault("tests", {})[test.grade_id] = spent
+    return record
 
 
 def finish(result, started, assignment):

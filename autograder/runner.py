@@ -6,6 +6,7 @@ hung or crashed the process is from then on run with its function definitions an
 imports only, and skipped if even that fails, so a restart always makes progress.
 """
 
+import contextlib
 import os
 import select
 import shutil
@@ -49,7 +50,10 @@ class GraderError(Exception):
 
 class StudentProcess:
     def __init__(self, cells, scratch, limits, isolation):
-        """cells: list of (index, source) to run in order; scratch: writable folder."""
+        """cells: list of (index, source) to run in order; scratch: writable folder.
+
+        ``seconds`` adds up the wall time spent starting the process until it is ready
+        ("start") and running the notebook's cells ("cells"), restarts included."""
         self.cells = list(cells)
         self.scratch = scratch
         self.limits = limits
@@ -63,6 +67,7 @@ class StudentProcess:
         self.record_sizes, self.record_chars = {}, 0  # characters kept per cell, in all
         self.not_kept = {}  # {cell index: ok} of the cells whose records were not kept
         self.starts = 0
+        self.seconds = {"start": 0.0, "cells": 0.0}
         self.deadline = time.monotonic() + limits.notebook_seconds
 
     # -- process lifecycle -------------------------------------------------------
@@ -112,10 +117,21 @@ class StudentProcess:
         self.kill()
         for _ in range(2 * len(self.cells) + 2):
             self._check_budget()
-            self._spawn()
-            if self._run_cells():
+            with self._timed("start"):
+                self._spawn()
+            with self._timed("cells"):
+                ran = self._run_cells()
+            if ran:
                 return
         raise StudentDied("the notebook's cells could not be run without crashing")
+
+    @contextlib.contextmanager
+    def _timed(self, phase):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] += time.perf_counter() - started
 
     def _run_cells(self):
         """Run every cell; on a hang or crash, demote that cell and return False."""
@@ -191,7 +207,8 @@ class StudentProcess:
             payload = encode(request)
         except WireError as exc:  # the test's own arguments: a grader bug
             raise GraderError(f"a test sent data the wire cannot carry: {exc}") from exc
-        self._write(struct.pack(">Q", len(payload)) + payload, deadline, reason)
+        self._write(struct.pack(">Q", len(payload)), deadline, reason)
+        self._write(payload, deadline, reason)
         return self._receive(deadline, reason)
 
     def _receive(self, deadline, reason):
@@ -221,17 +238,18 @@ class StudentProcess:
             view = view[written:]
 
     def _read(self, count, deadline, reason):
-        chunks, remaining = [], count
-        while remaining:
+        """``count`` bytes, as a bytearray (the decoded arrays then use its memory)."""
+        data, filled = bytearray(count), 0
+        view = memoryview(data)
+        while filled < count:
             wait = deadline - time.monotonic()
             if wait <= 0 or not select.select([self.replies], [], [], wait)[0]:
                 raise StudentTimeout(reason)
-            chunk = os.read(self.replies, min(remaining, 1 << 20))
-            if not chunk:
+            got = os.readv(self.replies, [view[filled:filled + (1 << 20)]])
+            if not got:
                 raise StudentDied(self._death_reason())
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            filled += got
+        return data
 
     def _death_reason(self):
         """Why the process ended, as a message; raises StudentOutOfMemory instead when

@@ -1,35 +1,45 @@
 """The wire between the grader and the student process: plain data only, both ways.
 
 A frame is an 8-byte big-endian length, then a payload made of an 8-byte length, that
-many bytes of JSON, and an optional ``.npz`` archive (written without pickles, read with
-``allow_pickle=False``). JSON carries None, bools, numbers, strings, lists, tuples and
-dicts with string keys; arrays and NumPy scalars are references into the archive.
-Nothing else can cross: no pickle made by student code is ever loaded.
+many bytes of JSON, zeros up to a multiple of ALIGN bytes, and the raw bytes of the
+message's arrays in the order the JSON names them, each padded likewise (nothing is
+compressed or unpickled: an array costs a copy of its bytes). JSON carries None, bools,
+numbers, strings, lists, tuples and dicts with string keys; an array or NumPy scalar is
+``{"__array__": [dtype, shape, order]}`` (``"__scalar__"``, shape ``[]``), standing for
+the next array's bytes. Only numeric dtypes cross (no objects, strings or records), and
+the bytes must match the arrays exactly: nothing else can cross.
 
 Both sides import this module: the grader as ``autograder.wire``, the worker (a script in
 the sandbox, where only it and this file are bound, at /grader) as ``wire``.
 """
 
-import io
 import json
+import math
+import re
 import struct
-import zipfile
 
 import numpy as np
 
 MAX_FRAME_BYTES = 1 << 30   # one message at most (1 GiB)
 MAX_DEPTH = 32              # nesting of lists and dicts in one message
+MAX_DIMENSIONS = 32         # of one array
 ARRAY_KINDS = "biufc"       # bool, int, uint, float, complex: no objects, no strings
 OUTPUT_LIMIT = 20_000       # characters of the student's printed output kept per step
+ALIGN = 64                  # each array's bytes start at a multiple of this in the payload
+_DTYPE = re.compile(r"[<>|][biufc][0-9]{1,2}")  # an array's dtype.str, e.g. "<f8", "|b1"
 
 
 class WireError(ValueError):
     """A message that is not plain data, or is too large or malformed."""
 
 
+def _padding(size):
+    return -size % ALIGN
+
+
 def encode(value):
-    """Plain data -> bytes (JSON + npz); raises WireError for anything else."""
-    arrays = {}
+    """Plain data -> bytes (JSON + array bytes); raises WireError for anything else."""
+    arrays = []
 
     def walk(item, depth):
         if depth > MAX_DEPTH:
@@ -42,9 +52,11 @@ def encode(value):
             array = np.asarray(item)
             if array.dtype.kind not in ARRAY_KINDS:
                 raise WireError(f"array of dtype {array.dtype} is not plain numbers")
-            key = f"a{len(arrays)}"
-            arrays[key] = array
-            return {"__array__" if isinstance(item, np.ndarray) else "__scalar__": key}
+            # Fortran order is kept, as np.save keeps it; anything else travels in C order
+            order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+            arrays.append(array.ravel(order=order).view(np.uint8))  # its bytes, as tobytes
+            tag = "__array__" if isinstance(item, np.ndarray) else "__scalar__"
+            return {tag: [array.dtype.str, list(array.shape), order]}
         if isinstance(item, (int, float)):  # subclasses of int/float (e.g. bool-like)
             return float(item) if isinstance(item, float) else int(item)
         if isinstance(item, list):
@@ -58,22 +70,41 @@ def encode(value):
         raise WireError(f"a value of type {type(item).__name__} is not plain data")
 
     tree = json.dumps(walk(value, 0)).encode()
-    buffer = io.BytesIO()
-    buffer.write(struct.pack(">Q", len(tree)))
-    buffer.write(tree)
-    if arrays:
-        np.savez(buffer, **arrays)  # object arrays were refused above: no pickles
-    return buffer.getvalue()
+    parts = [struct.pack(">Q", len(tree)), tree, bytes(_padding(8 + len(tree)))]
+    for data in arrays:
+        parts += [data, bytes(_padding(data.size))]
+    return b"".join(parts)
 
 
 def decode(data, max_bytes=MAX_FRAME_BYTES):
-    """bytes -> plain data; strict: anything unexpected raises WireError, nothing else."""
+    """bytes -> plain data; strict: anything unexpected raises WireError, nothing else.
+    Arrays decoded from a bytearray use its memory (no copy); from bytes, a copy."""
     try:
         return _decode(data, max_bytes)
     except WireError:
         raise
-    except Exception as exc:  # trust boundary: e.g. RecursionError from deep JSON, odd zips
+    except Exception as exc:  # trust boundary: e.g. RecursionError from deep JSON
         raise WireError(f"unreadable message ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _array(spec, buffer, offset, scalar):
+    """The array ``spec`` ([dtype, shape, order]) describes at ``offset`` of ``buffer``
+    (writable memory, so the arrays are writable as np.load's are, each in bytes of its
+    own); returns (array, the next array's offset)."""
+    if not (isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str)
+            and _DTYPE.fullmatch(spec[0]) and isinstance(spec[1], list)
+            and len(spec[1]) <= (0 if scalar else MAX_DIMENSIONS) and spec[2] in ("C", "F")
+            and all(type(n) is int and n >= 0 for n in spec[1])):
+        raise WireError("bad array reference")
+    dtype = np.dtype(spec[0])
+    if dtype.kind not in ARRAY_KINDS or dtype.str != spec[0]:
+        raise WireError("bad array reference")
+    size = math.prod(spec[1]) * dtype.itemsize
+    if offset + size > len(buffer):
+        raise WireError("array data missing")
+    array = np.ndarray(tuple(spec[1]), dtype, buffer=buffer, offset=offset, order=spec[2]) \
+        if size else np.zeros(tuple(spec[1]), dtype, order=spec[2])
+    return (array[()] if scalar else array), offset + size + _padding(size)
 
 
 def _decode(data, max_bytes):
@@ -83,24 +114,20 @@ def _decode(data, max_bytes):
     if size > len(data) - 8:
         raise WireError("truncated message")
     try:
-        tree = json.loads(data[8:8 + size].decode())
+        tree = json.loads(bytes(data[8:8 + size]).decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WireError(f"bad JSON: {exc}") from None
-    arrays = {}
-    rest = data[8 + size:]
-    if rest:
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(rest))
-            if sum(info.file_size for info in archive.infolist()) > max_bytes:
-                raise WireError("arrays too large")
-            with np.load(io.BytesIO(rest), allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            if isinstance(exc, WireError):
-                raise
-            raise WireError(f"bad array archive: {exc}") from None
+    start = 8 + size + _padding(8 + size)
+    if 8 + size < len(data) and (len(data) < start or any(data[8 + size:start])):
+        raise WireError("bytes after the JSON that are not padding")
+    if len(data) - start > max_bytes:
+        raise WireError("arrays too large")
+    buffer = memoryview(data)[start:] if isinstance(data, bytearray) \
+        else bytearray(memoryview(data)[start:])
+    offset = 0
 
     def walk(item, depth):
+        nonlocal offset
         if depth > MAX_DEPTH:
             raise WireError("data nested too deeply")
         if item is None or isinstance(item, (bool, int, float, str)):
@@ -108,9 +135,8 @@ def _decode(data, max_bytes):
         if isinstance(item, dict) and len(item) == 1:
             (tag, inner), = item.items()
             if tag in ("__array__", "__scalar__"):
-                if inner not in arrays or arrays[inner].dtype.kind not in ARRAY_KINDS:
-                    raise WireError("bad array reference")
-                return arrays[inner] if tag == "__array__" else arrays[inner][()]
+                array, offset = _array(inner, buffer, offset, tag == "__scalar__")
+                return array
             if tag in ("__list__", "__tuple__") and isinstance(inner, list):
                 items = [walk(x, depth + 1) for x in inner]
                 return items if tag == "__list__" else tuple(items)
@@ -118,12 +144,16 @@ def _decode(data, max_bytes):
                 return {k: walk(v, depth + 1) for k, v in inner.items()}
         raise WireError("unexpected item in message")
 
-    return walk(tree, 0)
+    value = walk(tree, 0)
+    if offset != len(buffer):
+        raise WireError("the message's array bytes do not match its arrays")
+    return value
 
 
 def write_frame(stream, value):
     payload = encode(value)
-    stream.write(struct.pack(">Q", len(payload)) + payload)
+    stream.write(struct.pack(">Q", len(payload)))
+    stream.write(payload)
     stream.flush()
 
 
@@ -135,7 +165,11 @@ def read_frame(stream, max_bytes=MAX_FRAME_BYTES):
     (size,) = struct.unpack(">Q", header)
     if size > max_bytes:
         raise WireError(f"message of {size} bytes exceeds the limit of {max_bytes}")
-    payload = stream.read(size)
-    if len(payload) < size:
-        return None
+    payload, filled = bytearray(size), 0
+    view = memoryview(payload)
+    while filled < size:  # into a bytearray: the decoded arrays use its memory
+        count = stream.readinto(view[filled:])
+        if not count:
+            return None
+        filled += count
     return decode(payload, max_bytes)

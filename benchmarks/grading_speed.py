@@ -7,7 +7,13 @@ kernel, one at a time (its normal mode, tests inside the student's kernel); ours
 student code in the sandbox (bubblewrap when available) and the tests in the grader, and
 includes recording the grades in nbgrader's gradebook.
 
-    .venv/bin/python benchmarks/grading_speed.py [--students 40] [--jobs 2]
+Then, unless --no-cluster, the same batch (CSV and feedback only) on a Dask LocalCluster
+of 2 worker processes (`grade --scheduler`) against the local pool of 2 processes, and on
+1 worker against 2 workers. A cluster is started (and its workers connected) before its
+timing starts, as a real cluster is up before a batch; each timing is a whole `grade`
+command, so the grading processes each worker starts for its first task are included.
+
+    .venv/bin/python benchmarks/grading_speed.py [--students 40] [--jobs 2] [--no-cluster]
 """
 
 import argparse
@@ -71,11 +77,33 @@ def check_same_grades(students, plain_db, ours_out):
     return differ
 
 
+def timed_on_cluster(workers, submitted, out):
+    """Seconds of `grade --scheduler` on a LocalCluster of ``workers`` single-threaded
+    worker processes (started beforehand), CSV and feedback only."""
+    from distributed import LocalCluster
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster:
+        return timed([sys.executable, "-m", "autograder", "grade", str(submitted), "--out",
+                      str(out), "--scheduler", cluster.scheduler_address, "--force",
+                      "--no-progress", "--no-gradebook"], config.ROOT)
+
+
+def same_csv(*outs):
+    """True when the grades.csv files under ``outs`` hold the same rows."""
+    rows = []
+    for out in outs:
+        with open(Path(out) / "grades.csv", newline="") as handle:
+            rows.append(sorted(tuple(row.items()) for row in csv.DictReader(handle)))
+    return all(found == rows[0] for found in rows)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--no-cluster", action="store_true", help="skip the Dask timings")
     args = parser.parse_args()
+    cluster = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         course = Path(tmp) / "course"
         source = course / "source" / TLN.name
@@ -94,6 +122,10 @@ def main():
         ours_csv_only = timed(python + ["autograder", "grade", str(submitted), "--out",
                                         str(Path(tmp) / "out2"), "--jobs", str(args.jobs),
                                         "--force", "--no-progress", "--no-gradebook"], config.ROOT)
+        if not args.no_cluster:
+            for workers in (2, 1):
+                cluster[workers] = timed_on_cluster(workers, submitted, Path(tmp) / f"dask{workers}")
+            agree = same_csv(Path(tmp) / "out2", Path(tmp) / "dask2", Path(tmp) / "dask1")
     print(f"machine: {os.cpu_count()} CPUs; sandbox: {isolation_mode('auto')}; "
           f"{args.students} submissions")
     print(f"plain nbgrader autograde (1 at a time, in-kernel): {plain:7.1f} s "
@@ -105,6 +137,12 @@ def main():
           f"scores that differ between plain nbgrader and ours: {differ or 'none'}")
     print(f"speed-up over plain nbgrader: {plain / ours:.2f}x (with gradebook), "
           f"{plain / ours_csv_only:.2f}x (CSV and feedback only)")
+    if cluster:
+        print(f"Dask LocalCluster, 2 workers x 1 thread (CSV and feedback only): {cluster[2]:7.1f} s "
+              f"({cluster[2] / ours_csv_only:.2f}x the pool's time)")
+        print(f"Dask LocalCluster, 1 worker  x 1 thread (CSV and feedback only): {cluster[1]:7.1f} s "
+              f"(2 workers are {cluster[1] / cluster[2]:.2f}x faster than 1)")
+        print(f"grades.csv identical for pool, 2 workers and 1 worker: {agree}")
 
 
 if __name__ == "__main__":

@@ -63,3 +63,21 @@ def test_feedback_command_skips_bad_result_files_and_keeps_going(tmp_path, capsy
     assert "skipped" in captured.err and "1 result file(s) unreadable" in captured.out, captured
     page = tmp_path / "out" / "feedback" / "good" / TLN.name / f"{TLN.notebook}.html"
     assert "30 / 30" in page.read_text(), page.read_text()[:1000]
+
+
+def test_markdown_cells_rendered_once_per_process_give_the_same_html(monkeypatch):
+    """The cache of rendered Markdown changes nothing on a page: the release's cells, and a
+    cell too large to keep, render as a fresh renderer renders them."""
+    monkeypatch.setattr(feedback, "_RENDERED", {})
+    fresh = feedback.markdown_renderer()
+    large = "Some $x^2$ text. " * (feedback.MARKDOWN_CACHED_CHARS // 10)
+    sources = [c.source for c in nbformat.read(str(TLN.release_notebook), as_version=4).cells
+               if c.cell_type == "markdown"] + [large]
+    for _ in range(2):  # the second time from the cache
+        for source in sources:
+            assert feedback._markdown_html(feedback.markdown_renderer(), source) == \
+                fresh.render(source), source[:80]
+    assert large not in feedback._RENDERED and len(feedback._RENDERED) <= len(sources) - 1
+    monkeypatch.setattr(feedback, "MARKDOWN_CACHED_CELLS", len(feedback._RENDERED))
+    feedback._markdown_html(fresh, "a cell *never* seen before")
+    assert "a cell *never* seen before" not in feedback._RENDERED, "the cache must stay bounded"

@@ -2,13 +2,15 @@
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 import solutions.two_layer_net as solutions
-from autograder import build
+from autograder import build, grading
 from autograder.manual import written_cells
 from autograder.storage import ROW_FIELDS, TOTAL_FIELDS
 from course_under_test import TLN
@@ -124,3 +126,27 @@ def test_grade_on_a_missing_folder_is_a_usage_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "nope"),
                            "--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert done.returncode == 2 and "not a folder" in done.stderr, (done.returncode, done.stderr)
+
+
+def test_release_notebook_is_read_once_and_again_when_rebuilt(tmp_path):
+    release = tmp_path / "release.ipynb"
+    shutil.copy(TLN.release_notebook, release)
+    first = grading.release_notebook(release)
+    assert grading.release_notebook(release) is first, "read again although unchanged"
+    notebook = nbformat.read(str(release), as_version=4)
+    notebook.cells = notebook.cells[:3]
+    nbformat.write(notebook, str(release))
+    assert len(grading.release_notebook(release).cells) == 3, "a rebuilt release was not reread"
+
+
+def test_timing_fills_each_phase_and_changes_no_result(tmp_path):
+    path = tmp_path / "fay" / TLN.name / f"{TLN.notebook}.ipynb"
+    path.parent.mkdir(parents=True)
+    shutil.copy(TLN.release_notebook, path)
+    timing = {}
+    timed = grading.grade_notebook(path, TLN, timing=timing)
+    plain = grading.grade_notebook(path, TLN)
+    assert {**timed, "seconds": 0} == {**plain, "seconds": 0}, "timing changed the result"
+    assert set(timing) == {"start", "cells", "tests", "close"}, timing
+    assert set(timing["tests"]) == {test.grade_id for test in TLN.tests}, timing["tests"]
+    assert timing["start"] > 0 and timing["cells"] > 0 and min(timing["tests"].values()) >= 0

@@ -18,7 +18,8 @@ import nbformat
 import pytest
 
 from autograder import batch as batch_module
-from autograder import feedback, storage
+from autograder import feedback, pool, storage, task
+from autograder.discovery import Submission
 from autograder.batch import grade_all
 from test_hostile import (ISOLATION, LIMITS, MAX_SCORE, assert_functions_keep_credit,
                           build, describe, hostile_cell, write_submission)
@@ -239,11 +240,11 @@ def test_a_page_that_takes_too_long_becomes_a_page_of_scores(tmp_path, monkeypat
         import time
         time.sleep(10)
 
-    monkeypatch.setattr(batch_module, "RENDER_SECONDS", 0.5)
-    monkeypatch.setattr(batch_module.feedback, "render", slow_render)
-    result = batch_module.not_graded("missing_notebook", "none", "not run", TLN)
-    item = ("slow", TLN.name, TLN.notebook, None)
-    saved = batch_module.save_result(tmp_path, item, "K", result)
+    monkeypatch.setattr(task, "RENDER_SECONDS", 0.5)
+    monkeypatch.setattr(feedback, "render", slow_render)
+    result = task.not_graded("missing_notebook", "none", "not run", TLN)
+    item = Submission("slow", TLN.name, TLN.notebook, None)
+    saved = task.save_result(tmp_path, item, "K", result)
     assert "RenderTimeout" in saved.get("feedback_error", ""), saved.get("feedback_error")
     assert "<table>" in storage.feedback_path(tmp_path, item).read_text()
 
@@ -336,7 +337,7 @@ def test_a_second_grade_command_on_a_locked_out_exits_2(tmp_path):
 
 
 def test_the_summary_table_never_prints_control_characters():
-    result = dict(batch_module.not_graded("missing_notebook", "none", "not run", TLN),
+    result = dict(task.not_graded("missing_notebook", "none", "not run", TLN),
                   student_id="evil\x1b]0;owned\x07\nname", assignment=TLN.name,
                   notebook="nb\r")
     table = batch_module.summary_table([result], batch_module.summarize([result], 0))
@@ -356,11 +357,11 @@ def test_a_grading_process_cannot_allocate_past_its_cap():
     import concurrent.futures
     import multiprocessing
     cap = 3 << 30
-    pool = concurrent.futures.ProcessPoolExecutor(
+    processes = concurrent.futures.ProcessPoolExecutor(
         max_workers=1, mp_context=multiprocessing.get_context("fork"),
-        initializer=batch_module._pool_process_setup, initargs=(os.getpid(), cap))
-    with pool:
-        small = pool.submit(_allocate, 64 << 20).result(timeout=60)
-        huge = pool.submit(_allocate, cap).result(timeout=60)
+        initializer=pool.process_setup, initargs=(os.getpid(), cap))
+    with processes:
+        small = processes.submit(_allocate, 64 << 20).result(timeout=60)
+        huge = processes.submit(_allocate, cap).result(timeout=60)
     assert small == 64 << 20, f"a normal allocation failed: {small}"
     assert huge == "MemoryError", f"an allocation of the whole cap succeeded: {huge}"

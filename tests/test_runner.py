@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from autograder import batch, demo, feedback, grading, runner, sandbox
+from autograder import batch, demo, feedback, grading, runner, sandbox, task
 from autograder.runner import StudentProcess, StudentTimeout
 from course_under_test import TLN
 
@@ -94,8 +94,8 @@ def test_a_submission_that_hangs_the_grader_costs_one_row_not_the_batch(tmp_path
             time.sleep(600)  # a grader bug that never returns
         return real(path, *args)
 
-    monkeypatch.setattr(batch, "grade_notebook", sometimes_stuck)
-    monkeypatch.setattr(batch, "GUARD_MARGIN", 2.0)
+    monkeypatch.setattr(task, "grade_notebook", sometimes_stuck)
+    monkeypatch.setattr(task, "GUARD_MARGIN", 2.0)
     limits = sandbox.Limits(call_seconds=2, cell_seconds=10, notebook_seconds=30)
     started = time.monotonic()
     results, _ = batch.grade_all(subs, out, jobs=2, limits=limits, isolation="rlimits")

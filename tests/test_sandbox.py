@@ -431,3 +431,14 @@ def test_the_seccomp_filter_is_built_for_both_architectures():
     assert not seccomp.supported("riscv64")
     with pytest.raises(KeyError):
         seccomp.program("riscv64")
+
+
+@pytest.mark.skipif(sys.prefix == sys.base_prefix, reason="the grader does not run in a venv")
+def test_a_grader_started_through_dot_dot_still_binds_its_venv(monkeypatch):
+    """`tests/../.venv/bin/python -m pytest` once gave the sandbox the base interpreter,
+    without the venv's packages: every student's `import matplotlib` failed."""
+    roundabout = os.path.join(sys.prefix, "bin", "..", "bin", os.path.basename(sys.executable))
+    monkeypatch.setattr(sys, "executable", roundabout)
+    binds, interpreter = bubblewrap.python_binds()
+    assert interpreter.startswith("/grader/venv/"), interpreter
+    assert os.path.abspath(sys.prefix) in binds, binds

@@ -1,0 +1,205 @@
+"""Grading on a Dask cluster: ``grade SUBMISSIONS --out OUT --scheduler tcp://HOST:8786``.
+
+This process is the coordinator. It connects to the scheduler, asks every worker for
+its grader key (same checkout of the grader and releases, same limits and isolation,
+else it stops before grading anything), then sends one task per submission: the
+submission's bytes in a ``cluster_worker.Payload``, never a path, since workers need
+not see the coordinator's disk. At most IN_FLIGHT_PER_THREAD tasks per worker thread
+are out at once, so a class of large notebooks is never all in memory. Each returned
+record and page is written here as it arrives (only the coordinator writes under OUT),
+so stopping at any moment loses only the submissions in flight, as with the local pool.
+
+Submissions that need no sandbox (no notebook, an unknown assignment, a notebook that
+is not the assignment's, a path the grader refuses to read) are settled here, by the
+same code as on a worker, without sending anything.
+
+A worker that dies mid-task costs nothing: the scheduler gives its tasks to another. A
+submission whose tasks keep killing workers (the scheduler's
+``distributed.scheduler.allowed-failures``, 3 by default) gets a grader_error row.
+"""
+
+import os
+import stat
+import uuid
+
+from autograder import course, task
+from autograder.cluster_worker import Payload, WorkerMismatch, grade_payload, probe
+from autograder.discovery import notebook_role
+from autograder.grading import MAX_NOTEBOOK_BYTES, check_path, submission_files
+from autograder.records import RowStatus
+from autograder.text import clean_text, display_name
+
+CONNECT_SECONDS = 15.0  # to reach the scheduler
+WORKERS_SECONDS = 60.0  # for at least one worker to be connected to it
+IN_FLIGHT_PER_THREAD = 2
+SCATTER_BYTES = 1 << 20  # larger payloads go to the cluster apart from the task
+
+
+class ClusterUnavailable(RuntimeError):
+    """The cluster cannot be used: unreachable scheduler, no workers, or workers that do
+    not grade as this machine would. Nothing was graded on it after this is raised."""
+
+
+def connect(address, timeout=None):
+    """A ``distributed.Client`` of the scheduler at ``address`` with at least one worker
+    (``timeout``: seconds to reach it, default CONNECT_SECONDS)."""
+    import distributed
+    timeout = CONNECT_SECONDS if timeout is None else timeout
+    try:
+        client = distributed.Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterUnavailable(f"cannot reach the Dask scheduler at {address} within "
+                                 f"{timeout:g} s ({type(exc).__name__}: {exc}); is `dask "
+                                 f"scheduler` running there, and the port open?") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+    except (TimeoutError, OSError) as exc:
+        client.close()
+        raise ClusterUnavailable(f"no Dask worker joined the scheduler at {address} within "
+                                 f"{WORKERS_SECONDS:g} s ({type(exc).__name__}); start "
+                                 f"`dask worker {address}` on the grading machines") from None
+    return client
+
+
+def check_workers(client, limits, isolation, expected):
+    """Raise ClusterUnavailable unless every worker's grader key is ``expected``."""
+    try:
+        keys = client.run(probe, limits, isolation)
+    except Exception as exc:  # a worker without the project, or a broken environment
+        raise ClusterUnavailable(f"the workers could not check their grader "
+                                 f"({type(exc).__name__}: {clean_text(str(exc))[:300]}); "
+                                 f"do they run from this project's checkout and .venv?") from None
+    differ = {worker: key for worker, key in keys.items() if key != expected}
+    if differ:
+        listed = "; ".join(f"{worker} has {key}" for worker, key in sorted(differ.items())[:5])
+        raise ClusterUnavailable(
+            f"{len(differ)} of {len(keys)} worker(s) would not grade as this machine does "
+            f"(grader key {expected}: code and releases, isolation, limits): {listed}. Give "
+            f"them the same checkout, .venv and bubblewrap, then restart them")
+
+
+def run_cluster(todo, scheduler, out, limits, isolation, keys, written, bar, fingerprint):
+    """Grade ``todo`` on the Dask cluster at ``scheduler`` (an address, or a
+    ``distributed.Client`` that stays open); returns the saved results. ``fingerprint``
+    is this machine's ``batch.grader_key``. Ctrl-C cancels the tasks out and re-raises."""
+    from autograder.visibility import hidden_released
+    withhold = not hidden_released(out)
+    local, remote = [], []
+    for item in todo:
+        (remote if _needs_sandbox(item) else local).append(item)
+    results = [_settle_here(out, item, limits, isolation, keys, written, bar) for item in local]
+    if not remote:
+        return results
+    client = connect(scheduler) if isinstance(scheduler, str) else scheduler
+    try:
+        check_workers(client, limits, isolation, fingerprint)
+        results += _dispatch(client, remote, out, limits, isolation, keys, written, bar,
+                             fingerprint, withhold)
+    finally:
+        if client is not scheduler:
+            client.close()
+    return results
+
+
+def _dispatch(client, items, out, limits, isolation, keys, written, bar, fingerprint, withhold):
+    import distributed
+    threads = max(2, sum(client.nthreads().values()))
+    waiting, futures, results = list(reversed(items)), {}, []
+    running = distributed.as_completed(loop=client.loop)
+
+    def submit_next():
+        item = waiting.pop()
+        try:
+            contents = _read(item)
+        except (OSError, ValueError):  # changed since it was checked: refused here, as locally
+            results.append(_settle_here(out, item, limits, isolation, keys, written, bar))
+            return
+        payload = Payload(item, *contents, keys[item], tuple(written[item]), withhold,
+                          limits, isolation, fingerprint)
+        argument = client.scatter(payload, hash=False) \
+            if len(payload.notebook) + sum(len(d) for _, d in payload.files) > SCATTER_BYTES \
+            else payload
+        future = client.submit(grade_payload, argument, pure=False,
+                               key=f"grade-{uuid.uuid4().hex}")
+        futures[future] = item
+        running.add(future)
+
+    try:
+        while waiting and running.count() < IN_FLIGHT_PER_THREAD * threads:
+            submit_next()
+        for future in running:
+            item = futures.pop(future)
+            results.append(_collect(future, item, out, keys, written))
+            future.release()
+            bar.step(display_name(f"{item.student}/{item.assignment}"))
+            while waiting and running.count() < IN_FLIGHT_PER_THREAD * threads:
+                submit_next()
+    except (KeyboardInterrupt, WorkerMismatch) as exc:
+        client.cancel([f for f in futures if not f.done()])
+        if isinstance(exc, WorkerMismatch):
+            raise ClusterUnavailable(f"a worker does not grade as this machine does: {exc}; "
+                                     f"graded submissions are saved, rerun when the workers "
+                                     f"run this checkout") from None
+        raise
+    return results
+
+
+def _collect(future, item, out, keys, written):
+    """Write what the task of ``item`` returned; a task that failed is a grader_error row."""
+    from distributed import KilledWorker
+    try:
+        result, page = future.result()
+    except WorkerMismatch:
+        raise
+    except KilledWorker as exc:
+        return task.save_result(out, item, keys[item], task.not_graded(
+            RowStatus.GRADER_ERROR, f"the Dask workers grading this submission died each time "
+            f"it was tried ({clean_text(str(exc))[:300]})", "not run: the grader's workers died",
+            course.current().get(item.assignment)), written[item])
+    except Exception as exc:  # the task's own error: this row only
+        return task.save_result(out, item, keys[item], task.not_graded(
+            RowStatus.GRADER_ERROR, f"{type(exc).__name__}: {clean_text(str(exc))[:500]}",
+            "not run: the grader failed", course.current().get(item.assignment)), written[item])
+    return task.write_outputs(out, item, result, page)
+
+
+def _needs_sandbox(item):
+    """True when grading ``item`` runs student code (so it goes to a worker)."""
+    assignment = course.current().get(item.assignment)
+    if assignment is None or item.path is None:
+        return False
+    try:
+        check_path(item.path)
+        return notebook_role(assignment, item.path) == "graded"
+    except (OSError, ValueError):
+        return False
+
+
+def _settle_here(out, item, limits, isolation, keys, written, bar):
+    """Grade here what refuses itself before any student code runs."""
+    result = task.save_result(out, item, keys[item], task.grade_guarded(item, limits, isolation),
+                              written[item])
+    bar.step(display_name(f"{item.student}/{item.assignment}"))
+    return result
+
+
+def _read(item):
+    """(notebook bytes, ((relative path, bytes) of each extra file)) of ``item``, read
+    as grading reads them: the notebook only when ``grading.check_path`` lets it be
+    read (OSError or ValueError otherwise), the extra files within their bounds."""
+    path = check_path(item.path)
+    with open(path, "rb", opener=_no_follow) as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
+            raise ValueError("the notebook is not a regular file")
+        notebook = handle.read(MAX_NOTEBOOK_BYTES + 1)
+    files = []
+    for extra in submission_files(path.parent, path.name):
+        try:
+            files.append((str(extra.relative_to(path.parent)), extra.read_bytes()))
+        except OSError:  # unreadable here: grading on one machine would not see it either
+            continue
+    return notebook, tuple(files)
+
+
+def _no_follow(path, flags):
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)

@@ -1,0 +1,229 @@
+"""The worker's side of grading on a Dask cluster (the coordinator's is ``autograder.cluster``).
+
+A task receives a ``Payload``: the submission's bytes (its notebook and extra files, as
+the coordinator read them), its identity, and how to grade it. The Dask worker hands it
+to a grading process of its own, one per worker thread, spawned once and kept: like a
+local pool process (``autograder.pool.process_setup``) it dies with the worker, has its
+address space capped, and runs the task in its main thread, where the guard's alarm
+works. There the bytes are written to a scratch folder, graded in the sandbox
+(``autograder.task``) and the feedback page made; the completed record and the page go
+back to the coordinator, which alone writes under OUT. A grading process that dies is
+replaced and the submission retried, three times in all, as on one machine.
+"""
+
+import contextlib
+import dataclasses
+import os
+import pickle
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from autograder import batch, config, course, pool, task
+from autograder.discovery import Submission
+from autograder.records import RowStatus
+
+ATTEMPTS = 3  # grading processes a submission may kill before it is a grader_error
+
+
+class WorkerMismatch(RuntimeError):
+    """This worker does not grade as the coordinator would (another checkout of the
+    grader or the releases, other limits, another isolation): nothing it grades counts."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Payload:
+    """One submission as a task: everything a worker needs, nothing read from the
+    coordinator's disk.
+
+    Fields: ``item`` (``discovery.Submission``, its path the coordinator's, kept in the
+    record); ``notebook`` (the notebook's bytes); ``files`` ((path relative to the
+    notebook's folder, bytes) of each extra file); ``key`` (the result's content key);
+    ``written`` (the TAs' grades of its written answers, ``manual.WrittenGrade``);
+    ``withhold`` (leave hidden tests' results out of the page); ``limits``,
+    ``isolation`` (resolved mode) and ``grader`` (the coordinator's ``batch.grader_key``
+    for them, which this worker must match).
+    """
+
+    item: Submission
+    notebook: bytes
+    files: tuple
+    key: str
+    written: tuple
+    withhold: bool
+    limits: object
+    isolation: str
+    grader: str
+
+
+def grade_payload(payload):
+    """The Dask task: (completed result, feedback page) of ``payload``. Raises
+    WorkerMismatch when this worker cannot grade as the coordinator would."""
+    for attempt in range(ATTEMPTS):
+        process = _process(payload.limits)
+        try:
+            return process.call(payload)
+        except ProcessDied:  # the grading process died: a fresh one, same submission
+            _discard_process()
+        except WorkerMismatch:
+            if attempt:
+                raise
+            _discard_process()  # perhaps a process started before the checkout changed
+    result = task.not_graded(RowStatus.GRADER_ERROR, pool.KILLED_THRICE,
+                             "not run: the grader's process was killed",
+                             course.current().get(payload.item.assignment))
+    return result, task.complete(payload.item, payload.key, result, payload.written,
+                                 payload.withhold)
+
+
+def probe(limits, isolation):
+    """Run on each worker before a batch: its ``batch.grader_key`` for these settings."""
+    return batch.grader_key(limits, isolation)
+
+
+class ProcessDied(RuntimeError):
+    """The grading process ended before it answered."""
+
+
+class GradingProcess:
+    """A grading process of this worker (``python -m autograder.cluster_worker``), fed
+    pickled payloads on a pipe of its own (not stdout, which grading code may print to).
+
+    A subprocess rather than a ``multiprocessing`` child: a worker started by a Dask
+    nanny is a daemonic process, which ``multiprocessing`` forbids to have children.
+    """
+
+    def __init__(self, address_space):
+        to_child, self._requests = os.pipe()
+        self._replies, from_child = os.pipe()
+        self.address_space = address_space
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.cluster_worker", str(os.getpid()),
+             str(address_space), str(to_child), str(from_child)],
+            pass_fds=(to_child, from_child), cwd=config.ROOT, stdin=subprocess.DEVNULL)
+        os.close(to_child)
+        os.close(from_child)
+
+    def call(self, payload):
+        """What the process returns for ``payload``; raises what it raised, or ProcessDied."""
+        try:
+            _send(self._requests, pickle.dumps(payload))
+            ok, value = pickle.loads(_receive(self._replies))
+        except (OSError, EOFError) as exc:
+            raise ProcessDied(f"the grading process ended ({type(exc).__name__})") from None
+        if not ok:
+            raise value
+        return value
+
+    def close(self):
+        for fd in (self._requests, self._replies):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=5)  # it exits at the end of its input
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+
+def _send(fd, data):
+    view = memoryview(struct.pack("<Q", len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _receive(fd):
+    header = _read_exactly(fd, 8)
+    return _read_exactly(fd, struct.unpack("<Q", header)[0])
+
+
+def _read_exactly(fd, size):
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the pipe was closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+_LOCAL = threading.local()  # this worker thread's grading process
+_CODE = None  # in a grading process: batch.grader_code() when it started
+
+
+def _process(limits):
+    address_space = pool.grader_address_space(limits)
+    found = getattr(_LOCAL, "process", None)
+    if found is not None and found.address_space == address_space:
+        return found
+    _discard_process()
+    _LOCAL.process = GradingProcess(address_space)
+    return _LOCAL.process
+
+
+def _discard_process():
+    found = getattr(_LOCAL, "process", None)
+    _LOCAL.process = None
+    if found is not None:
+        found.close()
+
+
+def serve(parent, address_space, requests, replies):
+    """The grading process's loop: set up as a pool process, note which grader code it
+    imported (a checkout changed later makes its results not count), then answer each
+    payload on ``requests`` with (True, (result, page)) or (False, WorkerMismatch)."""
+    global _CODE
+    pool.process_setup(parent, address_space)
+    _CODE = batch.grader_code()
+    while True:
+        try:
+            payload = pickle.loads(_receive(requests))
+        except EOFError:
+            return
+        try:
+            reply = (True, _grade_here(payload))
+        except WorkerMismatch as exc:
+            reply = (False, exc)
+        _send(replies, pickle.dumps(reply))
+
+
+def _grade_here(payload):
+    """In the grading process: write the bytes to a scratch folder, grade, render."""
+    found = batch.grader_key(payload.limits, payload.isolation, _CODE)
+    if found != payload.grader:
+        raise WorkerMismatch(f"this worker's grader key is {found}, the coordinator's "
+                             f"{payload.grader} (code and releases:limits and isolation)")
+    folder = Path(tempfile.mkdtemp(prefix="cluster-grade-"))
+    try:
+        local = _unpack(payload, folder / "submission")
+        item = payload.item._replace(path=local)
+        result = pool.busy_call(task.grade_guarded, item, payload.limits, payload.isolation)
+        page = task.complete(payload.item, payload.key, result, payload.written,
+                             payload.withhold, notebook=local)
+        return result, page
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unpack(payload, folder):
+    """Write the payload's notebook and extra files under ``folder``; the notebook's path."""
+    folder.mkdir()
+    notebook = folder / Path(payload.item.path).name
+    notebook.write_bytes(payload.notebook)
+    for relative, data in payload.files:
+        target = (folder / relative).resolve()
+        if folder.resolve() not in target.parents:  # the coordinator only sends relative paths
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return notebook
+
+
+if __name__ == "__main__":  # run as the module itself, so what it pickles names it
+    from autograder import cluster_worker
+    cluster_worker.serve(*map(int, sys.argv[1:5]))
