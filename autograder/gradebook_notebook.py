@@ -1,9 +1,8 @@
-"""The copy of a submission that nbgrader's ``autograde`` is given for the gradebook.
+"""The copy of a submission that nbgrader's gradebook is given (``submitted/``).
 
-nbgrader stops on notebooks it cannot take, and some of its errors (an outdated or
-emptied metadata schema, which is what its ``DeduplicateIds`` leaves on a copy-pasted
-answer cell) abort the whole run, so every later student goes unrecorded. The copy made
-here is therefore one nbgrader always takes:
+nbgrader's autograde steps stop on notebooks they cannot take (an outdated or emptied
+metadata schema, which is what its ``DeduplicateIds`` leaves on a copy-pasted answer cell;
+a notebook nbformat does not validate), so the copy made here is one they always take:
 
 - every cell that carries nbgrader metadata gets the release's metadata for its grade_id
   (the release is the truth; nbgrader's ``OverwriteCells`` restores most of it anyway),
@@ -17,6 +16,10 @@ here is therefore one nbgrader always takes:
   schema, nbgrader's metadata schema, text that is not UTF-8), it is rebuilt from the
   release with the student's answers (the first cell with each answer id), and their
   outputs when those are valid; as a last resort, with the answers' text only.
+
+nbgrader's metadata check (``MetadataValidator``) re-checks its JSON schema on every cell
+(2 ms a cell); ``check_metadata`` is the same check, remembering the (cell type, metadata)
+pairs that passed, which for these copies are the release's.
 """
 
 import copy
@@ -33,6 +36,34 @@ from autograder.grading import cell_source, grade_id_of, nbgrader_meta, read_qui
 
 CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's pattern for cell ids
 _CELL_KEYS = {"code": {"outputs"}, "markdown": {"attachments"}, "raw": {"attachments"}}
+
+
+class _RememberingValidator(MetadataValidator):
+    """nbgrader's metadata validator, skipping cells whose (cell type, nbgrader metadata) it
+    passed before: its verdict depends on nothing else (the source only names a failing cell)."""
+
+    def __init__(self):
+        super().__init__()
+        self._passed = set()
+
+    def validate_cell(self, cell):
+        try:
+            key = (cell.get("cell_type"), json.dumps(cell.metadata["nbgrader"], sort_keys=True))
+        except (KeyError, TypeError, ValueError, AttributeError):  # not JSON: check it, do not remember
+            return super().validate_cell(cell)
+        if key not in self._passed:
+            super().validate_cell(cell)
+            self._passed.add(key)
+        return None
+
+
+_VALIDATOR = _RememberingValidator()
+
+
+def check_metadata(notebook):
+    """What nbgrader's ``CheckCellMetadata`` checks (each cell's nbgrader metadata, grade_ids
+    unique); raises nbgrader's ValidationError (or the schema's) when it would."""
+    _VALIDATOR.validate_nb(notebook)
 
 
 def read_or_none(path):
@@ -87,14 +118,16 @@ def repaired_or_none(notebook, release):
     notebook.metadata = copy.deepcopy(release.metadata)  # kernel and language: the release's
     _repair_cell_ids(notebook)
     for cell in notebook.cells:
-        _repair_cell(cell)
+        cell["source"] = utf8_text(cell_source(cell))
+    if not _valid_notebook(notebook):  # one check of the whole; cell by cell only when it fails
+        for cell in notebook.cells:
+            _repair_cell(cell)
     return notebook
 
 
 def _repair_cell(cell):
-    """Make the source one UTF-8 string; drop outputs or attachments that are invalid (or
-    not UTF-8). A cell still invalid after that gets the notebook rebuilt."""
-    cell["source"] = utf8_text(cell_source(cell))
+    """Drop a cell's outputs or attachments when they are invalid (or not UTF-8). A cell
+    still invalid after that gets the notebook rebuilt."""
     if cell.get("cell_type") in _CELL_KEYS and not _valid_cell(cell):
         for key in _CELL_KEYS[cell["cell_type"]]:
             cell.pop(key, None)
@@ -103,11 +136,20 @@ def _repair_cell(cell):
 
 
 def _valid_cell(cell):
+    return _utf8_json(cell) and validator.isvalid(cell, ref=f"{cell.get('cell_type')}_cell",
+                                                  version=4, version_minor=5)
+
+
+def _valid_notebook(notebook):
+    return _utf8_json(notebook) and validator.isvalid(notebook)
+
+
+def _utf8_json(value):
     try:
-        json.dumps(cell, ensure_ascii=False).encode("utf-8")
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
         return False
-    return validator.isvalid(cell, ref=f"{cell.get('cell_type')}_cell", version=4, version_minor=5)
+    return True
 
 
 def _repair_cell_ids(notebook):
@@ -161,19 +203,17 @@ def nbgrader_problems(notebook, release):
     """Why nbgrader's autograde would not take ``notebook`` (empty when it would): nbformat's
     schema, text that is not UTF-8, nbgrader's metadata schema, a grade_id that is not the
     release's, repeated or missing, or a cell type that differs from the release's."""
-    try:
-        json.dumps(notebook, ensure_ascii=False).encode("utf-8")
-    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
-        return [f"not writable as UTF-8 JSON ({type(exc).__name__})"]
+    if not _utf8_json(notebook):
+        return ["not writable as UTF-8 JSON"]
     if not validator.isvalid(notebook):
         return ["not a valid nbformat 4 notebook"]
     expected = {grade_id_of(cell): cell.cell_type for cell in release.cells}
-    problems, seen, checker = [], set(), MetadataValidator()
+    problems, seen = [], set()
     for index, cell in enumerate(notebook.cells):
         if "nbgrader" not in cell.metadata:
             continue
         try:
-            checker.validate_cell(cell)
+            _VALIDATOR.validate_cell(cell)
         except Exception as exc:  # jsonschema's and nbgrader's own errors, or any type error
             problems.append(f"cell {index}: nbgrader metadata ({type(exc).__name__})")
         grade_id = grade_id_of(cell)

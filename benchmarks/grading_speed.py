@@ -109,7 +109,7 @@ def main():
         source = course / "source" / TLN.name
         source.mkdir(parents=True)
         shutil.copy(TLN.source_notebook, source / f"{TLN.notebook}.ipynb")
-        copy_student_package(source)
+        copy_student_package(source, TLN)
         submitted = make_submissions(course, args.students)
         python = [sys.executable, "-m"]
         timed(python + ["nbgrader", "generate_assignment", TLN.name, "--force",

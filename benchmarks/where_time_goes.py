@@ -12,30 +12,7 @@ is printed, so that two trees can be checked to grade identically.
 
     .venv/bin/python benchmarks/where_time_goes.py [--submissions 12] [--isolation auto]
 
-Measured 2026-12-01 on the 2-CPU machine of issue 12 (shared: load 0.6 to 2.7),
-bubblewrap as root (setuid mode, seccomp on, cgroup v1), 12 submissions, mean of 4 runs
-alternating HEAD with the timing hooks only ("before") and the speed-ups of issue 12
-("after"); the digest was the same in all 8 runs:
-
-    s per submission                 before   after
-    sandbox start (until ready)       0.122   0.131
-    notebook cells                    0.507   0.520
-    tests                             1.196   0.994
-      train_reaches_accuracy          0.893   0.796
-      train_steps_carry_momentum      0.112   0.085
-      train_history_format            0.100   0.082
-      the other 24 tests              0.090   0.032
-    stop the student process          0.015   0.011
-    rest of grade_notebook            0.006   0.005
-    feedback page                     0.021   0.005
-    JSON write                        0.000   0.000
-    total (wall)                      1.868   1.667   (best run 1.709 -> 1.537)
-    CPU time of the grader process    0.356   0.234
-
-The cells are the student process importing what the notebook's setup cell imports
-(matplotlib.pyplot most of it); train_reaches_accuracy is mostly the student's own train()
-for 8 epochs. A fresh pool process imports 20 more modules on its first submission, in
-0.012 s: the parent has already imported the suites (course.current()).
+Figures, and what the phases are made of, are in BENCHMARKS.md ("Where the time goes").
 """
 
 import argparse

@@ -1,7 +1,9 @@
 """Grades land in nbgrader's gradebook; nbgrader's export and feedback keep working."""
 
 import csv
+import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -81,7 +83,7 @@ def test_outputs_follow_the_cells_when_a_notebook_is_rebuilt_from_the_release(tm
     """A submission that lost a test cell is rebuilt from the release for the gradebook; the
     student's outputs must land on the cells they came from, not on whatever cell now has
     the same index."""
-    from autograder import gradebook
+    from autograder import gradebook, gradebook_record
     release = nbformat.read(str(TLN.release_notebook), as_version=4)
     notebook = demo.fill(release, demo.functions_in((TLN.demo_dir / "students") / f"{demo.CORRECT}.py"))
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
@@ -101,7 +103,7 @@ def test_outputs_follow_the_cells_when_a_notebook_is_rebuilt_from_the_release(tm
     for cell in cleared.cells:
         if cell.cell_type == "code":
             cell.outputs = []
-    inject = gradebook.InjectResults(outputs_dir=str(tmp_path / "outputs"))
+    inject = gradebook_record.InjectResults(outputs_dir=str(tmp_path / "outputs"))
     done, _ = inject.preprocess(cleared, {"nbgrader": {"student": "ada", "assignment": TLN.name,
                                                        "notebook": TLN.notebook}})
     marked = [c.metadata.get("nbgrader", {}).get("grade_id") for c in done.cells
@@ -166,3 +168,118 @@ def test_the_sync_marker_follows_the_result_not_just_the_notebook():
     assert gradebook.result_digest(first) == gradebook.result_digest(rerun), "timing changed it"
     assert gradebook.result_digest(first) != gradebook.result_digest(regraded), (
         "a regrade of the same notebook with another outcome must reach the gradebook")
+
+
+def _rows(database):
+    """What nbgrader's autograde writes in a gradebook, by student and cell name."""
+    joins = ("join submitted_notebook n on n.id = x.notebook_id "
+             "join submitted_assignment a on a.id = n.assignment_id "
+             "join base_cell c on c.id = x.cell_id")
+    with sqlite3.connect(database) as db:
+        return {"grades": sorted(db.execute(
+                    f"select a.student_id, c.name, x.auto_score, x.manual_score, "
+                    f"x.needs_manual_grade from grade x {joins}")),
+                "comments": sorted(db.execute(
+                    f"select a.student_id, c.name, x.auto_comment, x.manual_comment "
+                    f"from comment x {joins}")),
+                "notebooks": sorted(db.execute(
+                    "select a.student_id, a.timestamp, n.late_submission_penalty, n.flagged "
+                    "from submitted_notebook n join submitted_assignment a "
+                    "on a.id = n.assignment_id"))}
+
+
+def test_the_record_is_what_nbgraders_own_autograde_makes(graded, tmp_path):
+    """From the same course without submissions, nbgrader's autograde run by hand (the
+    course's configuration puts InjectResults in place of its Execute) and the in-process
+    pass write the same autograded notebooks and the same gradebook rows."""
+    from autograder import gradebook, storage
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out)
+    course = out / "nbgrader"
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "two_layer_net_course") as gb:
+        students = [s.student.id for s in gb.assignment_submissions(TLN.name)]
+        for student in students:
+            gb.remove_submission(TLN.name, student)
+    shutil.rmtree(course / "autograded")
+    for marker in (course / "outputs").rglob("*.synced"):
+        marker.unlink()
+    theirs = tmp_path / "by_nbgrader"
+    shutil.copytree(course, theirs)
+    nbgrader(theirs, "autograde", TLN.name, "--create", f"--CourseDirectory.root={theirs}",
+             f"--InjectResults.outputs_dir={theirs / 'outputs'}")
+    assert gradebook.sync(out, storage.saved_results(out))[1] == []
+    mine = {p.relative_to(course / "autograded"): p for p in (course / "autograded").rglob("*")
+            if p.is_file()}
+    made = {p.relative_to(theirs / "autograded"): p for p in (theirs / "autograded").rglob("*")
+            if p.is_file()}
+    assert sorted(mine) == sorted(made) and len(students) > 5, set(mine) ^ set(made)
+    for relative, path in mine.items():
+        assert path.read_bytes() == made[relative].read_bytes(), f"{relative} differs"
+        assert path.stat().st_mode == made[relative].stat().st_mode, f"{relative}: permissions"
+    assert _rows(course / "gradebook.db") == _rows(theirs / "gradebook.db")
+
+
+def test_a_rerun_keeps_the_tas_grades_and_flags_a_changed_result_for_review(graded, tmp_path):
+    """As nbgrader's autograde does: a changed result replaces the autograded scores and
+    comments, keeps the TA's manual scores and comments, and marks the cells a TA scored as
+    needing review; an unchanged result is not touched at all."""
+    from autograder import gradebook, storage
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out)
+    changed, unchanged = "ada_correct", "ben_softmax_epsilon"
+    database = f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}"
+    with Gradebook(database, "two_layer_net_course") as gb:
+        for student in (changed, unchanged):
+            for name in ("derivation_backprop", "relu_properties"):
+                grade = gb.find_grade(name, TLN.notebook, TLN.name, student)
+                grade.manual_score, grade.needs_manual_grade = 1.0, False
+            comment = gb.find_comment("derivation_backprop", TLN.notebook, TLN.name, student)
+            comment.manual_comment = f"TA comment for {student}"
+        gb.db.commit()
+    notebook = out / "nbgrader" / "autograded" / unchanged / TLN.name / f"{TLN.notebook}.ipynb"
+    before = notebook.stat().st_mtime_ns
+    results = storage.saved_results(out)
+    mine = next(r for r in results if r["student_id"] == changed and r["assignment"] == TLN.name)
+    test = next(t for t in mine["tests"] if t["status"] == "passed" and t["points"] > 0
+                and t["grade_id"] != "relu_properties")
+    mine["score"] -= test["points"]
+    test.update(points=0.0, status="failed", message="now wrong")
+    assert gradebook.sync(out, results)[1] == []
+    with Gradebook(database, "two_layer_net_course") as gb:
+        def state(student, name):
+            grade = gb.find_grade(name, TLN.notebook, TLN.name, student)
+            return grade.auto_score, grade.manual_score, grade.needs_manual_grade
+        assert state(changed, test["grade_id"])[0] == 0.0, "the changed result was not recorded"
+        assert state(changed, "derivation_backprop")[1:] == (1.0, True), "TA score lost or not flagged"
+        assert state(changed, "relu_properties")[1:] == (1.0, True), "TA override lost or not flagged"
+        for name in ("derivation_backprop", "relu_properties"):
+            assert state(unchanged, name)[1:] == (1.0, False), f"unchanged {unchanged} was touched"
+        for student in (changed, unchanged):
+            comment = gb.find_comment("derivation_backprop", TLN.notebook, TLN.name, student)
+            assert comment.manual_comment == f"TA comment for {student}", "TA comment lost"
+        relu = next(t for t in mine["tests"] if t["grade_id"] == "relu_properties")["points"]
+        code_score = gb.find_submission_notebook(TLN.notebook, TLN.name, changed).code_score
+        assert code_score == mine["score"] - relu + 1.0, (
+            f"code score {code_score}: the new autograded points, with the TA's 1 for relu_properties")
+    assert notebook.stat().st_mtime_ns == before, "an unchanged result's notebook was rewritten"
+
+
+def test_the_assignment_is_generated_again_in_process_and_keeps_the_submissions(course, tmp_path,
+                                                                                monkeypatch):
+    """A changed source reruns nbgrader's generate_assignment (in this process, with the
+    course's configuration), over a gradebook that holds submissions."""
+    from autograder import gradebook
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    (copy / "nbgrader_config.py").write_text((copy / "nbgrader_config.py").read_text().replace(
+        repr(str(course)), repr(str(copy))))
+    (copy / "release" / TLN.name / f"{TLN.notebook}.ipynb").unlink()
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # nbgrader's alembic must still be found
+    gradebook.generate_assignment(copy, TLN)
+    assert (copy / "release" / TLN.name / f"{TLN.notebook}.ipynb").exists(), "no release written"
+    assert os.environ["PATH"] == "/usr/bin:/bin", "PATH not restored"
+    with Gradebook(f"sqlite:///{copy / 'gradebook.db'}", "two_layer_net_course") as gb:
+        assert len(gb.assignment_submissions(TLN.name)) > 5, "the submissions were lost"
+    (copy / "source" / TLN.name / f"{TLN.notebook}.ipynb").write_text("{not json")
+    with pytest.raises(RuntimeError, match="generate_assignment two_layer_net failed"):
+        gradebook.generate_assignment(copy, TLN)

@@ -1,12 +1,11 @@
-"""Submissions and student ids nbgrader's autograde cannot take cost only themselves.
+"""Submissions and student ids nbgrader cannot take cost only themselves.
 
-nbgrader stops on a copy-pasted answer cell (its DeduplicateIds empties the copy's
-metadata and the schema check then aborts the whole run) and on ids its path patterns
-cannot match. The gradebook pass hands nbgrader a copy it takes, refuses ids it cannot
-hold (each with a reason), retries what is still unrecorded so a failure costs only its
-own submission, and ``grade`` exits 3 when the gradebook and grades.csv disagree.
-Results are made here from the release (no sandbox) except in the last test, which
-grades through the CLI.
+nbgrader's autograde steps stop on a copy-pasted answer cell (its DeduplicateIds empties the
+copy's metadata and the schema check then fails) and on ids its path patterns cannot match.
+The gradebook pass hands them a copy they take, refuses ids nbgrader cannot hold (each with
+a reason), records each submission on its own so a failure costs only that submission, and
+``grade`` exits 3 when the gradebook and grades.csv disagree. Results are made here from
+the release (no sandbox) except in the last test, which grades through the CLI.
 """
 
 import copy
@@ -22,7 +21,7 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 
-from autograder import demo, gradebook
+from autograder import demo, gradebook, gradebook_record
 from autograder.gradebook_notebook import nbgrader_problems
 from autograder.grading import grade_id_of
 from course_under_test import COURSE, TLN
@@ -166,13 +165,14 @@ def gradebook_scores(out):
 
 
 def count_runs(monkeypatch):
+    """The sizes of the recording passes (one per assignment with changed results)."""
     runs = []
-    real = gradebook.autograde
+    real = gradebook_record.record
 
-    def counted(course, assignment, students, log):
-        runs.append(len(students))
-        return real(course, assignment, students, log)
-    monkeypatch.setattr(gradebook, "autograde", counted)
+    def counted(course, assignment, pending):
+        runs.append(len(pending))
+        return real(course, assignment, pending)
+    monkeypatch.setattr(gradebook_record, "record", counted)
     return runs
 
 
@@ -217,7 +217,7 @@ def test_a_test_cell_the_results_lack_gets_no_points(tmp_path):
     folder = tmp_path / "ada" / TLN.name
     folder.mkdir(parents=True)
     (folder / f"{TLN.notebook}.json").write_text(json.dumps(result))
-    inject = gradebook.InjectResults(outputs_dir=str(tmp_path))
+    inject = gradebook_record.InjectResults(outputs_dir=str(tmp_path))
     done, _ = inject.preprocess(correct(), {"nbgrader": {
         "student": "ada", "assignment": TLN.name, "notebook": TLN.notebook}})
     outputs = {grade_id_of(c): c.outputs for c in done.cells if c.cell_type == "code"}
@@ -248,7 +248,7 @@ def test_hostile_notebooks_and_ids_cost_only_themselves_and_reruns_are_stable(tm
         results.append(result_for(write_raw(subs, student, correct()), student))
     runs = count_runs(monkeypatch)
     database, warnings = gradebook.sync(out, results)
-    assert runs == [len(results) - len(UNSAFE_IDS)], f"one nbgrader run expected, got {runs}"
+    assert runs == [len(results) - len(UNSAFE_IDS)], f"one recording pass expected, got {runs}"
     scores = gradebook_scores(out)
     for result in results:
         student = result["student_id"]
@@ -266,13 +266,14 @@ def test_hostile_notebooks_and_ids_cost_only_themselves_and_reruns_are_stable(tm
     runs.clear()
     again = [dict(r) for r in results]
     assert gradebook.sync(out, again)[1] == warnings, "a rerun must report the same"
-    assert runs == [], f"an unchanged rerun ran nbgrader {runs}"
+    assert runs == [], f"an unchanged rerun recorded again: {runs}"
     assert [r["gradebook"] for r in again] == [r["gradebook"] for r in results], "rerun differs"
 
 
 def test_a_submission_nbgrader_still_cannot_take_costs_only_itself(tmp_path, monkeypatch):
-    """Bypassing the repair, nbgrader gets the raw notebooks: a copied answer (stops the
-    whole run) and an invalid output (fails that student only), among honest ones."""
+    """Bypassing the repair, nbgrader's steps get the raw notebooks: a copied answer (its
+    metadata check fails) and an invalid output (the notebook does not validate), among
+    honest ones."""
     subs, out = tmp_path / "subs", tmp_path / "out"
     bad = {"b_copier": HOSTILE_NOTEBOOKS["copied_answer"](),
            "d_invalid_output": HOSTILE_NOTEBOOKS["invalid_output"]()}
@@ -284,73 +285,73 @@ def test_a_submission_nbgrader_still_cannot_take_costs_only_itself(tmp_path, mon
     _, warnings = gradebook.sync(out, results)
     scores = gradebook_scores(out)
     for result in results:
-        if result["student_id"] in bad:
-            assert result["gradebook"].startswith("not recorded: nbgrader's autograde failed"), result
-            assert not (out / "nbgrader" / "submitted" / result["student_id"]).exists(), (
-                "a copy nbgrader cannot take must not stay where nbgrader's own commands find it")
+        student = result["student_id"]
+        if student in bad:
+            assert result["gradebook"].startswith("not recorded: nbgrader would not take it ("), result
+            assert student not in scores, f"{student} reached the gradebook"
+            for top in ("submitted", "autograded"):
+                assert not (out / "nbgrader" / top / student).exists(), (
+                    f"a copy nbgrader cannot take must not stay in {top}/, where nbgrader's own "
+                    f"commands find it")
         else:
-            assert result["gradebook"] == "recorded" and scores[result["student_id"]] == 30.0, result
-    assert len(warnings) == 2 and "autograde.log" in warnings[0], warnings
-    assert len(runs) <= 5, f"isolating two failures took {runs}"
+            assert result["gradebook"] == "recorded" and scores[student] == 30.0, result
+    assert "SchemaTooOldError" in results[1]["gradebook"], results[1]["gradebook"]
+    assert "ValidationError" in results[3]["gradebook"], results[3]["gradebook"]
+    assert len(warnings) == 2, warnings
+    assert runs == [6], f"one pass for all: {runs}"
     monkeypatch.undo()  # with the repair: both are recorded on the rerun, the rest untouched
     runs = count_runs(monkeypatch)
     assert gradebook.sync(out, results)[1] == [], "the repaired copies were not recorded"
-    assert runs == [2], f"only the two unrecorded ones must be autograded again: {runs}"
+    assert runs == [2], f"only the two unrecorded ones must be recorded again: {runs}"
     assert gradebook_scores(out)["b_copier"] == 30.0
 
 
-def nbgrader_model(monkeypatch, aborting, failing):
-    """Stand-ins for ``autograde`` and ``recorded_scores`` that behave like nbgrader: students
-    in order, an aborting one stops the run, a failing one is skipped. Returns the runs'
-    sizes and the set of recorded students."""
-    recorded, runs = set(), []
+def test_a_notebook_that_cannot_be_written_costs_only_itself(tmp_path, monkeypatch):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    results = [result_for(write_raw(subs, s, correct()), s) for s in ("a", "b", "c")]
+    real = gradebook_record.Recorder.write
 
-    def autograde(course, assignment, group, log):
-        runs.append(len(group))
-        for student in sorted(group):
-            if student in aborting:
-                return "SchemaTooOldError: old"
-            if student not in failing:
-                recorded.add(student)
-        return "ValidationError: bad" if failing & set(group) else None
-    monkeypatch.setattr(gradebook, "autograde", autograde)
-    monkeypatch.setattr(gradebook, "recorded_scores",
-                        lambda course, assignment, group: {s: 30.0 if s in recorded else None
-                                                           for s in group})
-    return runs, recorded
+    def write(recorder, student, nb):
+        real(recorder, student, nb)
+        if student == "b":
+            raise OSError(28, "No space left on device")
+    monkeypatch.setattr(gradebook_record.Recorder, "write", write)
+    _, warnings = gradebook.sync(out, results)
+    assert [r["gradebook"].split(" (")[0] for r in results] == [
+        "recorded", "not recorded: nbgrader would not take it", "recorded"], results
+    assert "No space left on device" in warnings[0], warnings
+    assert set(gradebook_scores(out)) == {"a", "c"}
+    assert not (out / "nbgrader" / "autograded" / "b").exists(), "a half-written notebook was left"
 
 
-def test_retries_find_each_failure_within_the_run_budget(monkeypatch, tmp_path):
-    students = [f"s{i:03d}" for i in range(200)]
-    aborting, failing = {"s010", "s011", "s150"}, {"s020", "s199"}
-    runs, recorded = nbgrader_model(monkeypatch, aborting, failing)
-    failed, used = gradebook.record(tmp_path, TLN, dict.fromkeys(students, 30.0))
-    assert set(failed) == aborting | failing, failed
-    assert recorded == set(students) - aborting - failing, "an honest student was left out"
-    assert used == len(runs) <= 2 * len(aborting | failing) + 1, f"{len(runs)} runs: {runs}"
-    recorded.clear()
-    failed, used = gradebook.record(tmp_path, TLN, dict.fromkeys(students, 30.0), budget=3)
-    assert used == 3 and failed["s012"] == gradebook.NOT_RETRIED, "over the budget: stop, say so"
+def test_a_score_nbgrader_would_count_otherwise_is_not_recorded(tmp_path):
+    """nbgrader counts a test cell's points from its output (all or nothing): a result whose
+    score it would not reproduce (a release out of step with the suite) is refused, not
+    recorded with another score."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    results = [result_for(write_raw(subs, s, correct()), s) for s in ("a", "b")]
+    results[1]["score"] = 29.5
+    _, warnings = gradebook.sync(out, results)
+    assert results[0]["gradebook"] == "recorded", results[0]
+    assert results[1]["gradebook"] == ("not recorded: the gradebook would have 30 autograded "
+                                       "points, the grader 29.5"), results[1]
+    assert len(warnings) == 1 and set(gradebook_scores(out)) == {"a"}
 
 
-def test_submissions_that_keep_failing_cannot_starve_the_others(monkeypatch, tmp_path):
-    """More aborting submissions than one pass can isolate, all sorted first: each rerun
-    retries the known failures last, so the honest ones are recorded after a few reruns."""
-    monkeypatch.setattr(gradebook, "MAX_AUTOGRADE_RUNS", 6)
-    monkeypatch.setattr(gradebook, "prepare_course", lambda course, assignment: "fingerprint")
-    aborting = {f"a{i:02d}" for i in range(8)}
-    _, recorded = nbgrader_model(monkeypatch, aborting, set())
-    results = [result_for(write_raw(tmp_path / "subs", s, correct()), s)
-               for s in sorted(aborting) + ["h1", "h2", "h3"]]
-    for rerun in range(5):
-        gradebook.sync(tmp_path / "out", results)
-        if {"h1", "h2", "h3"} <= recorded:
-            break
-    assert {"h1", "h2", "h3"} <= recorded, f"honest ones still unrecorded after {rerun + 1} passes"
-    assert rerun <= 3, f"{rerun + 1} passes to record the honest ones"
-    for result in results:
-        expected = "recorded" if result["student_id"].startswith("h") else "not recorded"
-        assert result["gradebook"].startswith(expected), result["gradebook"]
+def test_a_gradebook_that_cannot_be_written_records_nothing_and_a_rerun_records_all(tmp_path,
+                                                                                 monkeypatch):
+    import sqlalchemy.exc
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    results = [result_for(write_raw(subs, s, correct()), s) for s in ("a", "b")]
+
+    def locked(book, cells, made):
+        raise sqlalchemy.exc.OperationalError("COMMIT", {}, Exception("database is locked"))
+    monkeypatch.setattr(gradebook_record, "_save", locked)
+    _, warnings = gradebook.sync(out, results)
+    assert len(warnings) == 2 and all("database is locked" in w for w in warnings), warnings
+    assert gradebook_scores(out) == {}, "a transaction that failed must leave nothing"
+    monkeypatch.undo()
+    assert gradebook.sync(out, results)[1] == [] and gradebook_scores(out) == {"a": 30.0, "b": 30.0}
 
 
 def test_grade_exits_3_and_names_who_the_gradebook_lacks_and_reruns_say_the_same(graded, tmp_path):
