@@ -97,9 +97,12 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     Dask scheduler's address (or a ``distributed.Client``) to grade on its workers instead
     of ``jobs`` local processes (``cluster.ClusterUnavailable`` when it cannot be used).
     """
+    requested, isolation = isolation, isolation_mode(isolation)
+    if scheduler:
+        from autograder import cluster  # Dask is imported only when a cluster is used
+        cluster.check_isolation(requested, isolation)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    isolation = isolation_mode(isolation)
     fingerprint = grader_key(limits, isolation)
     chosen = course.current().assignments
     if assignments:
@@ -121,7 +124,6 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     skipped = len(results)
     bar = Progress(len(todo), progress)
     if scheduler:
-        from autograder import cluster  # Dask is imported only when a cluster is used
         results += cluster.run_cluster(todo, scheduler, out, limits, isolation, keys, written,
                                        bar, fingerprint)
     else:

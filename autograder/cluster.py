@@ -18,12 +18,15 @@ submission whose tasks keep killing workers (the scheduler's
 ``distributed.scheduler.allowed-failures``, 3 by default) gets a grader_error row.
 """
 
+import contextlib
 import os
 import stat
 import uuid
+import warnings
+from concurrent.futures import CancelledError
 
-from autograder import course, task
-from autograder.cluster_worker import Payload, WorkerMismatch, grade_payload, probe
+from autograder import course, pool, task
+from autograder.cluster_worker import Payload, ProcessKilled, WorkerMismatch, grade_payload, probe
 from autograder.discovery import notebook_role
 from autograder.grading import MAX_NOTEBOOK_BYTES, check_path, submission_files
 from autograder.records import RowStatus
@@ -32,7 +35,8 @@ from autograder.text import clean_text, display_name
 CONNECT_SECONDS = 15.0  # to reach the scheduler
 WORKERS_SECONDS = 60.0  # for at least one worker to be connected to it
 IN_FLIGHT_PER_THREAD = 2
-SCATTER_BYTES = 1 << 20  # larger payloads go to the cluster apart from the task
+RESENDS = 2  # times a task the cluster lost (with a worker or the connection) is sent again
+EXTRA_BYTES = 20 << 20  # of a submission's extra files, as grading copies them
 
 
 class ClusterUnavailable(RuntimeError):
@@ -59,6 +63,17 @@ def connect(address, timeout=None):
                                  f"{WORKERS_SECONDS:g} s ({type(exc).__name__}); start "
                                  f"`dask worker {address}` on the grading machines") from None
     return client
+
+
+def check_isolation(requested, isolation):
+    """Refuse to send student code to workers without the sandbox unless asked for
+    explicitly: with ``--isolation auto`` on a machine where bubblewrap does not work,
+    every worker would run it with rlimits only, the network reachable."""
+    if requested == "auto" and isolation != "bubblewrap":
+        raise ClusterUnavailable("bubblewrap does not work on this machine, so the workers would "
+                                 "grade without the sandbox (student code could reach the "
+                                 "network, and the scheduler): set up bubblewrap here and on the "
+                                 "workers, or pass --isolation rlimits to accept that")
 
 
 def check_workers(client, limits, isolation, expected):
@@ -104,7 +119,7 @@ def run_cluster(todo, scheduler, out, limits, isolation, keys, written, bar, fin
 def _dispatch(client, items, out, limits, isolation, keys, written, bar, fingerprint, withhold):
     import distributed
     threads = max(2, sum(client.nthreads().values()))
-    waiting, futures, results = list(reversed(items)), {}, []
+    waiting, futures, results, sent = list(reversed(items)), {}, [], {}
     running = distributed.as_completed(loop=client.loop)
 
     def submit_next():
@@ -116,12 +131,12 @@ def _dispatch(client, items, out, limits, isolation, keys, written, bar, fingerp
             return
         payload = Payload(item, *contents, keys[item], tuple(written[item]), withhold,
                           limits, isolation, fingerprint)
-        argument = client.scatter(payload, hash=False) \
-            if len(payload.notebook) + sum(len(d) for _, d in payload.files) > SCATTER_BYTES \
-            else payload
-        future = client.submit(grade_payload, argument, pure=False,
-                               key=f"grade-{uuid.uuid4().hex}")
+        with warnings.catch_warnings():  # the bytes travel with the task on purpose: data
+            warnings.filterwarnings("ignore", message=".*[Ll]arge graph")  # scattered
+            future = client.submit(grade_payload, payload, pure=False,  # to a worker dies
+                                   key=f"grade-{uuid.uuid4().hex}")  # with it
         futures[future] = item
+        sent[item] = sent.get(item, 0) + 1
         running.add(future)
 
     try:
@@ -129,37 +144,60 @@ def _dispatch(client, items, out, limits, isolation, keys, written, bar, fingerp
             submit_next()
         for future in running:
             item = futures.pop(future)
-            results.append(_collect(future, item, out, keys, written))
+            result = _collect(client, future, item, out, keys, written, sent[item])
             future.release()
-            bar.step(display_name(f"{item.student}/{item.assignment}"))
+            if result is None:  # lost with a worker or the connection: sent again
+                waiting.append(item)
+            else:
+                results.append(result)
+                bar.step(display_name(f"{item.student}/{item.assignment}"))
             while waiting and running.count() < IN_FLIGHT_PER_THREAD * threads:
                 submit_next()
-    except (KeyboardInterrupt, WorkerMismatch) as exc:
-        client.cancel([f for f in futures if not f.done()])
-        if isinstance(exc, WorkerMismatch):
-            raise ClusterUnavailable(f"a worker does not grade as this machine does: {exc}; "
-                                     f"graded submissions are saved, rerun when the workers "
-                                     f"run this checkout") from None
+    except (KeyboardInterrupt, ClusterUnavailable, OSError) as exc:
+        with contextlib.suppress(Exception):  # the scheduler may be gone already
+            client.cancel([f for f in futures if not f.done()])
+        if isinstance(exc, OSError):  # the connection to the scheduler broke
+            raise ClusterUnavailable(f"lost the Dask scheduler ({type(exc).__name__}: {exc}); "
+                                     f"graded submissions are saved, rerun to grade the "
+                                     f"rest") from None
         raise
     return results
 
 
-def _collect(future, item, out, keys, written):
-    """Write what the task of ``item`` returned; a task that failed is a grader_error row."""
+def _collect(client, future, item, out, keys, written, sent):
+    """Write what the task of ``item`` returned and return the saved result; a task that
+    failed is a grader_error row; None for a task the cluster lost (cancelled with its
+    worker's data), to send again unless it was sent RESENDS + 1 times already."""
     from distributed import KilledWorker
+    assignment = course.current().get(item.assignment)
     try:
         result, page = future.result()
-    except WorkerMismatch:
-        raise
+    except WorkerMismatch as exc:
+        raise ClusterUnavailable(f"a worker does not grade as this machine does: {exc}; "
+                                 f"graded submissions are saved, rerun when the workers run "
+                                 f"this checkout") from None
+    except ProcessKilled:
+        return task.save_result(out, item, keys[item], pool.killed(item), written[item])
     except KilledWorker as exc:
         return task.save_result(out, item, keys[item], task.not_graded(
             RowStatus.GRADER_ERROR, f"the Dask workers grading this submission died each time "
             f"it was tried ({clean_text(str(exc))[:300]})", "not run: the grader's workers died",
-            course.current().get(item.assignment)), written[item])
-    except Exception as exc:  # the task's own error: this row only
+            assignment), written[item])
+    except CancelledError as exc:
+        if client.status not in ("running", "connecting"):
+            raise ClusterUnavailable(f"lost the connection to the Dask scheduler "
+                                     f"({clean_text(str(exc))[:300]}); graded submissions are "
+                                     f"saved, rerun to grade the rest") from None
+        if sent <= RESENDS:
+            return None
+        return task.save_result(out, item, keys[item], task.not_graded(
+            RowStatus.GRADER_ERROR, f"the cluster lost this submission's task {sent} times "
+            f"({clean_text(str(exc))[:300]})", "not run: the grader's workers died",
+            assignment), written[item])
+    except Exception as exc:  # the task's own error (WorkerFailure...): this row only
         return task.save_result(out, item, keys[item], task.not_graded(
             RowStatus.GRADER_ERROR, f"{type(exc).__name__}: {clean_text(str(exc))[:500]}",
-            "not run: the grader failed", course.current().get(item.assignment)), written[item])
+            "not run: the grader failed", assignment), written[item])
     return task.write_outputs(out, item, result, page)
 
 
@@ -176,8 +214,9 @@ def _needs_sandbox(item):
 
 
 def _settle_here(out, item, limits, isolation, keys, written, bar):
-    """Grade here what refuses itself before any student code runs."""
-    result = task.save_result(out, item, keys[item], task.grade_guarded(item, limits, isolation),
+    """Settle here, never running student code, what is refused before it would run."""
+    result = task.save_result(out, item, keys[item],
+                              task.grade_guarded(item, limits, isolation, execute=False),
                               written[item])
     bar.step(display_name(f"{item.student}/{item.assignment}"))
     return result
@@ -192,12 +231,19 @@ def _read(item):
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
             raise ValueError("the notebook is not a regular file")
         notebook = handle.read(MAX_NOTEBOOK_BYTES + 1)
-    files = []
-    for extra in submission_files(path.parent, path.name):
-        try:
-            files.append((str(extra.relative_to(path.parent)), extra.read_bytes()))
-        except OSError:  # unreadable here: grading on one machine would not see it either
+    files, budget = [], EXTRA_BYTES
+    for extra in submission_files(path.parent, path.name, limit=EXTRA_BYTES):
+        try:  # as listed: a regular file, not a link, within the bytes left
+            with open(extra, "rb", opener=_no_follow) as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    continue
+                data = handle.read(budget + 1)
+        except OSError:  # unreadable here: grading on one machine would not copy it either
             continue
+        if len(data) > budget:
+            break
+        budget -= len(data)
+        files.append((str(extra.relative_to(path.parent)), data))
     return notebook, tuple(files)
 
 

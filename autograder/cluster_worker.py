@@ -16,6 +16,7 @@ import dataclasses
 import os
 import pickle
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -23,11 +24,20 @@ import tempfile
 import threading
 from pathlib import Path
 
-from autograder import batch, config, course, pool, task
+from autograder import batch, config, pool, task
 from autograder.discovery import Submission
-from autograder.records import RowStatus
 
 ATTEMPTS = 3  # grading processes a submission may kill before it is a grader_error
+
+
+class ProcessKilled(RuntimeError):
+    """The grading processes of this submission were killed ATTEMPTS times: the coordinator
+    records it as the local pool does (``pool.killed``)."""
+
+
+class WorkerFailure(RuntimeError):
+    """The grading process failed on this worker (its scratch folder, a reply it could not
+    send): the grader's fault, not the student's. Its text says what happened."""
 
 
 class WorkerMismatch(RuntimeError):
@@ -62,7 +72,8 @@ class Payload:
 
 def grade_payload(payload):
     """The Dask task: (completed result, feedback page) of ``payload``. Raises
-    WorkerMismatch when this worker cannot grade as the coordinator would."""
+    WorkerMismatch when this worker cannot grade as the coordinator would, ProcessKilled
+    when its grading process died ATTEMPTS times, WorkerFailure on a grader failure."""
     for attempt in range(ATTEMPTS):
         process = _process(payload.limits)
         try:
@@ -73,11 +84,7 @@ def grade_payload(payload):
             if attempt:
                 raise
             _discard_process()  # perhaps a process started before the checkout changed
-    result = task.not_graded(RowStatus.GRADER_ERROR, pool.KILLED_THRICE,
-                             "not run: the grader's process was killed",
-                             course.current().get(payload.item.assignment))
-    return result, task.complete(payload.item, payload.key, result, payload.written,
-                                 payload.withhold)
+    raise ProcessKilled(pool.KILLED_THRICE)
 
 
 def probe(limits, isolation):
@@ -186,14 +193,18 @@ def serve(parent, address_space, requests, replies):
         except EOFError:
             return
         try:
-            reply = (True, _grade_here(payload))
+            reply = pickle.dumps((True, pool.busy_call(_grade_here, payload)))
         except WorkerMismatch as exc:
-            reply = (False, exc)
-        _send(replies, pickle.dumps(reply))
+            reply = pickle.dumps((False, exc))
+        except Exception as exc:  # the grader's failure: said, and the process goes on
+            reply = pickle.dumps((False, WorkerFailure(f"on {socket.gethostname()}: "
+                                                       f"{type(exc).__name__}: {exc}"[:1000])))
+        _send(replies, reply)
 
 
 def _grade_here(payload):
-    """In the grading process: write the bytes to a scratch folder, grade, render."""
+    """In the grading process (busy: a SIGTERM unwinds through the clean-up): write the
+    bytes to a scratch folder, grade, render."""
     found = batch.grader_key(payload.limits, payload.isolation, _CODE)
     if found != payload.grader:
         raise WorkerMismatch(f"this worker's grader key is {found}, the coordinator's "
@@ -202,7 +213,7 @@ def _grade_here(payload):
     try:
         local = _unpack(payload, folder / "submission")
         item = payload.item._replace(path=local)
-        result = pool.busy_call(task.grade_guarded, item, payload.limits, payload.isolation)
+        result = task.grade_guarded(item, payload.limits, payload.isolation)
         page = task.complete(payload.item, payload.key, result, payload.written,
                              payload.withhold, notebook=local)
         return result, page

@@ -235,14 +235,12 @@ def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_
     started = time.monotonic()
     isolation = isolation_mode(isolation)
     release = release_notebook(release_path or assignment.release_notebook)
-    result = {"isolation": isolation, "cells": {}, "missing_answer_cells": []}
     try:
         notebook = read_notebook(path)
         present = answer_cells_present(notebook)
     except (ValueError, OSError, AttributeError, TypeError) as exc:
-        result.update(status=RowStatus.INVALID_NOTEBOOK, message=str(exc),
-                      tests=empty_tests(assignment, "not_run", f"not run: {exc}"))
-        return finish(result, started, assignment)
+        return refused(assignment, isolation, exc, started)
+    result = {"isolation": isolation, "cells": {}, "missing_answer_cells": []}
     expected_answers = {f"answer_{assignment.target_of(test)}" for test in assignment.tests}
     result["missing_answer_cells"] = sorted(expected_answers - present)
     try:
@@ -280,6 +278,14 @@ def _timed_test(timing, test, process, limits, started, assignment):
     spent = time.perf_counter() - before - (sum(process.seconds.values()) - setup)
     timing.setdefault("tests", {})[test.grade_id] = spent
     return record
+
+
+def refused(assignment, isolation, reason, started=None):
+    """The result of a notebook that cannot be read (``reason``: why, an exception or text)."""
+    result = {"isolation": isolation, "cells": {}, "missing_answer_cells": [],
+              "status": RowStatus.INVALID_NOTEBOOK, "message": str(reason),
+              "tests": empty_tests(assignment, TestStatus.NOT_RUN, f"not run: {reason}")}
+    return finish(result, time.monotonic() if started is None else started, assignment)
 
 
 def finish(result, started, assignment):

@@ -81,6 +81,12 @@ def _prctl(option, value):
         pass
 
 
+def killed(item):
+    """The result of a submission whose grading processes were killed three times."""
+    return not_graded(RowStatus.GRADER_ERROR, KILLED_THRICE, "not run: the grader's process was "
+                      "killed", course.current().get(item.assignment))
+
+
 def grader_address_space(limits):
     """The address-space cap of a grading process: the student limit plus a margin."""
     return limits.memory_bytes + GRADER_MEMORY_MARGIN
@@ -97,9 +103,7 @@ def run_local(todo, jobs, out, limits, isolation, keys, written, bar):
         finished, lost = run_pool([item], 1, out, limits, isolation, keys, written, bar)
         results += finished
         if lost:
-            results.append(save_result(out, item, keys[item], not_graded(
-                RowStatus.GRADER_ERROR, KILLED_THRICE, "not run: the grader's process was killed",
-                course.current().get(item.assignment)), written[item]))
+            results.append(save_result(out, item, keys[item], killed(item), written[item]))
             bar.step(display_name(f"{item.student}/{item.assignment}"))
     return results
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autograder import course, feedback, manual, visibility
 from autograder.discovery import notebook_role
-from autograder.grading import empty_tests, finish, grade_notebook, to_json
+from autograder.grading import check_path, empty_tests, finish, grade_notebook, refused, to_json
 from autograder.records import RowStatus, TestStatus
 from autograder.storage import feedback_path, result_path, write_atomic
 from autograder.text import clean_text, display_name
@@ -55,20 +55,22 @@ def time_limit(seconds, error):
         signal.signal(signal.SIGALRM, previous)
 
 
-def grade_guarded(item, limits, isolation):
+def grade_guarded(item, limits, isolation, execute=True):
     """Grade ``item`` (a ``discovery.Submission``); never raises for anything one
-    submission can cause: a grader bug or hang costs this row a grader_error status."""
+    submission can cause: a grader bug or hang costs this row a grader_error status.
+    Without ``execute``, only what is settled before student code would run (no
+    notebook, an unknown assignment or notebook, a path the grader refuses)."""
     # Last line of defence against a hang in the grader itself: every wait on the student
     # has its own deadline, but one stuck submission must never stall a class's batch.
     try:
         with time_limit(limits.notebook_seconds + GUARD_MARGIN, GuardTimeout):
-            return _grade(item, limits, isolation)
+            return _grade(item, limits, isolation, execute)
     except (Exception, GuardTimeout):  # a grader bug costs one row a clear status, not the batch
         return not_graded(RowStatus.GRADER_ERROR, clean_text(traceback.format_exc(limit=5)),
                           "not run: the grader failed", course.current().get(item.assignment))
 
 
-def _grade(item, limits, isolation):
+def _grade(item, limits, isolation, execute):
     student, name, notebook, path = item
     assignment = course.current().get(name)
     where = f"{display_name(student)}/{display_name(name)}/"
@@ -83,12 +85,26 @@ def _grade(item, limits, isolation):
         return not_graded(RowStatus.UNEXPECTED_NOTEBOOK, f"{display_name(path.name)} is not graded: "
                           f"this assignment's notebook is {assignment.notebook}.ipynb",
                           "not run: not the assignment's notebook", assignment)
-    result = grade_notebook(path, assignment, limits, isolation)
+    if execute:
+        result = grade_notebook(path, assignment, limits, isolation)
+    else:
+        result = _refusal(path, assignment, isolation)
     if notebook != assignment.notebook:
         result["graded_as"] = assignment.notebook
         note = f"graded as {assignment.notebook}.ipynb: it is the only notebook in {where}"
         result["message"] = f"{note}; {result['message']}" if result.get("message") else note
     return result
+
+
+def _refusal(path, assignment, isolation):
+    """What grading ``path`` gives when the grader refuses to read it; else a grader_error
+    (it was readable after all: it changed while being checked)."""
+    try:
+        check_path(path)
+    except (OSError, ValueError) as exc:
+        return refused(assignment, isolation, exc)
+    return not_graded(RowStatus.GRADER_ERROR, "the notebook changed while it was being sent to "
+                      "be graded: rerun to grade it", "not run: the notebook changed", assignment)
 
 
 def not_graded(status, message, test_message, assignment):

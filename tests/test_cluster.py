@@ -217,7 +217,17 @@ def test_a_submission_that_keeps_killing_workers_is_a_grader_error(tmp_path, cli
     client.wait_for_workers(2, timeout=60)
 
 
-def test_a_grading_process_that_dies_three_times_is_a_grader_error(monkeypatch):
+class Finished:
+    """A finished Dask future that raises ``error``."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def result(self):
+        raise self.error
+
+
+def test_a_grading_process_that_dies_three_times_is_a_grader_error(tmp_path, monkeypatch):
     calls = []
 
     class Dying:
@@ -228,10 +238,43 @@ def test_a_grading_process_that_dies_three_times_is_a_grader_error(monkeypatch):
     monkeypatch.setattr(cluster_worker, "_process", lambda limits: Dying())
     item = Submission("zed", TLN.name, TLN.notebook, TLN.release_notebook)
     payload = cluster_worker.Payload(item, b"{}", (), "K", (), True, Limits(), ISOLATION, "G")
-    result, page = cluster_worker.grade_payload(payload)
+    with pytest.raises(cluster_worker.ProcessKilled) as raised:
+        cluster_worker.grade_payload(payload)
     assert len(calls) == cluster_worker.ATTEMPTS, f"{len(calls)} attempts"
-    assert result["status"] == RowStatus.GRADER_ERROR and result["message"] == pool.KILLED_THRICE
-    assert "zed" in page, "the page should name the student"
+    saved = cluster._collect(types.SimpleNamespace(status="running"), Finished(raised.value),
+                             item, tmp_path, {item: "K"}, {item: ()}, 1)
+    assert saved["status"] == RowStatus.GRADER_ERROR and saved["message"] == pool.KILLED_THRICE
+    page = (tmp_path / "feedback" / "zed" / TLN.name / f"{TLN.notebook}.html").read_text()
+    assert "zed" in page, "the coordinator should write the page, as the pool does"
+
+
+def test_a_task_the_cluster_lost_is_sent_again_then_given_up(tmp_path):
+    from concurrent.futures import CancelledError
+    item = Submission("lost", TLN.name, TLN.notebook, TLN.release_notebook)
+    up, down = types.SimpleNamespace(status="running"), types.SimpleNamespace(status="closed")
+    lost = Finished(CancelledError("lost dependencies"))
+    assert cluster._collect(up, lost, item, tmp_path, {item: "K"}, {item: ()}, 1) is None, (
+        "a task lost with its worker should be sent again")
+    given_up = cluster._collect(up, lost, item, tmp_path, {item: "K"}, {item: ()},
+                                cluster.RESENDS + 1)
+    assert given_up["status"] == RowStatus.GRADER_ERROR and "lost" in given_up["message"]
+    with pytest.raises(cluster.ClusterUnavailable, match="lost the connection"):
+        cluster._collect(down, lost, item, tmp_path, {item: "K"}, {item: ()}, 1)
+
+
+def test_a_failure_on_a_worker_is_a_grader_error_of_that_row_only(tmp_path):
+    item = Submission("unlucky", TLN.name, TLN.notebook, TLN.release_notebook)
+    failure = cluster_worker.WorkerFailure("on host: OSError: [Errno 28] No space left on device")
+    saved = cluster._collect(types.SimpleNamespace(status="running"), Finished(failure), item,
+                             tmp_path, {item: "K"}, {item: ()}, 1)
+    assert saved["status"] == RowStatus.GRADER_ERROR and "No space left" in saved["message"]
+
+
+def test_no_sandbox_on_the_workers_only_when_asked_for():
+    with pytest.raises(cluster.ClusterUnavailable, match="--isolation rlimits"):
+        cluster.check_isolation("auto", "rlimits")
+    cluster.check_isolation("rlimits", "rlimits")  # asked for explicitly
+    cluster.check_isolation("auto", "bubblewrap")
 
 
 def test_ctrl_c_cancels_the_tasks_out_and_keeps_what_was_saved(tmp_path, client, monkeypatch):
@@ -261,7 +304,7 @@ def test_an_unreachable_scheduler_exits_2_with_a_clear_message(tmp_path, monkeyp
     address = f"tcp://127.0.0.1:{closed_port()}"
     started = time.monotonic()
     code = cli.main(["grade", str(subs), "--out", str(tmp_path / "out"), "--scheduler", address,
-                     "--no-progress", "--no-gradebook"])
+                     "--isolation", ISOLATION, "--no-progress", "--no-gradebook"])
     error = capsys.readouterr().err
     assert code == 2, f"exit code {code}: {error}"
     assert f"cannot reach the Dask scheduler at {address}" in error, error

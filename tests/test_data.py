@@ -693,3 +693,13 @@ def test_download_fashion_mnist_keeps_verified_archives_that_load(tmp_path):
     X_train, Y_train, X_test, Y_test = load_fashion_mnist(out)
     assert (X_train.shape, X_test.shape, Y_test.shape) == ((60000, 784), (10000, 784), (10000, 10))
     shutil.rmtree(out)
+
+
+def test_the_embedded_digits_are_read_once_and_every_caller_gets_its_own_copy():
+    from nnlab import data
+    first = data.load_embedded_digits()
+    first[0][:] = -1.0  # a student's code that scales its inputs in place
+    second = data.load_embedded_digits()
+    assert len(data._DIGITS) == 1, "the archive should be decompressed once per process"
+    assert second[0].min() >= 0.0, "a caller's change leaked into the next caller's digits"
+    assert all(array.flags.writeable for array in second), "callers get writable arrays"

@@ -219,6 +219,33 @@ def test_the_record_is_what_nbgraders_own_autograde_makes(graded, tmp_path):
     assert _rows(course / "gradebook.db") == _rows(theirs / "gradebook.db")
 
 
+def test_a_class_is_recorded_in_chunks_of_transactions(graded, tmp_path, monkeypatch):
+    """RECORD_CHUNK bounds the notebooks held in memory: chunks of 2 record the same."""
+    from autograder import gradebook, storage
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out)
+    course = out / "nbgrader"
+    shutil.rmtree(course)  # recorded afresh
+    calls = []
+    real = gradebook.gradebook_record.record
+    monkeypatch.setattr(gradebook, "RECORD_CHUNK", 2)
+    monkeypatch.setattr(gradebook.gradebook_record, "record",
+                        lambda course, assignment, pending: calls.append(len(pending))
+                        or real(course, assignment, pending))
+    results = storage.saved_results(out)
+    assert gradebook.sync(out, results)[1] == []
+    recorded = [r for r in results if r["gradebook"] == gradebook.RECORDED]
+    assert len(recorded) > 5 and max(calls) == 2 and sum(calls) == len(recorded), calls
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", config_course_id()) as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(TLN.name)}
+    assert scores == {r["student_id"]: r["score"] for r in recorded}, scores
+
+
+def config_course_id():
+    from autograder import course as courses
+    return courses.current().course_id
+
+
 def test_a_rerun_keeps_the_tas_grades_and_flags_a_changed_result_for_review(graded, tmp_path):
     """As nbgrader's autograde does: a changed result replaces the autograded scores and
     comments, keeps the TA's manual scores and comments, and marks the cells a TA scored as
@@ -283,3 +310,25 @@ def test_the_assignment_is_generated_again_in_process_and_keeps_the_submissions(
     (copy / "source" / TLN.name / f"{TLN.notebook}.ipynb").write_text("{not json")
     with pytest.raises(RuntimeError, match="generate_assignment two_layer_net failed"):
         gradebook.generate_assignment(copy, TLN)
+
+
+def test_a_new_gradebook_is_the_one_nbgrader_creates(tmp_path):
+    """create_gradebook reads the alembic revision in-process; the database must be the
+    one nbgrader's own Gradebook makes (tables, indexes, revision)."""
+    from autograder import gradebook
+
+    def schema(database):
+        with sqlite3.connect(database) as connection:
+            tables = sorted(connection.execute("SELECT type, name, sql FROM sqlite_master"))
+            revision = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+        return tables, revision
+
+    ours, theirs = tmp_path / "ours.db", tmp_path / "theirs.db"
+    gradebook.create_gradebook(ours)
+    with Gradebook(f"sqlite:///{theirs}"):
+        pass
+    with Gradebook(f"sqlite:///{ours}"):  # nbgrader takes it as an existing gradebook
+        pass
+    assert schema(ours) == schema(theirs), "the gradebook differs from nbgrader's"
+    assert len(schema(ours)[1]) == 1, schema(ours)[1]
+    assert not list(tmp_path.glob(".partial-*")), "a partial gradebook was left behind"

