@@ -26,7 +26,8 @@ import warnings
 from concurrent.futures import CancelledError
 
 from autograder import course, pool, task
-from autograder.cluster_worker import Payload, ProcessKilled, WorkerMismatch, grade_payload, probe
+from autograder.cluster_worker import (Payload, ProcessKilled, WorkerFailure, WorkerMismatch,
+                                       grade_payload, probe)
 from autograder.discovery import notebook_role
 from autograder.grading import MAX_NOTEBOOK_BYTES, check_path, submission_files
 from autograder.records import RowStatus
@@ -166,8 +167,9 @@ def _dispatch(client, items, out, limits, isolation, keys, written, bar, fingerp
 
 def _collect(client, future, item, out, keys, written, sent):
     """Write what the task of ``item`` returned and return the saved result; a task that
-    failed is a grader_error row; None for a task the cluster lost (cancelled with its
-    worker's data), to send again unless it was sent RESENDS + 1 times already."""
+    failed is a grader_error row. None for a task to send again (``sent``: times it was
+    sent), unless it was sent RESENDS + 1 times already: one the cluster lost (cancelled
+    with its worker), or one whose worker failed (``WorkerFailure``)."""
     from distributed import KilledWorker
     assignment = course.current().get(item.assignment)
     try:
@@ -194,7 +196,14 @@ def _collect(client, future, item, out, keys, written, sent):
             RowStatus.GRADER_ERROR, f"the cluster lost this submission's task {sent} times "
             f"({clean_text(str(exc))[:300]})", "not run: the grader's workers died",
             assignment), written[item])
-    except Exception as exc:  # the task's own error (WorkerFailure...): this row only
+    except WorkerFailure as exc:  # that worker's trouble (a full disk...): try another
+        if sent <= RESENDS:
+            return None
+        return task.save_result(out, item, keys[item], task.not_graded(
+            RowStatus.GRADER_ERROR, f"the grader failed on the workers {sent} times, last: "
+            f"{clean_text(str(exc))[:500]}", "not run: the grader failed", assignment),
+            written[item])
+    except Exception as exc:  # the task's own error: this row only
         return task.save_result(out, item, keys[item], task.not_graded(
             RowStatus.GRADER_ERROR, f"{type(exc).__name__}: {clean_text(str(exc))[:500]}",
             "not run: the grader failed", assignment), written[item])

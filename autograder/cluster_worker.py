@@ -75,7 +75,11 @@ def grade_payload(payload):
     WorkerMismatch when this worker cannot grade as the coordinator would, ProcessKilled
     when its grading process died ATTEMPTS times, WorkerFailure on a grader failure."""
     for attempt in range(ATTEMPTS):
-        process = _process(payload.limits)
+        try:
+            process = _process(payload.limits)
+        except OSError as exc:  # this machine cannot start one (no memory, no processes left)
+            raise WorkerFailure(f"on {socket.gethostname()}: the grading process could not "
+                                f"start ({type(exc).__name__}: {exc})") from None
         try:
             return process.call(payload)
         except ProcessDied:  # the grading process died: a fresh one, same submission

@@ -262,11 +262,14 @@ def test_a_task_the_cluster_lost_is_sent_again_then_given_up(tmp_path):
         cluster._collect(down, lost, item, tmp_path, {item: "K"}, {item: ()}, 1)
 
 
-def test_a_failure_on_a_worker_is_a_grader_error_of_that_row_only(tmp_path):
+def test_a_failure_on_a_worker_is_tried_again_then_a_grader_error_of_that_row_only(tmp_path):
     item = Submission("unlucky", TLN.name, TLN.notebook, TLN.release_notebook)
-    failure = cluster_worker.WorkerFailure("on host: OSError: [Errno 28] No space left on device")
-    saved = cluster._collect(types.SimpleNamespace(status="running"), Finished(failure), item,
-                             tmp_path, {item: "K"}, {item: ()}, 1)
+    failure = Finished(cluster_worker.WorkerFailure("on host: OSError: [Errno 28] No space left"))
+    up = types.SimpleNamespace(status="running")
+    assert cluster._collect(up, failure, item, tmp_path, {item: "K"}, {item: ()}, 1) is None, (
+        "a worker's failure (its disk, its processes) should send the task again")
+    saved = cluster._collect(up, failure, item, tmp_path, {item: "K"}, {item: ()},
+                             cluster.RESENDS + 1)
     assert saved["status"] == RowStatus.GRADER_ERROR and "No space left" in saved["message"]
 
 
