@@ -21,11 +21,12 @@ submission whose tasks keep killing workers (the scheduler's
 import contextlib
 import os
 import stat
+import threading
 import uuid
 import warnings
 from concurrent.futures import CancelledError
 
-from autograder import course, pool, task
+from autograder import config, course, pool, task
 from autograder.cluster_worker import (Payload, ProcessKilled, WorkerFailure, WorkerMismatch,
                                        grade_payload, probe)
 from autograder.discovery import notebook_role
@@ -34,6 +35,8 @@ from autograder.records import RowStatus
 from autograder.text import clean_text, display_name
 
 CONNECT_SECONDS = 15.0  # to reach the scheduler
+CLOSE_SECONDS = 5.0  # to let go of a client, or past CONNECT_SECONDS, of a stalled attempt
+SCHEMES = ("tcp", "tls", "ucx", "inproc")  # Dask's address schemes
 WORKERS_SECONDS = 60.0  # for at least one worker to be connected to it
 IN_FLIGHT_PER_THREAD = 2
 RESENDS = 2  # times a task the cluster lost (with a worker or the connection) is sent again
@@ -47,19 +50,36 @@ class ClusterUnavailable(RuntimeError):
 
 def connect(address, timeout=None):
     """A ``distributed.Client`` of the scheduler at ``address`` with at least one worker
-    (``timeout``: seconds to reach it, default CONNECT_SECONDS)."""
+    (``timeout``: seconds to reach it, default CONNECT_SECONDS). Whatever answers there (no
+    one, another service, garbage), this returns or raises ClusterUnavailable in time."""
     import distributed
     timeout = CONNECT_SECONDS if timeout is None else timeout
-    try:
-        client = distributed.Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
+    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
+    if scheme not in SCHEMES:
+        raise ClusterUnavailable(f"{address} is not a Dask scheduler's address: give "
+                                 f"tcp://HOST:PORT (or tls://HOST:PORT)")
+    found = {}
+
+    def attempt():  # in a thread of its own: a service that is not Dask can stall the handshake
+        try:
+            found["client"] = distributed.Client(address, timeout=timeout, set_as_default=False)
+        except Exception as exc:  # any failure to connect is one answer: not usable
+            found["error"] = exc
+
+    trying = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    trying.start()
+    trying.join(timeout + CLOSE_SECONDS)
+    if "client" not in found:
+        error = found.get("error")
+        why = f"{type(error).__name__}: {clean_text(str(error))[:200]}" if error else "no answer"
         raise ClusterUnavailable(f"cannot reach the Dask scheduler at {address} within "
-                                 f"{timeout:g} s ({type(exc).__name__}: {exc}); is `dask "
-                                 f"scheduler` running there, and the port open?") from None
+                                 f"{timeout:g} s ({why}); is `dask scheduler` running there, "
+                                 f"and is that its port?")
+    client = found["client"]
     try:
         client.wait_for_workers(1, timeout=WORKERS_SECONDS)
     except (TimeoutError, OSError) as exc:
-        client.close()
+        client.close(timeout=CLOSE_SECONDS)
         raise ClusterUnavailable(f"no Dask worker joined the scheduler at {address} within "
                                  f"{WORKERS_SECONDS:g} s ({type(exc).__name__}); start "
                                  f"`dask worker {address}` on the grading machines") from None
@@ -78,20 +98,35 @@ def check_isolation(requested, isolation):
 
 
 def check_workers(client, limits, isolation, expected):
-    """Raise ClusterUnavailable unless every worker's grader key is ``expected``."""
+    """Raise ClusterUnavailable unless every worker's grader key is ``expected``; the
+    message names, for a few of the others, what differs and where their code is."""
     try:
-        keys = client.run(probe, limits, isolation)
+        answers = client.run(probe, limits, isolation)
     except Exception as exc:  # a worker without the project, or a broken environment
         raise ClusterUnavailable(f"the workers could not check their grader "
                                  f"({type(exc).__name__}: {clean_text(str(exc))[:300]}); "
                                  f"do they run from this project's checkout and .venv?") from None
-    differ = {worker: key for worker, key in keys.items() if key != expected}
+    differ = {worker: answer for worker, answer in answers.items() if answer["key"] != expected}
     if differ:
-        listed = "; ".join(f"{worker} has {key}" for worker, key in sorted(differ.items())[:5])
+        listed = "; ".join(f"{worker} ({answer['host']}, code in {answer['root']}): "
+                           f"{', '.join(key_differences(expected, answer['key']))}"
+                           for worker, answer in sorted(differ.items())[:5])
         raise ClusterUnavailable(
-            f"{len(differ)} of {len(keys)} worker(s) would not grade as this machine does "
-            f"(grader key {expected}: code and releases, isolation, limits): {listed}. Give "
-            f"them the same checkout, .venv and bubblewrap, then restart them")
+            f"{len(differ)} of {len(answers)} worker(s) would not grade as this machine "
+            f"(code in {config.ROOT}) does: {listed}. A worker runs the code its .venv was "
+            f"installed from: give the workers the same checkout, .venv and bubblewrap, then "
+            f"restart them")
+
+
+def key_differences(mine, theirs):
+    """What differs between two ``batch.grader_key``s, in words."""
+    parts = ("the grader's code (autograder/, solutions/, nnlab/)", "the releases",
+             "the isolation", "the limits")
+    mine, theirs = mine.split(":", 3), theirs.split(":", 3)
+    if len(mine) != len(parts) or len(theirs) != len(parts):
+        return ["the grader (another version)"]
+    return [f"{name} ({here} here, {there} there)" if name == "the isolation" else name
+            for name, here, there in zip(parts, mine, theirs) if here != there]
 
 
 def run_cluster(todo, scheduler, out, limits, isolation, keys, written, bar, fingerprint):
@@ -113,7 +148,7 @@ def run_cluster(todo, scheduler, out, limits, isolation, keys, written, bar, fin
                              fingerprint, withhold)
     finally:
         if client is not scheduler:
-            client.close()
+            client.close(timeout=CLOSE_SECONDS)
     return results
 
 

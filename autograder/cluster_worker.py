@@ -92,8 +92,10 @@ def grade_payload(payload):
 
 
 def probe(limits, isolation):
-    """Run on each worker before a batch: its ``batch.grader_key`` for these settings."""
-    return batch.grader_key(limits, isolation)
+    """Run on each worker before a batch: its ``batch.grader_key`` for these settings, its
+    host and where its code is ({"key", "host", "root"})."""
+    return {"key": batch.grader_key(limits, isolation), "host": socket.gethostname(),
+            "root": str(config.ROOT)}
 
 
 class ProcessDied(RuntimeError):

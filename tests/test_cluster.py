@@ -23,7 +23,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import test_hostile
-from autograder import batch, cli, cluster, cluster_worker, demo, gradebook, pool
+from autograder import batch, cli, cluster, cluster_worker, config, demo, gradebook, pool
 from autograder.discovery import Submission
 from autograder.records import RowStatus
 from autograder.sandbox import Limits
@@ -326,6 +326,33 @@ def test_a_scheduler_without_workers_is_refused(tmp_path, monkeypatch):
 
 
 def test_workers_that_would_grade_otherwise_are_refused_before_grading(client):
-    with pytest.raises(cluster.ClusterUnavailable, match="would not grade as this machine"):
-        cluster.check_workers(client, LIMITS, ISOLATION, "another-grader-key")
-    assert batch.grader_key(LIMITS, ISOLATION) == cluster_worker.probe(LIMITS, ISOLATION)
+    mine = batch.grader_key(LIMITS, ISOLATION)
+    assert cluster_worker.probe(LIMITS, ISOLATION)["key"] == mine
+    code, release, isolation, limits = mine.split(":", 3)
+    other = ":".join(["0" * len(code), release, "rlimits/grader-uid/no-cgroup", limits])
+    with pytest.raises(cluster.ClusterUnavailable, match="would not grade as this machine") \
+            as refused:
+        cluster.check_workers(client, LIMITS, ISOLATION, other)
+    message = str(refused.value)
+    assert "the grader's code" in message and "the isolation" in message, message
+    assert "the releases" not in message and "the limits" not in message, message
+    assert str(config.ROOT) in message, "the message should say where the workers' code is"
+
+
+def test_a_service_that_is_not_dask_gives_up_in_time(monkeypatch):
+    """A mistyped port where another service listens (here: one that never answers)."""
+    monkeypatch.setattr(cluster, "CLOSE_SECONDS", 1.0)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete, nothing is ever said
+        started = time.monotonic()
+        with pytest.raises(cluster.ClusterUnavailable, match="cannot reach the Dask scheduler"):
+            cluster.connect(f"tcp://127.0.0.1:{silent.getsockname()[1]}", timeout=2.0)
+    assert time.monotonic() - started < 20, "the attempt should give up within its deadline"
+
+
+def test_an_address_that_is_not_a_schedulers_is_refused_at_once():
+    started = time.monotonic()
+    with pytest.raises(cluster.ClusterUnavailable, match="tcp://HOST:PORT"):
+        cluster.connect("nonsense://x")
+    assert time.monotonic() - started < 2
