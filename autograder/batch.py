@@ -87,6 +87,17 @@ def grader_key(limits, isolation, code=None):
     return f"{code or grader_code()}:{isolation_key(isolation)}:{dataclasses.astuple(limits)}"
 
 
+def key_differences(mine, theirs):
+    """What differs between two ``grader_key``s, in words."""
+    parts = ("the grader's code (autograder/, solutions/, nnlab/)", "the releases",
+             "the isolation", "the limits")
+    mine, theirs = mine.split(":", 3), theirs.split(":", 3)
+    if len(mine) != len(parts) or len(theirs) != len(parts):
+        return ["the grader (another version)"]
+    return [f"{name} ({here} here, {there} there)" if name == "the isolation" else name
+            for name, here, there in zip(parts, mine, theirs) if here != there]
+
+
 def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolation="auto",
               progress=False, regrade=(), assignments=None, scheduler=None):
     """Grade every submission under ``submissions``; returns (results, summary dict).

@@ -26,17 +26,17 @@ import uuid
 import warnings
 from concurrent.futures import CancelledError
 
-from autograder import config, course, pool, task
+from autograder import batch, config, course, pool, task, visibility
 from autograder.cluster_worker import (Payload, ProcessKilled, WorkerFailure, WorkerMismatch,
                                        grade_payload, probe)
 from autograder.discovery import notebook_role
 from autograder.grading import MAX_NOTEBOOK_BYTES, check_path, submission_files
-from autograder.records import RowStatus
 from autograder.text import clean_text, display_name
 
 CONNECT_SECONDS = 15.0  # to reach the scheduler
 CLOSE_SECONDS = 5.0  # to let go of a client, or past CONNECT_SECONDS, of a stalled attempt
 SCHEMES = ("tcp", "tls", "ucx", "inproc")  # Dask's address schemes
+WORKERS_DIED = "not run: the grader's workers died"
 WORKERS_SECONDS = 60.0  # for at least one worker to be connected to it
 IN_FLIGHT_PER_THREAD = 2
 RESENDS = 2  # times a task the cluster lost (with a worker or the connection) is sent again
@@ -109,7 +109,7 @@ def check_workers(client, limits, isolation, expected):
     differ = {worker: answer for worker, answer in answers.items() if answer["key"] != expected}
     if differ:
         listed = "; ".join(f"{worker} ({answer['host']}, code in {answer['root']}): "
-                           f"{', '.join(key_differences(expected, answer['key']))}"
+                           f"{', '.join(batch.key_differences(expected, answer['key']))}"
                            for worker, answer in sorted(differ.items())[:5])
         raise ClusterUnavailable(
             f"{len(differ)} of {len(answers)} worker(s) would not grade as this machine "
@@ -118,23 +118,11 @@ def check_workers(client, limits, isolation, expected):
             f"restart them")
 
 
-def key_differences(mine, theirs):
-    """What differs between two ``batch.grader_key``s, in words."""
-    parts = ("the grader's code (autograder/, solutions/, nnlab/)", "the releases",
-             "the isolation", "the limits")
-    mine, theirs = mine.split(":", 3), theirs.split(":", 3)
-    if len(mine) != len(parts) or len(theirs) != len(parts):
-        return ["the grader (another version)"]
-    return [f"{name} ({here} here, {there} there)" if name == "the isolation" else name
-            for name, here, there in zip(parts, mine, theirs) if here != there]
-
-
 def run_cluster(todo, scheduler, out, limits, isolation, keys, written, bar, fingerprint):
     """Grade ``todo`` on the Dask cluster at ``scheduler`` (an address, or a
     ``distributed.Client`` that stays open); returns the saved results. ``fingerprint``
     is this machine's ``batch.grader_key``. Ctrl-C cancels the tasks out and re-raises."""
-    from autograder.visibility import hidden_released
-    withhold = not hidden_released(out)
+    withhold = not visibility.hidden_released(out)
     local, remote = [], []
     for item in todo:
         (remote if _needs_sandbox(item) else local).append(item)
@@ -206,7 +194,6 @@ def _collect(client, future, item, out, keys, written, sent):
     sent), unless it was sent RESENDS + 1 times already: one the cluster lost (cancelled
     with its worker), or one whose worker failed (``WorkerFailure``)."""
     from distributed import KilledWorker
-    assignment = course.current().get(item.assignment)
     try:
         result, page = future.result()
     except WorkerMismatch as exc:
@@ -214,12 +201,10 @@ def _collect(client, future, item, out, keys, written, sent):
                                  f"graded submissions are saved, rerun when the workers run "
                                  f"this checkout") from None
     except ProcessKilled:
-        return task.save_result(out, item, keys[item], pool.killed(item), written[item])
+        failed = pool.killed(item)
     except KilledWorker as exc:
-        return task.save_result(out, item, keys[item], task.not_graded(
-            RowStatus.GRADER_ERROR, f"the Dask workers grading this submission died each time "
-            f"it was tried ({clean_text(str(exc))[:300]})", "not run: the grader's workers died",
-            assignment), written[item])
+        failed = task.grader_error(item, f"the Dask workers grading this submission died each "
+                                   f"time it was tried ({clean_text(str(exc))[:300]})", WORKERS_DIED)
     except CancelledError as exc:
         if client.status not in ("running", "connecting"):
             raise ClusterUnavailable(f"lost the connection to the Dask scheduler "
@@ -227,22 +212,18 @@ def _collect(client, future, item, out, keys, written, sent):
                                      f"saved, rerun to grade the rest") from None
         if sent <= RESENDS:
             return None
-        return task.save_result(out, item, keys[item], task.not_graded(
-            RowStatus.GRADER_ERROR, f"the cluster lost this submission's task {sent} times "
-            f"({clean_text(str(exc))[:300]})", "not run: the grader's workers died",
-            assignment), written[item])
+        failed = task.grader_error(item, f"the cluster lost this submission's task {sent} times "
+                                   f"({clean_text(str(exc))[:300]})", WORKERS_DIED)
     except WorkerFailure as exc:  # that worker's trouble (a full disk...): try another
         if sent <= RESENDS:
             return None
-        return task.save_result(out, item, keys[item], task.not_graded(
-            RowStatus.GRADER_ERROR, f"the grader failed on the workers {sent} times, last: "
-            f"{clean_text(str(exc))[:500]}", "not run: the grader failed", assignment),
-            written[item])
+        failed = task.grader_error(item, f"the grader failed on the workers {sent} times, last: "
+                                   f"{clean_text(str(exc))[:500]}")
     except Exception as exc:  # the task's own error: this row only
-        return task.save_result(out, item, keys[item], task.not_graded(
-            RowStatus.GRADER_ERROR, f"{type(exc).__name__}: {clean_text(str(exc))[:500]}",
-            "not run: the grader failed", assignment), written[item])
-    return task.write_outputs(out, item, result, page)
+        failed = task.grader_error(item, f"{type(exc).__name__}: {clean_text(str(exc))[:500]}")
+    else:
+        return task.write_outputs(out, item, result, page)
+    return task.save_result(out, item, keys[item], failed, written[item])
 
 
 def _needs_sandbox(item):

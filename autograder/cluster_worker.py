@@ -189,7 +189,8 @@ def _discard_process():
 def serve(parent, address_space, requests, replies):
     """The grading process's loop: set up as a pool process, note which grader code it
     imported (a checkout changed later makes its results not count), then answer each
-    payload on ``requests`` with (True, (result, page)) or (False, WorkerMismatch)."""
+    payload on ``requests`` with (True, (result, page)), or (False, the WorkerMismatch or
+    WorkerFailure that stopped it)."""
     global _CODE
     pool.process_setup(parent, address_space)
     _CODE = batch.grader_code()
@@ -213,8 +214,9 @@ def _grade_here(payload):
     bytes to a scratch folder, grade, render."""
     found = batch.grader_key(payload.limits, payload.isolation, _CODE)
     if found != payload.grader:
-        raise WorkerMismatch(f"this worker's grader key is {found}, the coordinator's "
-                             f"{payload.grader} (code and releases:limits and isolation)")
+        raise WorkerMismatch(f"on {socket.gethostname()} (code in {config.ROOT}): "
+                             f"{', '.join(batch.key_differences(payload.grader, found))} "
+                             f"differ from the coordinator's")
     folder = Path(tempfile.mkdtemp(prefix="cluster-grade-"))
     try:
         local = _unpack(payload, folder / "submission")

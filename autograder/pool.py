@@ -13,10 +13,7 @@ import resource
 import signal
 from concurrent.futures.process import BrokenProcessPool
 
-from autograder import course
-from autograder.records import RowStatus
-from autograder.task import GuardTimeout, not_graded, save_result
-from autograder.task import grade_guarded
+from autograder.task import GuardTimeout, grade_guarded, grader_error, save_result
 from autograder.text import display_name
 
 GRADER_MEMORY_MARGIN = 2 << 30  # address space of a grading process beyond the student limit
@@ -83,8 +80,7 @@ def _prctl(option, value):
 
 def killed(item):
     """The result of a submission whose grading processes were killed three times."""
-    return not_graded(RowStatus.GRADER_ERROR, KILLED_THRICE, "not run: the grader's process was "
-                      "killed", course.current().get(item.assignment))
+    return grader_error(item, KILLED_THRICE, "not run: the grader's process was killed")
 
 
 def grader_address_space(limits):
@@ -135,9 +131,8 @@ def run_pool(items, workers, out, limits, isolation, keys, written, bar):
                 lost.append(item)
                 continue
             except (Exception, GuardTimeout) as exc:
-                results.append(save_result(out, item, keys[item], not_graded(
-                    RowStatus.GRADER_ERROR, f"{type(exc).__name__}: {exc}", "not run: the grader failed",
-                    course.current().get(item.assignment)), written[item]))
+                results.append(save_result(out, item, keys[item], grader_error(
+                    item, f"{type(exc).__name__}: {exc}"), written[item]))
             bar.step(display_name(f"{item.student}/{item.assignment}"))
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)

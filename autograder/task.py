@@ -66,8 +66,7 @@ def grade_guarded(item, limits, isolation, execute=True):
         with time_limit(limits.notebook_seconds + GUARD_MARGIN, GuardTimeout):
             return _grade(item, limits, isolation, execute)
     except (Exception, GuardTimeout):  # a grader bug costs one row a clear status, not the batch
-        return not_graded(RowStatus.GRADER_ERROR, clean_text(traceback.format_exc(limit=5)),
-                          "not run: the grader failed", course.current().get(item.assignment))
+        return grader_error(item, clean_text(traceback.format_exc(limit=5)))
 
 
 def _grade(item, limits, isolation, execute):
@@ -105,6 +104,12 @@ def _refusal(path, assignment, isolation):
         return refused(assignment, isolation, exc)
     return not_graded(RowStatus.GRADER_ERROR, "the notebook changed while it was being sent to "
                       "be graded: rerun to grade it", "not run: the notebook changed", assignment)
+
+
+def grader_error(item, message, test_message="not run: the grader failed"):
+    """The result of ``item`` when the grader, not the student, failed on it."""
+    return not_graded(RowStatus.GRADER_ERROR, message, test_message,
+                      course.current().get(item.assignment))
 
 
 def not_graded(status, message, test_message, assignment):
