@@ -222,6 +222,17 @@ def build(assignment, source_path=None, release_dir=None):
     return source_path, release(assignment, source_path, release_dir or assignment.release_dir)
 
 
+EDITOR_DEBRIS = ("__pycache__", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db", "desktop.ini")
+
+
+def is_debris(relative: Path) -> bool:
+    """True for what editors and interpreters leave in a release folder (JupyterLab's
+    ``.ipynb_checkpoints``, Python's caches, Finder's ``.DS_Store``, backups ``*~``, ``*.pyc``):
+    never part of a release, never a reason to call it stale."""
+    return any(part in EDITOR_DEBRIS or part.endswith("~") or part.startswith(".~lock.")
+               for part in relative.parts) or relative.suffix == ".pyc"
+
+
 def zip_release(assignment, target):
     """The release folder as one zip (``<assignment>/...`` inside), to hand out."""
     target = Path(target)
@@ -230,6 +241,6 @@ def zip_release(assignment, target):
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(assignment.release_dir.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
+            if path.is_file() and not is_debris(path.relative_to(assignment.release_dir)):
                 archive.write(path, Path(assignment.name) / path.relative_to(assignment.release_dir))
     return target

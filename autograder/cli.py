@@ -154,12 +154,12 @@ def shown(path):
 
 
 def all_files(folder):
-    """Files below folder, caches excluded."""
+    """Files below folder, editor debris and caches excluded (``build.is_debris``)."""
     found = set()
     for top, _, files in os.walk(folder):
         for name in files:
             path = Path(top, name).relative_to(folder)
-            if "__pycache__" not in path.parts:
+            if not build.is_debris(path):
                 found.add(path)
     return found
 

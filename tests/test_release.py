@@ -55,6 +55,28 @@ def test_release_zip_holds_the_folder(tmp_path):
         assert f"{TLN.name}/{wanted}" in names, f"{wanted} missing from {sorted(names)[:20]}"
 
 
+def test_release_ignores_editor_debris(tmp_path):
+    """Opening the release in JupyterLab leaves .ipynb_checkpoints (and editors leave
+    backups): release still works, and the zip carries none of it."""
+    debris = [TLN.release_dir / ".ipynb_checkpoints" / f"{TLN.notebook}-checkpoint.ipynb",
+              TLN.release_dir / "nnlab" / ".DS_Store", TLN.release_dir / f"{TLN.notebook}.ipynb~"]
+    try:
+        for path in debris:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text("{}")
+        target = tmp_path / "release.zip"
+        assert cli.main(["release", TLN.name, "--zip", str(target)]) == 0, \
+            "release refused a release folder that only gained editor debris"
+        with zipfile.ZipFile(target) as archive:
+            names = archive.namelist()
+        leaked = [name for name in names if "checkpoint" in name or name.endswith(("~", ".DS_Store"))]
+        assert not leaked, f"the zip carries editor debris: {leaked}"
+    finally:
+        for path in debris:
+            path.unlink(missing_ok=True)
+        shutil.rmtree(TLN.release_dir / ".ipynb_checkpoints", ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def fresh_venv(tmp_path_factory):
     """A virtualenv with only the release's requirements.txt (from the package registry)."""
