@@ -21,6 +21,7 @@ submission whose tasks keep killing workers (the scheduler's
 import contextlib
 import os
 import stat
+import sys
 import threading
 import uuid
 import warnings
@@ -143,6 +144,7 @@ def run_cluster(todo, scheduler, out, limits, isolation, keys, written, bar, fin
 def _dispatch(client, items, out, limits, isolation, keys, written, bar, fingerprint, withhold):
     import distributed
     threads = max(2, sum(client.nthreads().values()))
+    workers_at_start = set(client.nthreads())
     waiting, futures, results, sent = list(reversed(items)), {}, [], {}
     running = distributed.as_completed(loop=client.loop)
 
@@ -185,7 +187,29 @@ def _dispatch(client, items, out, limits, isolation, keys, written, bar, fingerp
                                      f"graded submissions are saved, rerun to grade the "
                                      f"rest") from None
         raise
+    report_losses(workers_at_start, _current_workers(client), sent)
     return results
+
+
+def _current_workers(client) -> set:
+    """The addresses of the workers the scheduler knows now (empty if it cannot say)."""
+    try:
+        return set(client.nthreads())
+    except Exception:  # the scheduler went away at the very end: nothing to compare
+        return set()
+
+
+def report_losses(before: set, after: set, sent: dict) -> None:
+    """Tell the instructor on stderr which workers left during the batch and how many
+    tasks were sent again: a loss costs nothing, but it should not go unnoticed."""
+    left = sorted(str(address) for address in before - after)
+    resent = sum(times - 1 for times in sent.values() if times > 1)
+    if left:
+        print(f"cluster: {len(left)} worker(s) left during the batch: {', '.join(left)}",
+              file=sys.stderr)
+    if resent:
+        print(f"cluster: {resent} task(s) were sent again after a worker was lost or failed",
+              file=sys.stderr)
 
 
 def _collect(client, future, item, out, keys, written, sent):

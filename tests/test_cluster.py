@@ -179,7 +179,7 @@ def slow_batch(folder, students):
     return folder
 
 
-def test_killing_a_worker_in_mid_batch_loses_nothing(tmp_path, client):
+def test_killing_a_worker_in_mid_batch_loses_nothing(tmp_path, client, capsys):
     subs = slow_batch(tmp_path / "subs", [f"s{i}" for i in range(4)])
     pids = client.run(os.getpid)
     box = {}
@@ -199,7 +199,19 @@ def test_killing_a_worker_in_mid_batch_loses_nothing(tmp_path, client):
     results, summary = box["done"]
     assert summary["status_counts"] == {RowStatus.OK: 4}, summary
     assert all(r["score"] == TLN.max_score for r in results), [r["score"] for r in results]
+    said = capsys.readouterr().err
+    assert "sent again" in said, f"grade did not say that a lost task was sent again: {said!r}"
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
+
+
+def test_lost_workers_and_resent_tasks_are_reported(capsys):
+    cluster.report_losses({"tcp://10.0.0.1:1", "tcp://10.0.0.2:2"}, {"tcp://10.0.0.2:2"},
+                          {"a": 1, "b": 3, "c": 2})
+    said = capsys.readouterr().err
+    assert "1 worker(s) left" in said and "tcp://10.0.0.1:1" in said, said
+    assert "3 task(s) were sent again" in said, said
+    cluster.report_losses({"w"}, {"w"}, {"a": 1})
+    assert capsys.readouterr().err == "", "nothing lost: nothing to report"
 
 
 def test_a_submission_that_keeps_killing_workers_is_a_grader_error(tmp_path, client,
