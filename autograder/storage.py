@@ -6,7 +6,9 @@
 - a result is reused on a rerun when its key (hash of the grader and of everything
   grading reads) is unchanged and the file is really a result of ``grade``;
 - ``grades.csv`` is rewritten atomically at the end, with the written answers' grades
-  and the total; names in it are printable (``autograder.text.display_name``);
+  and the total; one row per result, sorted by the real names (the file system's);
+  names in it are printed one-to-one escaped (``autograder.text.display_name``: two
+  folders never print alike) and quoted when a spreadsheet could read them as formulas;
 - ``.grade.lock``: one ``grade`` at a time per OUT.
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from autograder import course, manual
 from autograder.grading import MAX_NOTEBOOK_BYTES, submission_files
-from autograder.text import display_name, utf8
+from autograder.text import display_name, formula_like, utf8
 
 ROW_FIELDS = ["student_id", "assignment", "notebook", "score", "max_score", "status"]
 TOTAL_FIELDS = ["total", "total_max"]  # autograded + written answers, as nbgrader totals them
@@ -181,10 +183,11 @@ def _cell(result, assignment, grade_id, written):
     return f"{points.get(grade_id, 0):g}"
 
 
-def spreadsheet_safe(text):
-    """``text`` for a CSV cell a spreadsheet opens: a name starting with = + - @ would be
-    read as a formula (``=HYPERLINK(...)`` as a folder name), so it gets a leading quote."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV cell a spreadsheet opens: a name a spreadsheet would read as a
+    formula or a signed number (``=HYPERLINK(...)``, ``-inf`` as a folder name; see
+    ``autograder.text.formula_like``) gets a leading quote."""
+    return "'" + text if formula_like(text) else text
 
 
 def csv_text(results):
