@@ -7,7 +7,7 @@
   python -m autograder similarity OUT [--assignment NAME] [--top N]
   python -m autograder gradescope ASSIGNMENT [--out PATH]
   python -m autograder release ASSIGNMENT [--zip PATH]
-  python -m autograder export OUT --to canvas|moodle|csv --ids MAPPING
+  python -m autograder export OUT --to canvas|moodle|csv --ids MAPPING [--percent] [--include-hidden]
   python -m autograder demo [--out OUT]
 
 ``build`` regenerates the instructor's source notebooks and the student releases of the
