@@ -8,14 +8,28 @@ GRADESCOPE_ROOT/results/results.json, and stdout is shown to instructors only.
 Student code runs under bubblewrap when it works in the container, else rlimits
 (GRADESCOPE_ISOLATION=rlimits|bubblewrap forces one); the results' output says which.
 
+As root (Gradescope), before anything else ``protect`` makes GRADESCOPE_ROOT's folders
+(source/ with the tests, the reference and the course secret, submission/, results/) root's
+only; in rlimits mode student code runs as ``$AUTOGRADER_SANDBOX_USER`` (``nnstudent``)
+or a uid of its own (``sandbox.rlimits_uid_mode``), without capabilities, so it can neither
+read them, nor write the results, nor signal the grader. When that uid switch does not
+work, the submission is not graded (``grader_error``): student code never runs as root.
+Run as another user, the grader cannot switch uid and says so in its output.
+
 The submission is graded in a child process (``--grade``), so a grader that is killed
-(the out-of-memory killer, student code in rlimits mode) still leaves a results.json
-that says so. Students see each test's public message (``feedback.public_message``);
-hidden tests are ``after_published``.
+(the out-of-memory killer) still leaves a results.json that says so. This process is a
+child subreaper: once the child has ended, every process it left behind (reparented here,
+even after a double fork) is killed, as root also every process of the sandbox's uid, and
+only then is results.json written, atomically replacing whatever is there. Students see
+each test's public message (``feedback.public_message``); hidden tests are
+``after_published``.
 """
 
+import ctypes
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +39,8 @@ from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parent.parent  # the bundle's root (GRADESCOPE_ROOT/source)
 CHILD_MARGIN = 60.0  # seconds past the grader's own guard before the child is killed
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
+SHARED = ("venv",)  # GRADESCOPE_ROOT's entries that student code may read
 
 
 def gradescope_root():
@@ -60,7 +76,7 @@ def find_notebook(folder, expected):
     return None, f"no .ipynb file was found in the submission: submit {expected}.ipynb"
 
 
-def grade_child(target):
+def grade_child(target: str | os.PathLike) -> None:
     """In the child process: grade the submission, write the result dict to ``target``."""
     from autograder import course, pool, sandbox, task
     from autograder.discovery import Submission
@@ -72,7 +88,13 @@ def grade_child(target):
     line, warnings = sandbox.describe(isolation, limits)
     path, note = find_notebook(gradescope_root() / "submission", assignment.notebook)
     item = Submission("submission", assignment.name, assignment.notebook, path)
-    result = task.grade_guarded(item, limits, isolation)
+    if isolation == "rlimits" and os.geteuid() == 0 and not sandbox.rlimits_uid_mode():
+        result = failed_result(assignment, (
+            "not graded: student code would run as root (rlimits mode, and the switch to "
+            f"the sandbox's own uid failed: {sandbox.rlimits_uid_failure()}). Check that "
+            "the Python installation and /autograder/venv are readable by other users."))
+    else:
+        result = task.grade_guarded(item, limits, isolation)
     if path is None and note:
         result["message"] = note
     result.update(isolation=isolation, isolation_line=line, isolation_warnings=warnings,
@@ -128,13 +150,126 @@ def failed_result(assignment, message):
         assignment, "grader_error", "not run: the grader failed"), "seconds": 0.0}
 
 
-def main():
+def protect(root: Path) -> None:
+    """As root: every entry of ``root`` but ``SHARED`` (source/ with the tests, the
+    reference and the course secret; submission/; results/; the submission's
+    metadata) owned by root with no access for group and others, so that a
+    sandbox uid can neither read nor write them. Symbolic links are left alone. Does
+    nothing for another user (the grader cannot protect anything from student code
+    that runs as itself)."""
+    if os.geteuid() != 0:
+        return
+    for entry in os.scandir(root):
+        if entry.name in SHARED or entry.is_symlink():
+            continue
+        os.chown(entry.path, 0, 0, follow_symlinks=False)
+        os.chmod(entry.path, 0o700 if entry.is_dir(follow_symlinks=False) else 0o600)
+
+
+def become_subreaper() -> bool:
+    """Linux: make this process the reaper of its orphaned descendants (a student process
+    that double-forks is reparented here, not to init), so ``kill_leftovers`` finds them."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def _children() -> list[int]:
+    """The live processes whose parent is this one (from /proc)."""
+    me, found = os.getpid(), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] not in ("Z", "X") and int(fields[1]) == me:
+            found.append(int(name))
+    return found
+
+
+def _reap() -> None:
+    """Collect the exit status of every ended child (zombies)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_leftovers(seconds: float = 10.0) -> bool:
+    """After the grading child has ended: SIGKILL the processes it left behind (this
+    process's children, as a subreaper: their children come here when they die, and are
+    killed in the next round), and as root every process of the sandbox's uid
+    (``choose_sandbox_user``). True when none is left within ``seconds``."""
+    from autograder import sandbox
+    deadline = time.monotonic() + seconds
+    while True:
+        _reap()
+        found = _children()
+        if not found:
+            break
+        if time.monotonic() > deadline:
+            return False
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.005)
+    named = sandbox.sandbox_user() if os.geteuid() == 0 else None
+    if named is not None:
+        return sandbox.kill_uid(named[1], max(1.0, deadline - time.monotonic()))
+    return True
+
+
+def choose_sandbox_user() -> None:
+    """As root: keep ``$AUTOGRADER_SANDBOX_USER`` when it names an account other than root
+    (``nnstudent``, made by setup.sh), else set it to a uid of this run's own (no account;
+    ``sandbox.UID_BASE`` and up, from this process's id), so that the grading child runs
+    student code as that uid and ``kill_leftovers`` knows whose processes to kill."""
+    from autograder import sandbox
+    if os.geteuid() == 0 and sandbox.sandbox_user() is None:
+        os.environ[sandbox.SANDBOX_USER_ENV] = str(
+            sandbox.UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + 63)
+
+
+def write_results(path: Path, payload: dict) -> None:
+    """Write ``payload`` to ``path`` atomically, replacing whatever is there (a file, a
+    symbolic link or a folder planted by student code)."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(json.dumps(payload, indent=1))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def main() -> int:
+    """run_autograder: protect the tree, grade in a child, kill what it left, write
+    results.json (whatever happens)."""
     root = gradescope_root()
     results = root / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     assignment = None
     try:
+        protect(root)  # failing, nothing is graded: student code could read the tests
+        subreaper = become_subreaper()
+        choose_sandbox_user()
         from autograder import course, sandbox, task
         assignment = course.current().get(bundle_config()["assignment"])
         with tempfile.TemporaryDirectory(prefix="gradescope-") as folder:
@@ -153,10 +288,16 @@ def main():
                 result = json.loads(target.read_text())
             else:
                 result = failed_result(assignment, f"the grading process ended with {code}")
+        if not kill_leftovers():
+            print("warning: some student processes could not be killed")
+        elif not subreaper:
+            print("warning: not a child subreaper: student processes that left the grader's "
+                  "process tree may still run")
         print(f"status {result['status']}; isolation: {result.get('isolation_line')}")
-        if result.get("isolation") == "rlimits" and os.geteuid() == 0:
-            print("warning: rlimits mode as root: student code runs as root and could read "
-                  "the tests and the reference in /autograder/source or write the results")
+        if result.get("isolation") == "rlimits" and os.geteuid() != 0:
+            print(f"warning: the grader runs as uid {os.geteuid()}, not root: student code "
+                  "ran as the same user, so it could read the tests and the reference, "
+                  "write the results and signal the grader")
         for warning in result.get("isolation_warnings", []):
             print(f"warning: {warning}")
         if result["status"] == "grader_error":
@@ -173,7 +314,11 @@ def main():
                                  "visibility": "after_published" if t.hidden else "visible"}
                                 for t in assignment.tests]
     payload["execution_time"] = round(time.monotonic() - started)
-    results.write_text(json.dumps(payload, indent=1))
+    try:
+        kill_leftovers()  # again: nothing may run while the results are written
+    except Exception:  # results.json must be written whatever happens
+        print(traceback.format_exc())
+    write_results(results, payload)
     return 0
 
 

@@ -23,8 +23,20 @@ Isolation, strongest available first:
   /proc/1 inside is bubblewrap's reaper, started as ``bwrap --args FD`` with a minimal
   environment, so neither its command line nor its environment names host paths.
 - ``rlimits``: when bubblewrap is missing or does not work here. The same resource
-  limits, but the process runs as the grading user: it can read and write what that user
-  can (it gets a private copy of nnlab) and open network connections. A warning says so.
+  limits, no namespaces: the process sees the host's files and network. Who it is:
+
+  - as root (``rlimits_uid_mode``, after a self-check like bubblewrap's probe): the
+    worker switches, before any student code, to a uid and gid of its own, as in
+    bubblewrap's setuid mode (``UID_BASE`` and up, one per scratch folder; or the account
+    named by ``$AUTOGRADER_SANDBOX_USER``, e.g. the Gradescope bundle's ``nnstudent``):
+    no capabilities, ``no_new_privs``, ``RLIMIT_NPROC``. It can read what any user can
+    (the worker and its codec are copied beside the scratch folder, the grader's temporary
+    folder is 0711), write only its scratch folder, /tmp and what any user can, and
+    signal only its own processes; ``stop`` kills every process of that uid. When the
+    self-check fails (e.g. the Python installation is not readable by other users) the
+    process runs as root, with a warning;
+  - otherwise it runs as the grading user: it can read and write what that user can (it
+    gets a private copy of nnlab) and signal the grader. A warning says so.
 
 Limits, every mode: per student process and everything it starts, where a cgroup can be
 made (``autograder.cgroups``; e.g. when grading as root): ``memory`` bytes in all (tmpfs
@@ -42,23 +54,29 @@ import functools
 import itertools
 import os
 import platform
+import pwd
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from autograder import bubblewrap, cgroups, config, seccomp
 
 WORKER = Path(__file__).with_name("worker.py")
+SANDBOX_USER_ENV = "AUTOGRADER_SANDBOX_USER"  # rlimits as root: run student code as this account
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 GIB = 1 << 30
 UID_BASE = 1 << 30    # sandbox uids: far above any account's or container's range
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 AS_HEADROOM = GIB     # with a cgroup: address space = memory limit + this (see start)
 _uid_counter = itertools.count()
+_scratch_identities: dict[str, tuple[int, int]] = {}  # rlimits as root: scratch -> (uid, gid)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +93,10 @@ class Limits:
 
 
 class SandboxProcess(subprocess.Popen):
-    """The sandbox's top process; ``cgroup`` is its ``cgroups.Cgroup`` (or None)."""
+    """The sandbox's top process; ``cgroup`` is its ``cgroups.Cgroup`` (or None), ``uid``
+    the uid student code runs as when it is one of its own (rlimits as root), else None."""
     cgroup = None
+    uid = None
 
 
 def _set_limits(limits, cgroup_fds=(), address_space=None):
@@ -112,14 +132,20 @@ def _die_with_parent():
 
 
 # -- the bubblewrap command -------------------------------------------------------------
-def _worker_args(mode, read_fd, write_fd, limits):
+def _worker_args(mode: str, read_fd: int, write_fd: int, limits: Limits) -> list[str]:
     """The worker's command-line arguments after its path (see worker.main)."""
     args = [str(read_fd), str(write_fd)]
-    if mode == "setuid":  # unique while this grader has at most 64 sandboxes at once
-        args.append(f"uid={UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + next(_uid_counter) % 64}")
+    if mode == "setuid":
+        args.append(f"uid={_next_uid()}")
     if mode == "setuid" or _nproc_per_namespace():
         args.append(f"processes={limits.processes}")
     return args
+
+
+def _next_uid() -> int:
+    """A sandbox uid (``UID_BASE`` and up): unique while this grader has at most 64
+    sandboxes at once."""
+    return UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + next(_uid_counter) % 64
 
 
 def _nproc_per_namespace():
@@ -183,6 +209,200 @@ def bubblewrap_mode():
     return None
 
 
+# -- rlimits as root: a uid of its own ----------------------------------------------------
+def sandbox_user() -> tuple[str, int, int] | None:
+    """(who, uid, gid) for ``$AUTOGRADER_SANDBOX_USER``: an account's name (the Gradescope
+    bundle's ``nnstudent``; who is "user NAME (uid N)") or a number (the uid and gid; who
+    is "uid N"). None when unset, unknown, or root's uid or gid. Only for graders that run
+    one sandbox at a time: its processes are killed by uid."""
+    name = os.environ.get(SANDBOX_USER_ENV, "")
+    if name.isdigit():
+        uid = gid = int(name)
+        who = f"uid {uid}"
+    else:
+        try:
+            entry = pwd.getpwnam(name) if name else None
+        except KeyError:
+            entry = None
+        if entry is None:
+            return None
+        uid, gid, who = entry.pw_uid, entry.pw_gid, f"user {entry.pw_name} (uid {entry.pw_uid})"
+    if uid == 0 or gid == 0 or uid >= 1 << 32 or gid >= 1 << 32:
+        return None
+    return who, uid, gid
+
+
+def _rlimits_identity(scratch: str | os.PathLike) -> tuple[int, int]:
+    """(uid, gid) for the student processes of ``scratch``: ``sandbox_user``'s, else a
+    sandbox uid of its own, the same for every restart of that submission (so its files
+    stay its own)."""
+    named = sandbox_user()
+    if named is not None:
+        return named[1], named[2]
+    key = os.path.abspath(scratch)
+    if key not in _scratch_identities:
+        while len(_scratch_identities) >= 64:  # submissions graded long ago
+            _scratch_identities.pop(next(iter(_scratch_identities)))
+        uid = _next_uid()
+        _scratch_identities[key] = (uid, uid)
+    return _scratch_identities[key]
+
+
+def _readable_tree(folder: Path) -> None:
+    """Folders 0755 and files 0644 (0755 if executable) under ``folder``, which the grader
+    made: what a sandbox uid runs must be readable by other users."""
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        executable = path.is_dir() or path.stat().st_mode & 0o100
+        path.chmod(0o755 if executable else 0o644)
+
+
+def _grader_files(parent: Path) -> Path:
+    """rlimits as root: a copy of the worker script and its wire codec in
+    ``parent/grader`` (0755), readable by the sandbox uid, which cannot read
+    ``autograder/``; returns the folder. Made once per grading folder, under a temporary
+    name then renamed, like ``_student_library``."""
+    folder = parent / "grader"
+    if not folder.exists():
+        partial = Path(tempfile.mkdtemp(dir=parent, prefix=".grader-"))
+        try:
+            for source in (WORKER, bubblewrap.WIRE):
+                shutil.copyfile(source, partial / source.name)
+            _readable_tree(partial)
+            os.rename(partial, folder)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    return folder
+
+
+def _give(scratch: Path, uid: int, gid: int) -> None:
+    """Make ``scratch`` (0700) and what it holds the sandbox uid's. Symbolic links are
+    neither followed nor changed, and a file with more than one link is left alone (a
+    hard link to someone else's file must not become the student's)."""
+    for where, folders, files in os.walk(scratch):
+        for name in [*folders, *files]:
+            path = os.path.join(where, name)
+            status = os.lstat(path)
+            if stat.S_ISDIR(status.st_mode) or (stat.S_ISREG(status.st_mode)
+                                                and status.st_nlink == 1):
+                os.chown(path, uid, gid, follow_symlinks=False)
+    os.chown(scratch, uid, gid)
+    os.chmod(scratch, 0o700)
+
+
+def _prepare_rlimits_uid(scratch: str | os.PathLike, uid: int, gid: int) -> Path:
+    """Before starting student code as ``uid``: the grading folder (``scratch``'s parent)
+    0711, so that the uid reaches its scratch folder but cannot list its neighbours; nnlab's
+    copy and the worker's readable; ``scratch`` the uid's own. Returns the worker to run."""
+    scratch = Path(scratch)
+    os.chmod(scratch.parent, 0o711)
+    _student_library(scratch)
+    worker = _grader_files(scratch.parent) / WORKER.name
+    _give(scratch, uid, gid)
+    return worker
+
+
+def _rlimits_environment(scratch: str | os.PathLike) -> dict[str, str]:
+    """The student process's environment in rlimits mode."""
+    return dict(environment(), PYTHONPATH=str(_student_library(scratch)), HOME=str(scratch),
+                MPLCONFIGDIR=str(Path(scratch) / ".matplotlib"))
+
+
+def _probe_rlimits_uid() -> str | None:
+    """Start the worker's self-check (``--check``) as a sandbox uid in rlimits mode; None or
+    what failed."""
+    with tempfile.TemporaryDirectory(prefix="grade-probe-") as folder:
+        scratch = Path(folder) / "scratch"
+        scratch.mkdir()
+        uid, gid = _rlimits_identity(scratch)
+        try:
+            worker = _prepare_rlimits_uid(scratch, uid, gid)
+            process = SandboxProcess(
+                [sys.executable, "-B", "-s", str(worker), "--check", f"uid={uid}",
+                 f"gid={gid}", f"processes={Limits().processes}"],
+                cwd=scratch, env=_rlimits_environment(scratch), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                preexec_fn=functools.partial(_set_limits, Limits()))
+            try:
+                output, _ = process.communicate(timeout=30)
+            finally:
+                process.kill()
+                process.wait()
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            kill_uid(uid)
+            _scratch_identities.pop(os.path.abspath(scratch), None)
+        if process.returncode != 0:
+            return output.decode(errors="replace").strip()[-500:] or f"exit {process.returncode}"
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def rlimits_uid_mode() -> bool:
+    """True when, in rlimits mode, student code runs as a uid of its own: the grader is
+    root and the worker's self-check passed as that uid (probed once; why not is in
+    ``describe``)."""
+    if os.geteuid() != 0:
+        _PROBE_NOTES["rlimits-uid"] = f"the grader runs as uid {os.geteuid()}, not root"
+        return False
+    failure = _probe_rlimits_uid()
+    if failure is not None:
+        _PROBE_NOTES["rlimits-uid"] = failure
+        return False
+    return True
+
+
+def rlimits_uid_failure() -> str | None:
+    """Why ``rlimits_uid_mode`` is False (None when it is True)."""
+    return None if rlimits_uid_mode() else _PROBE_NOTES.get("rlimits-uid", "?")
+
+
+def _processes(match: Callable[[int], bool]) -> list[int]:
+    """Live processes (not zombies, not this one) whose real, effective or saved uid
+    satisfies ``match``, from /proc."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle.read().splitlines()
+                              if ":" in line)
+        except OSError:  # gone meanwhile
+            continue
+        uids = fields.get("Uid", "").split()[:3]
+        state = fields.get("State", "").strip()[:1]
+        if state not in ("Z", "X") and any(match(int(uid)) for uid in uids):
+            found.append(int(name))
+    return found
+
+
+def kill_processes(match: Callable[[int], bool], seconds: float = 10.0) -> bool:
+    """SIGKILL every process whose uid satisfies ``match`` (see ``_processes``), again
+    and again until none is left (processes forked meanwhile included); True when none
+    is left within ``seconds``. Only root may kill other users' processes."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = _processes(match)
+        if not found:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.005)
+
+
+def kill_uid(uid: int, seconds: float = 10.0) -> bool:
+    """``pkill -KILL -U uid`` until none is left; see ``kill_processes``."""
+    return kill_processes(lambda found: found == uid, seconds)
+
+
 def bubblewrap_works():
     """True when bwrap exists and can start the worker's self-check here."""
     return bubblewrap_mode() is not None
@@ -202,16 +422,19 @@ def isolation_mode(requested="auto"):
     return "rlimits"
 
 
-def isolation_key(isolation):
+def isolation_key(isolation: str) -> str:
     """A short string naming what is really in force (e.g. "bubblewrap/setuid/cgroup-v1"),
     for keys that must change when the protection does."""
     found = cgroups.hierarchy()
     group = "no-cgroup" if isinstance(found, str) else f"cgroup-v{found.version}"
-    mode = bubblewrap_mode() if isolation == "bubblewrap" else "grader-uid"
+    if isolation == "bubblewrap":
+        mode = bubblewrap_mode()
+    else:
+        mode = "sandbox-uid" if rlimits_uid_mode() else "grader-uid"
     return f"{isolation}/{mode}/{group}"
 
 
-def describe(isolation, limits=Limits()):
+def describe(isolation: str, limits: Limits = Limits()) -> tuple[str, list[str]]:
     """(one line saying how student code is isolated and limited, [warnings])."""
     warnings = []
     mode = bubblewrap_mode() if isolation == "bubblewrap" else None
@@ -223,8 +446,19 @@ def describe(isolation, limits=Limits()):
             warnings.append("grading as root, but the sandbox could not switch to its own "
                             f"uid ({_PROBE_NOTES.get('setuid', '?')}): student code runs as "
                             "root without capabilities, with no process-count limit")
+    elif rlimits_uid_mode():
+        named = sandbox_user()
+        who = named[0] if named else f"uid {UID_BASE}+"
+        line = (f"rlimits (student code runs as {who} without capabilities; it sees the "
+                "host's files that any user may read, and the network)")
+    elif os.geteuid() == 0:
+        line = "rlimits (student code runs as root)"
+        warnings.append("grading as root, but student code could not switch to a uid of its "
+                        f"own ({rlimits_uid_failure()}): it runs as root and can read and "
+                        "write everything, the tests and the grader's results included")
     else:
-        line = "rlimits (student code runs as the grading user)"
+        line = (f"rlimits (student code runs as the grading user, uid {os.geteuid()}: it can "
+                "read and write what the grader can and signal the grader)")
     found = cgroups.hierarchy()
     if isinstance(found, str):
         line += f"; memory {limits.memory_bytes >> 20} MiB per process"
@@ -252,7 +486,7 @@ def environment(sandboxed=False):
     return env
 
 
-def _student_library(scratch):
+def _student_library(scratch: str | os.PathLike) -> Path:
     """rlimits mode: a private copy of nnlab beside scratch (student code runs as this user
     and must not edit ours). Copied to a temporary name and renamed, so a copy that failed
     halfway is never used."""
@@ -262,6 +496,7 @@ def _student_library(scratch):
         try:
             shutil.copytree(config.STUDENT_PACKAGE, partial / "nnlab",
                             ignore=shutil.ignore_patterns("__pycache__"))
+            _readable_tree(partial)  # a sandbox uid imports it (rlimits as root)
             os.rename(partial, libs)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
@@ -269,7 +504,8 @@ def _student_library(scratch):
 
 
 # -- starting and stopping ----------------------------------------------------------------
-def start(scratch, limits, isolation, stderr_path=None):
+def start(scratch: str | os.PathLike, limits: Limits, isolation: str,
+          stderr_path: str | os.PathLike | None = None) -> tuple[SandboxProcess, int, int]:
     """Start the worker; returns (SandboxProcess, requests fd, replies fd).
 
     The requests fd is non-blocking: the runner writes to it under ``select``. The
@@ -278,6 +514,7 @@ def start(scratch, limits, isolation, stderr_path=None):
     ``stop`` ends it and removes the cgroup.
     """
     mode = bubblewrap_mode() if isolation == "bubblewrap" else None
+    identity = _rlimits_identity(scratch) if mode is None and rlimits_uid_mode() else None
     group = cgroups.make(limits.memory_bytes, limits.processes)
     group = None if isinstance(group, str) else group
     to_worker_r, to_worker_w = os.pipe()
@@ -303,11 +540,16 @@ def start(scratch, limits, isolation, stderr_path=None):
             process = _bubblewrap(scratch, inner, limits, mode, (to_worker_r, from_worker_w),
                                   env=environment(True), **popen)
         else:
-            env = dict(environment(), PYTHONPATH=str(_student_library(scratch)),
-                       HOME=str(scratch), MPLCONFIGDIR=str(Path(scratch) / ".matplotlib"))
+            worker, options = WORKER, []
+            if identity is not None:  # as root: the worker becomes that uid first
+                worker = _prepare_rlimits_uid(scratch, *identity)
+                options = [f"uid={identity[0]}", f"gid={identity[1]}",
+                           f"processes={limits.processes}"]
             process = SandboxProcess(
-                [sys.executable, "-B", "-s", str(WORKER), str(to_worker_r), str(from_worker_w)],
-                env=env, pass_fds=(to_worker_r, from_worker_w), **popen)
+                [sys.executable, "-B", "-s", str(worker), str(to_worker_r), str(from_worker_w),
+                 *options], env=_rlimits_environment(scratch),
+                pass_fds=(to_worker_r, from_worker_w), **popen)
+            process.uid = identity[0] if identity is not None else None
         process.cgroup = group
     except BaseException:
         os.close(to_worker_w)
@@ -324,9 +566,10 @@ def start(scratch, limits, isolation, stderr_path=None):
     return process, to_worker_w, from_worker_r
 
 
-def stop(process):
-    """Kill the sandbox (its process group, then all of its cgroup), wait for it, and
-    remove its cgroup. Returns the cgroup's peak memory in bytes, or None."""
+def stop(process: SandboxProcess) -> int | None:
+    """Kill the sandbox (its process group, then all of its cgroup, then every process of
+    its own uid in rlimits mode as root), wait for it, and remove its cgroup. Returns the
+    cgroup's peak memory in bytes, or None."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -336,6 +579,8 @@ def stop(process):
     if group is not None:
         group.kill()
         peak = group.peak_bytes()
+    if getattr(process, "uid", None) is not None:
+        kill_uid(process.uid)
     process.wait()
     if group is not None:
         group.remove()

@@ -13,6 +13,7 @@ sandbox): plain data only, no pickle made by student code is ever loaded.
 import builtins
 import io
 import os
+import resource
 import sys
 import tokenize
 import traceback
@@ -191,11 +192,13 @@ def call(namespace, request, output):
     return reply
 
 
-def drop_privileges(uid):
-    """Become ``uid`` (and gid ``uid``, in no group) with no capabilities, for good.
+def drop_privileges(uid: int, gid: int | None = None) -> None:
+    """Become ``uid`` (and gid ``gid``, default ``uid``, in no group) with no
+    capabilities, for good.
 
     Used when the grader runs as root: bubblewrap then starts this process as root
-    with only CAP_SETUID, CAP_SETGID and CAP_SETPCAP (see autograder.sandbox). The
+    with only CAP_SETUID, CAP_SETGID and CAP_SETPCAP (see autograder.sandbox); in rlimits
+    mode it starts as root with every capability. The
     bounding set is emptied first (CAP_SETPCAP), so no capability can come back through
     exec; changing every uid clears the permitted and effective sets, and capset clears
     the inheritable one. ``no_new_privs`` stops set-user-ID programs. The change of uid
@@ -209,8 +212,9 @@ def drop_privileges(uid):
     capability = 0
     while libc.prctl(pr_capbset_drop, capability, 0, 0, 0) == 0:  # EINVAL past the last
         capability += 1
+    gid = uid if gid is None else gid
     os.setgroups([])
-    os.setresgid(uid, uid, uid)
+    os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
     if libc.capset(header, (ctypes.c_uint32 * 6)()) != 0:
@@ -221,32 +225,43 @@ def drop_privileges(uid):
     status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
     held = [key for key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
             if int(status[key], 16)]
-    if os.getuid() != uid or os.geteuid() != uid or held:
-        raise OSError(f"still privileged after dropping: uid {os.geteuid()}, {held}")
+    if (os.getuid() != uid or os.geteuid() != uid or os.getgid() != gid
+            or os.getegid() != gid or os.getgroups() or held):
+        raise OSError(f"still privileged after dropping: uid {os.geteuid()}, "
+                      f"gid {os.getegid()}, groups {os.getgroups()}, {held}")
 
 
-def self_check():
+def self_check() -> None:
     """``worker.py --check``: what the grader's sandbox probe needs to work as student
-    code would: nnlab importable, /scratch and /tmp writable. Exits 0 when all work."""
-    import nnlab  # noqa: F401  (from /grader/lib in the sandbox)
-    for folder in ("/scratch", "/tmp"):
-        with open(os.path.join(folder, ".probe"), "w") as handle:
+    code would: nnlab importable; the files of the Python installation, NumPy and nnlab
+    readable (they are imported lazily, after the uid change); the working folder
+    (/scratch in bubblewrap) and /tmp writable. Exits 0 when all work."""
+    import nnlab  # (from /grader/lib in the sandbox)
+    for module in (os, np, nnlab):
+        folder = os.path.dirname(os.path.abspath(module.__file__))
+        os.listdir(folder)
+        with open(module.__file__, "rb") as handle:
+            handle.read(1)
+    for folder in (os.getcwd(), "/tmp"):
+        with open(os.path.join(folder, f".probe-{os.getpid()}"), "w") as handle:
             handle.write("ok")
+        os.unlink(os.path.join(folder, f".probe-{os.getpid()}"))
     print("uid", os.getuid(), "numpy", np.__version__)
 
 
-def main():
-    """``worker.py FD_IN FD_OUT [uid=N] [processes=N]``, or ``--check`` for the FDs.
+def main() -> None:
+    """``worker.py FD_IN FD_OUT [uid=N [gid=N]] [processes=N]``, or ``--check`` for the
+    FDs.
 
-    ``uid``: drop root for this uid before anything else (bubblewrap as root);
-    ``processes``: RLIMIT_NPROC, set after the uid change so that it counts that uid.
+    ``uid``, ``gid``: drop root for these before any student code (the grader runs as
+    root: in bubblewrap, or in rlimits mode); ``processes``: RLIMIT_NPROC, set after the
+    uid change so that it counts that uid.
     """
     positional = [arg for arg in sys.argv[1:] if "=" not in arg]
     options = dict(arg.split("=", 1) for arg in sys.argv[1:] if "=" in arg)
     if "uid" in options:
-        drop_privileges(int(options["uid"]))
+        drop_privileges(int(options["uid"]), int(options["gid"]) if "gid" in options else None)
     if "processes" in options:
-        import resource
         count = int(options["processes"])
         resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
     if positional == ["--check"]:
