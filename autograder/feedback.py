@@ -7,14 +7,30 @@ expected values, reference code. Test cells are shown from the release (hidden o
 the release's one-line placeholder), whatever the submission contains there, and a
 hidden test that failed says what it checks, plus its message only when the test marked it
 public (no hidden input or expected value in it) and check()'s hint.
+
+Nothing on the page comes from the student unescaped: names, messages, code and text
+outputs are escaped text; everything that is HTML made from student content (Markdown cells
+and their math, TA comments, HTML, Markdown, LaTeX and SVG outputs) passes
+``autograder.sanitize.clean`` after its conversion, and the page is made by
+``autograder.sanitize.page`` (a Content-Security-Policy that allows no script and no network).
+The score line comes first, outside the student's part of the page, which is a box that
+nothing inside can paint out of.
 """
 
+import base64
 import html
+import re
+from collections.abc import Iterator
+from urllib.parse import unquote
+from typing import Any
+from xml.etree.ElementTree import Element
 
-from latex2mathml.converter import convert as latex_to_mathml
+from latex2mathml.converter import convert_to_element
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from autograder import sanitize
 from autograder.grading import read_quietly, release_notebook
 from autograder.records import (OWN_ERROR_STATUSES, TEST_STATUS_TO_ROW, RowStatus, TestStatus,
                                 row_status)
@@ -42,11 +58,15 @@ STATUS_TEXT = {  # every row status, as a student reads it
     RowStatus.UNEXPECTED_NOTEBOOK: "this file is not the assignment's notebook, so it was not "
                                    "graded",
 }
+Record = dict[str, Any]  # a result, test record or written grade, as saved in JSON
 GRADER_PROBLEM = ("The grader had a problem of its own here (not caused by your code). "
                   "Your instructor sees it and will regrade.")
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+header{position:relative;z-index:1;background:#fff}
+.student{position:relative;z-index:0;isolation:isolate;overflow:hidden;contain:paint}
+.cell,.result{position:relative;overflow:auto;contain:paint}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem .5rem;
 vertical-align:top;text-align:left}pre{white-space:pre-wrap;margin:0;font-size:.85rem}
 .passed{background:#e9f7ec}.lost{background:#fdecea}.result{margin:.3rem 0 1rem;padding:.5rem;
@@ -56,7 +76,7 @@ details{margin:.5rem 0}summary{cursor:pointer}
 """
 
 
-def public_message(record):
+def public_message(record: Record) -> str:
     """The message a student may see for one test record.
 
     A hidden test never shows the text of the student's exception (a student can raise
@@ -88,7 +108,7 @@ TABLE_HEAD = ("<tr><th>test</th><th>what it checks</th><th>points</th><th>status
               "<th>message</th></tr>")
 
 
-def _test_rows(records):
+def _test_rows(records: list[Record]) -> str:
     rows = []
     for record in records:
         css = "passed" if record["status"] == "passed" else "lost"
@@ -102,24 +122,24 @@ def _test_rows(records):
     return "".join(rows)
 
 
-def _hidden(result):
+def _hidden(result: Record) -> list[Record]:
     return [r for r in result["tests"] if r.get("hidden")]
 
 
-def _withheld_note(result):
+def _withheld_note(result: Record) -> str:
     """What a page says of the hidden tests while their results are withheld."""
     hidden = _hidden(result)
     return (f"results of {len(hidden)} hidden test(s) ({sum(r['max_points'] for r in hidden):g} "
             f"points) will be released later")
 
 
-def _shown_tests(result, withhold_hidden):
+def _shown_tests(result: Record, withhold_hidden: bool) -> list[Record]:
     """The test records a page shows: all, or only the visible ones while hidden results are
     withheld."""
     return [r for r in result["tests"] if not (withhold_hidden and r.get("hidden"))]
 
 
-def _tests_html(result, withhold_hidden=False):
+def _tests_html(result: Record, withhold_hidden: bool = False) -> str:
     """Tests that lost points in a table; the passed ones folded away below it. While
     ``withhold_hidden``, the hidden tests are only counted (see ``_withheld_note``)."""
     shown = _shown_tests(result, withhold_hidden)
@@ -138,17 +158,17 @@ def _tests_html(result, withhold_hidden=False):
     return "".join(parts)
 
 
-def _written_box(grade, markdown):
+def _written_box(grade: Record, markdown: MarkdownIt) -> str:
     """Under a written answer: the TA's points and comment, or that it awaits grading."""
     if grade["score"] is None:
         return (f"<div class='result pending'><b>{html.escape(grade['grade_id'])}: not graded "
                 f"yet (/ {grade['points']:g})</b> A TA grades this answer by hand.</div>")
-    comment = markdown.render(grade["comment"]) if grade["comment"].strip() else ""
+    comment = _markdown_html(markdown, grade["comment"]) if grade["comment"].strip() else ""
     return (f"<div class='result ta'><b>{html.escape(grade['grade_id'])}: {grade['score']:g} / "
             f"{grade['points']:g}</b> (graded by a TA){comment}</div>")
 
 
-def _score_line(result, withhold_hidden=False):
+def _score_line(result: Record, withhold_hidden: bool = False) -> str:
     """The page's headline: autograded, written and total points. While ``withhold_hidden``
     (and the assignment has hidden tests), the visible tests' points only, and no total."""
     withheld = withhold_hidden and bool(_hidden(result))
@@ -177,9 +197,11 @@ def _score_line(result, withhold_hidden=False):
     return line
 
 
-def _safe_cells(notebook, release, test_ids):
-    """Cells to show: test cells (``test_ids``, or any holding hidden tests) replaced by
-    the release's version of them."""
+def _safe_cells(notebook: Any, release: Any, test_ids: set[str]
+                ) -> Iterator[tuple[Any, str, Any, str | None]]:
+    """Cells to show, as (cell type, source, outputs, grade_id): test cells (``test_ids``, or
+    any holding hidden tests) replaced by the release's version of them; a Markdown cell's
+    attachments in place of its outputs."""
     released = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in release.cells
                 if cell.metadata.get("nbgrader", {}).get("grade_id")}
     for cell in notebook.cells:
@@ -192,51 +214,197 @@ def _safe_cells(notebook, release, test_ids):
             shown = released.get(grade_id)
             yield ("code", shown.source if shown is not None else "# (test cell)", [], grade_id)
         else:
-            yield (cell.get("cell_type"), source, cell.get("outputs", []), grade_id)
+            kind = cell.get("cell_type")
+            yield (kind, source, cell.get("attachments") if kind == "markdown" else
+                   cell.get("outputs", []), grade_id)
 
 
-def _math(latex, display):
-    """LaTeX as MathML (browsers show it natively, no script, no network); as code when
-    the converter cannot read it."""
+_CHARACTER_REFERENCE = re.compile(r"&#x[0-9A-Fa-f]{1,6};|&#[0-9]{1,7};")
+_TAG_NAME = re.compile(r"[a-z][a-z0-9]*\Z")
+
+
+def _xml_text(text: str) -> str:
+    """Text of the converter's tree, escaped: the numeric character references the converter
+    writes for symbols (``&#x02202;``) are kept, anything else (what a student put in
+    ``\\text{...}``) is text, never markup."""
+    parts, last = [], 0
+    for match in _CHARACTER_REFERENCE.finditer(text):
+        parts += [html.escape(text[last:match.start()]), match.group()]
+        last = match.end()
+    parts.append(html.escape(text[last:]))
+    return "".join(parts)
+
+
+def _mathml(element: Element) -> str:
+    """``element`` (latex2mathml's tree) as MathML, every text and attribute value escaped
+    (latex2mathml's own ``convert`` unescapes its output, so ``\\text{<b>}`` would be a tag)."""
+    tag = str(element.tag)
+    if not _TAG_NAME.match(tag):
+        raise ValueError(f"unexpected MathML element {tag!r}")
+    attributes = "".join(f' {name}="{_xml_text(str(value))}"' for name, value
+                         in element.attrib.items() if _TAG_NAME.match(str(name)))
+    inner = _xml_text(element.text or "") + "".join(_mathml(child) for child in element)
+    return f"<{tag}{attributes}>{inner}</{tag}>{_xml_text(element.tail or '')}"
+
+
+def _math(latex: str, display: bool) -> str:
+    """LaTeX as MathML (browsers show it natively, no script, no network), a block when
+    ``display``; as code when the converter cannot read it. Still to be ``clean``-ed."""
     try:
-        return latex_to_mathml(latex, display="block" if display else "inline")
-    except Exception:  # a student's malformed formula: show it as written
+        return _mathml(convert_to_element(latex, display="block" if display else "inline"))
+    except Exception:  # a student's malformed formula (or one nested past Python's recursion)
         tag = "pre" if display else "code"
-        return f"<{tag} class='math'>{html.escape(latex)}</{tag}>"
+        return f"<{tag}>{html.escape(latex)}</{tag}>"
 
 
-def markdown_renderer():
-    """CommonMark with tables and $...$ / $$...$$ math; raw HTML is shown as text."""
+def _display_math_in_paragraph(_renderer: Any, tokens: list[Token], index: int, *_: Any) -> str:
+    """``$$...$$`` inside a paragraph (as the notebooks write it, on its own lines or not):
+    a MathML block, with no ``<div>`` that would end the paragraph."""
+    return _math(str(tokens[index].content).strip(), True)
+
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_BLOCK_START = re.compile(r"\n(?= {0,3}([-+*>#=|]|\d{1,9}[.)]|```|~~~))")
+
+
+def _join_math_lines(text: str) -> str:
+    """``text`` (one paragraph) with each line break inside a math span (``$...$``,
+    ``$$...$$``) that would start a Markdown block made a space. One pass, no regex
+    backtracking: a span opens on a ``$`` (or ``$$``) not escaped and not in a code span (a
+    ``$`` not followed by a digit, as the math plugin reads it), and closes on the next one; a
+    line break counts only once its span closes."""
+    if "$" not in text:
+        return text
+    out: list[str] = []
+    joins: list[int] = []     # line breaks to join in the open span (indexes into out)
+    math, code, i = "", 0, 0  # the open span's delimiter, the open code span's backticks
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            out.append(text[i:i + 2])
+            i += 2
+        elif char == "`" and not math:
+            j = i
+            while j < len(text) and text[j] == "`":
+                j += 1
+            code = (j - i if not code else 0 if code == j - i else code)
+            out.append(text[i:j])
+            i = j
+        elif char == "$" and not code:
+            double = text.startswith("$$", i)
+            if math:
+                size = len(math)
+                for index in joins:   # the span closed: its line breaks are joined
+                    out[index] = " "
+                joins, math = [], ""
+            else:
+                size = 2 if double else 1
+                after = text[i + size:i + size + 1]
+                if after and not (size == 1 and after.isdigit()):
+                    math = "$" * size
+            out.append(text[i:i + size])
+            i += size
+        else:
+            if char == "\n" and math and _BLOCK_START.match(text, i):
+                joins.append(len(out))
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _math_kept_whole(state: Any) -> None:
+    """A core rule run before block parsing: a line inside a math span that would start a
+    Markdown block (``+ \\log ...`` is a list item, ``= x`` a heading underline) is joined to
+    the line before it, so the formula stays one (JupyterLab also takes math out before
+    parsing Markdown). Fenced code is left alone."""
+    out: list[str] = []
+    paragraph: list[str] = []
+    fence = ""
+
+    def flush() -> None:
+        if paragraph:
+            out.append(_join_math_lines("\n".join(paragraph)))
+            paragraph.clear()
+
+    for line in state.src.split("\n"):
+        marker = _FENCE.match(line)
+        if not fence and marker:
+            flush()
+            fence = marker.group(1)[0] * 3
+            out.append(line)
+        elif fence:
+            out.append(line)
+            if line.strip().startswith(fence):
+                fence = ""
+        elif not line.strip():
+            flush()
+            out.append(line)
+        else:
+            paragraph.append(line)
+    flush()
+    state.src = "\n".join(out)
+
+
+def markdown_renderer() -> MarkdownIt:
+    """CommonMark with tables and math: ``$...$`` inline, ``$$...$$`` (on its own lines or
+    inside a paragraph, over several lines too) as a MathML block; raw HTML is shown as text.
+    Its output holds student content: pass it through ``sanitize.clean`` (``_markdown_html``
+    does)."""
     parser = MarkdownIt("commonmark", {"html": False}).enable("table")
-    return parser.use(dollarmath_plugin, allow_digits=False,
-                      renderer=lambda content, options: _math(content, options["display_mode"]))
+    parser.use(dollarmath_plugin, allow_digits=False, double_inline=True,
+               renderer=lambda content, options: _math(content, options["display_mode"]))
+    parser.add_render_rule("math_inline_double", _display_math_in_paragraph)
+    parser.core.ruler.after("normalize", "math_kept_whole", _math_kept_whole)
+    return parser
 
 
-_RENDERED = {}  # {Markdown source: HTML} of this process: the release's cells recur on every page
+_RENDERED: dict[str, str] = {}  # {Markdown source: clean HTML} of this process: the release's
+#                                 cells recur on every page
 
 
-def _markdown_html(markdown, source):
-    """A Markdown cell as HTML; cells of up to MARKDOWN_CACHED_CHARS are rendered once per
-    process (the first MARKDOWN_CACHED_CELLS of them kept), since rendering depends on
-    the source alone."""
+def _markdown_html(markdown: MarkdownIt, source: str) -> str:
+    """A Markdown cell (or TA comment, or Markdown output) as sanitized HTML; cells of up to
+    MARKDOWN_CACHED_CHARS are rendered once per process (the first MARKDOWN_CACHED_CELLS of
+    them kept), since rendering depends on the source alone."""
     if len(source) > MARKDOWN_CELL_LIMIT:
         return (f"<p><i>(a Markdown cell of {len(source):,} characters, shown as text)</i></p>"
                 f"<pre>{html.escape(source[:MARKDOWN_CELL_LIMIT])}</pre>")
     done = _RENDERED.get(source)
     if done is None:
-        done = markdown.render(source)
+        done = sanitize.clean(markdown.render(source))
         if len(source) <= MARKDOWN_CACHED_CHARS and len(_RENDERED) < MARKDOWN_CACHED_CELLS:
             _RENDERED[source] = done
     return done
 
 
+_ATTACHMENT = re.compile(r'src="attachment:([^"]*)"')
+
+
+def _markdown_cell_html(markdown: MarkdownIt, source: str, attachments: Any,
+                        budget: "_Budget") -> str:
+    """A Markdown cell as sanitized HTML, its images from its own attachments
+    (``![x](attachment:plot.png)``) shown as data: URLs when they are images and the page's
+    output budget allows them; any other ``attachment:`` reference is dropped."""
+    if not isinstance(attachments, dict) or not attachments or len(source) > MARKDOWN_CELL_LIMIT:
+        return _markdown_html(markdown, source)
+
+    def image(match: re.Match) -> str:
+        bundle = attachments.get(html.unescape(unquote(match.group(1))))
+        shown = _rich_html(bundle, markdown) if isinstance(bundle, dict) else ""
+        found = re.match(r"<img alt='plot' src='(data:image/[^']*)'>\Z", shown)
+        if found and budget.take(len(found.group(1))):
+            return f'src="{found.group(1)}"'
+        return 'src=""'
+    return sanitize.clean(_ATTACHMENT.sub(image, markdown.render(source)))
+
+
 class _Budget:
     """Characters of outputs still allowed on the page."""
 
-    def __init__(self, total=PAGE_OUTPUTS_LIMIT):
+    def __init__(self, total: int = PAGE_OUTPUTS_LIMIT) -> None:
         self.left, self.dropped = total, 0
 
-    def take(self, size):
+    def take(self, size: int) -> bool:
         if size > self.left:
             self.dropped += 1
             return False
@@ -244,18 +412,43 @@ class _Budget:
         return True
 
 
-def _joined(value):
+def _joined(value: Any) -> str:
     return "".join(str(part) for part in value) if isinstance(value, list) else str(value)
 
 
-def _text_html(text):
+def _text_html(text: Any) -> str:
     text = _joined(text)
     if len(text) > TEXT_OUTPUT_LIMIT:
         text = text[:TEXT_OUTPUT_LIMIT] + f"\n[... {len(text) - TEXT_OUTPUT_LIMIT:,} more characters]"
     return f"<pre>{html.escape(text)}</pre>"
 
 
-def _outputs_html(outputs, budget):
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*\Z")
+RASTER_TYPES = ("image/png", "image/jpeg", "image/gif")
+
+
+def _rich_html(data: dict, markdown: MarkdownIt) -> str:
+    """The richest output of a display's ``data`` the page shows, as safe HTML: a raster
+    image or an SVG (as an ``<img>`` from a data: URL, where an SVG's scripts never run), HTML
+    (sanitized), Markdown or LaTeX (rendered, sanitized), else its text. Scripts
+    (application/javascript and the like) are never shown."""
+    for kind in RASTER_TYPES:
+        if kind in data:
+            image = re.sub(r"\s+", "", _joined(data[kind]))
+            if _BASE64.match(image):
+                return f"<img alt='plot' src='data:{kind};base64,{image}'>"
+    if "image/svg+xml" in data:
+        svg = base64.b64encode(_joined(data["image/svg+xml"]).encode("utf-8", "replace"))
+        return f"<img alt='plot' src='data:image/svg+xml;base64,{svg.decode()}'>"
+    for kind in ("text/html", "text/markdown", "text/latex"):
+        text = _joined(data.get(kind, "")) if kind in data else ""
+        if text and len(text) <= MARKDOWN_CELL_LIMIT:
+            return (sanitize.clean(text) if kind == "text/html"
+                    else _markdown_html(markdown, text))
+    return _text_html(data["text/plain"]) if "text/plain" in data else ""
+
+
+def _outputs_html(outputs: Any, budget: "_Budget", markdown: MarkdownIt) -> str:
     parts = []
     for output in outputs if isinstance(outputs, list) else []:
         if not isinstance(output, dict):
@@ -265,11 +458,7 @@ def _outputs_html(outputs, budget):
             part = _text_html(output.get("text", ""))
         elif kind in ("execute_result", "display_data"):
             data = output.get("data") if isinstance(output.get("data"), dict) else {}
-            if "image/png" in data:
-                png = _joined(data["image/png"]).strip()
-                part = f"<img alt='plot' src='data:image/png;base64,{html.escape(png)}'>"
-            elif "text/plain" in data:
-                part = _text_html(data["text/plain"])
+            part = _rich_html(data, markdown)
         elif kind == "error":
             part = (f"<pre>{html.escape(str(output.get('ename', '')))}: "
                     f"{html.escape(str(output.get('evalue', ''))[:TEXT_OUTPUT_LIMIT])}</pre>")
@@ -278,7 +467,8 @@ def _outputs_html(outputs, budget):
     return "".join(parts)
 
 
-def _notebook_html(notebook, release, result, withhold_hidden=False):
+def _notebook_html(notebook: Any, release: Any, result: Record,
+                   withhold_hidden: bool = False) -> str:
     by_id = {record["grade_id"]: record for record in result["tests"]}
     withheld = {r["grade_id"] for r in result["tests"] if withhold_hidden and r.get("hidden")}
     written = {grade["grade_id"]: grade for grade in result.get("written") or []}
@@ -287,12 +477,14 @@ def _notebook_html(notebook, release, result, withhold_hidden=False):
     cells = list(_safe_cells(notebook, release, {record["grade_id"] for record in result["tests"]}))
     for kind, source, outputs, grade_id in cells[:NOTEBOOK_CELLS_SHOWN]:
         if kind == "markdown":
-            parts.append(f"<div class='cell'>{_markdown_html(markdown, source)}</div>")
+            shown = _markdown_cell_html(markdown, source, outputs, budget)
+            parts.append(f"<div class='cell'>{shown}</div>")
             if grade_id in written:
                 parts.append(_written_box(written[grade_id], markdown))
         else:
+            shown = _outputs_html(outputs, budget, markdown)
             parts.append(f"<div class='cell'><pre class='source'>{html.escape(source)}</pre>"
-                         f"<div class='output'>{_outputs_html(outputs, budget)}</div></div>")
+                         f"<div class='output'>{shown}</div></div>")
         if grade_id in withheld:
             parts.append(f"<div class='result pending'><b>{html.escape(grade_id)}</b> (hidden): "
                          f"its result will be released later.</div>")
@@ -310,7 +502,7 @@ def _notebook_html(notebook, release, result, withhold_hidden=False):
     return "".join(parts)
 
 
-def _cell_problems(result):
+def _cell_problems(result: Record) -> str:
     failed = [(index, cell) for index, cell in result.get("cells", {}).items()
               if isinstance(cell, dict) and not cell.get("ok")]
     items = "".join(f"<li>cell {html.escape(str(index))}: <pre>"
@@ -325,11 +517,11 @@ def _cell_problems(result):
     return items
 
 
-def _row_message(result):
+def _row_message(result: Record) -> str:
     return GRADER_PROBLEM if result["status"] == "grader_error" else result["message"]
 
 
-def _shown_status(result, withhold_hidden):
+def _shown_status(result: Record, withhold_hidden: bool) -> str:
     """The row status a page shows: while hidden results are withheld, one that came from
     the tests is recomputed from the visible tests alone (a hidden test's timeout or crash
     is one of its results)."""
@@ -339,8 +531,8 @@ def _shown_status(result, withhold_hidden):
     return status
 
 
-def render(student_id, assignment_name, result, notebook_path, assignment,
-           withhold_hidden=False):
+def render(student_id: str, assignment_name: str, result: Record, notebook_path: Any,
+           assignment: Any, withhold_hidden: bool = False) -> str:
     """The feedback page for one graded submission of ``assignment``
     (``autograder.course.Assignment``; None for a folder the course does not know).
     ``withhold_hidden``: show the visible tests' results only, and of the hidden tests only
@@ -350,29 +542,27 @@ def render(student_id, assignment_name, result, notebook_path, assignment,
         release = release_notebook(assignment.release_notebook)
         try:
             notebook = read_quietly(notebook_path)
-            notebook_part = "<h2>Your notebook</h2>" + _notebook_html(notebook, release, result,
-                                                                      withhold_hidden)
+            notebook_part = ("<h2>Your notebook</h2><div class='student'>"
+                             f"{_notebook_html(notebook, release, result, withhold_hidden)}</div>")
         except Exception as exc:  # a notebook the grader could read must not break feedback
             notebook_part = f"<p>Your notebook could not be shown ({html.escape(type(exc).__name__)}).</p>"
     problems = _cell_problems(result)
     status = _shown_status(result, withhold_hidden)
     student_id, assignment = display_name(student_id), display_name(assignment_name)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Feedback: {html.escape(assignment)}</title>
-<style>{CSS}</style></head><body>
+    return sanitize.page(f"Feedback: {assignment}", CSS, f"""<header>
 <h1>Feedback on {html.escape(assignment)}</h1>
-<p>Student: <b>{html.escape(student_id)}</b>. {_score_line(result, withhold_hidden)} Status:
-{html.escape(status)} ({html.escape(STATUS_TEXT.get(status, status))}).</p>
+<p id="score">Student: <b>{html.escape(student_id)}</b>. {_score_line(result, withhold_hidden)}
+Status: {html.escape(status)} ({html.escape(STATUS_TEXT.get(status, status))}).</p>
+</header>
 {f"<p>{html.escape(_row_message(result))}</p>" if result.get('message') else ""}
 {f"<h2>Cells that raised errors when your notebook was run</h2><ul>{problems}</ul>" if problems else ""}
 <h2>Tests</h2>
 {_tests_html(result, withhold_hidden)}
-{notebook_part}
-</body></html>
-"""
+{notebook_part}""")
 
 
-def minimal_page(student_id, assignment, result, withhold_hidden=False):
+def minimal_page(student_id: str, assignment: str, result: Record,
+                 withhold_hidden: bool = False) -> str:
     """A plain page with the scores only, for when the full page cannot be made."""
     student_id, assignment = display_name(student_id), display_name(assignment)
     shown = _shown_tests(result, withhold_hidden)
@@ -383,7 +573,6 @@ def minimal_page(student_id, assignment, result, withhold_hidden=False):
     score = (f"{sum(t['points'] for t in shown):g} / {sum(t['max_points'] for t in shown):g} "
              f"(visible tests only; the {_withheld_note(result)})" if withheld else
              f"{result['score']:g} / {result['max_score']:g}")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Feedback</title>"
-            f"</head><body><h1>Feedback on {html.escape(assignment)}</h1><p>Student "
-            f"{html.escape(student_id)}: {score}</p>"
-            f"<table>{rows}</table></body></html>\n")
+    return sanitize.page("Feedback", "", f"<h1>Feedback on {html.escape(assignment)}</h1>"
+                         f"<p id='score'>Student {html.escape(student_id)}: {score}</p>"
+                         f"<table>{rows}</table>")

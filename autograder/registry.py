@@ -24,9 +24,11 @@ class GradedTest:
         return self.function.__name__
 
     @property
-    def summary(self):
-        """First line of the docstring: what the test checks, in the student's terms."""
-        return inspect.getdoc(self.function).splitlines()[0]
+    def summary(self) -> str:
+        """The docstring's first paragraph, its lines joined into one: what the test checks,
+        in the student's terms."""
+        paragraph = (inspect.getdoc(self.function) or "").strip().split("\n\n")[0]
+        return " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
 
     def source(self):
         """The function's source without its decorator, as pasted into a notebook cell."""

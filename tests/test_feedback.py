@@ -4,7 +4,7 @@ import json
 
 import nbformat
 
-from autograder import feedback
+from autograder import course, feedback, sanitize
 from autograder.grading import empty_tests
 from course_under_test import TLN
 TESTS = TLN.tests
@@ -76,8 +76,83 @@ def test_markdown_cells_rendered_once_per_process_give_the_same_html(monkeypatch
     for _ in range(2):  # the second time from the cache
         for source in sources:
             assert feedback._markdown_html(feedback.markdown_renderer(), source) == \
-                fresh.render(source), source[:80]
+                sanitize.clean(fresh.render(source)), source[:80]
     assert large not in feedback._RENDERED and len(feedback._RENDERED) <= len(sources) - 1
     monkeypatch.setattr(feedback, "MARKDOWN_CACHED_CELLS", len(feedback._RENDERED))
     feedback._markdown_html(fresh, "a cell *never* seen before")
     assert "a cell *never* seen before" not in feedback._RENDERED, "the cache must stay bounded"
+
+
+def _outside_code(page_html):
+    """The text of ``page_html`` outside <code>, <pre> and <math> elements."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.depth, self.parts = 0, []
+
+        def handle_starttag(self, tag, attrs):
+            self.depth += tag in ("code", "pre", "math")
+
+        def handle_endtag(self, tag):
+            self.depth -= tag in ("code", "pre", "math")
+
+        def handle_data(self, data):
+            if not self.depth:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(page_html)
+    return "".join(parser.parts)
+
+
+def test_every_markdown_cell_of_every_release_renders_its_math():
+    """Issue 19: `$$...$$` (in a paragraph, over several lines) is a MathML block, and no `$`
+    of any release's Markdown cell is left as text outside code."""
+    markdown, cells = feedback.markdown_renderer(), 0
+    for assignment in course.current().assignments:
+        release = nbformat.read(str(assignment.release_notebook), as_version=4)
+        for index, cell in enumerate(release.cells):
+            if cell.cell_type != "markdown":
+                continue
+            cells += 1
+            shown = feedback._markdown_html(markdown, cell.source)
+            left = _outside_code(shown)
+            assert "$" not in left, (assignment.name, index,
+                                     left[max(0, left.find("$") - 80):][:200])
+            if "$$" in cell.source:
+                assert 'display="block"' in shown, (assignment.name, index)
+    assert cells > 10
+
+
+def test_display_math_forms():
+    markdown = feedback.markdown_renderer()
+    for source in ("text\n$$x^2$$\nmore", "text\n$$\nx^2\n+ 1\n$$\nmore", "$$x^2$$",
+                   "a $$\\frac{1}{2}$$ b and $y$"):
+        shown = feedback._markdown_html(markdown, source)
+        assert 'display="block"' in shown and "$" not in _outside_code(shown), (source, shown)
+
+
+def test_text_in_math_is_text():
+    """\\text{...} is escaped at conversion (the sanitizer is the wall, this the first step)."""
+    shown = feedback._math("\\text{a<b & <i>c</i>} < d", False)
+    assert "<i>" not in shown and "a&lt;b" in shown and "&amp;" in shown, shown
+
+
+def test_no_test_summary_ends_mid_sentence():
+    """Issue 19: a summary is the docstring's whole first paragraph, on one line."""
+    for assignment in course.current().assignments:
+        for test in assignment.tests:
+            assert "\n" not in test.summary and test.summary.rstrip().endswith(
+                (".", ")", "?", "!")), (test.grade_id, test.summary)
+
+
+def test_math_spans_cost_linear_time():
+    """A cell of 48,000 characters of math openings (each scanned once, not once per `$`)."""
+    import time
+    markdown = feedback.markdown_renderer()
+    for source in ("$a " * 16000, "$$a\n+ " * 8000, "`$a` " * 9000 + "$"):
+        started = time.perf_counter()
+        feedback._markdown_html(markdown, source)
+        assert time.perf_counter() - started < 20, source[:20]

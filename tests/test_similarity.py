@@ -104,5 +104,34 @@ def test_planted_copy_first_and_release_counts_for_nothing(tmp_path, capsys):
 
     page = (out / "similarity" / f"{FND.name}.html").read_text()
     assert "<mark>" in page and "\x1b" not in page and "thi\\x1b[31mrd" in page
-    assert "<script" not in page and "http" not in page  # self-contained
+    assert "<script" not in page and "http:" not in page and "https:" not in page  # self-contained
+    assert page.index('http-equiv="Content-Security-Policy"') < page.index("<title>")
     assert page.index("ada") < page.index("reference")  # the top pair is listed first
+
+
+def test_huge_answer_cells_are_cut_and_named(tmp_path, capsys, monkeypatch):
+    """Issue 17: two answer cells of megabytes cost seconds and a page of bounded size, and
+    the report names each cut; a deadline stops the comparison, said so."""
+    out = tmp_path / "out"
+    (out / "results").mkdir(parents=True)
+    release = nbformat.read(str(FND.release_notebook), as_version=4)
+    ada = demo.functions_in(FND.demo_dir / "students" / f"{demo.CORRECT}.py")
+    first = next(iter(ada))
+    huge = ada[first] + "\n" + "x = [1, 2, 3]  # <script>alert(1)</script>\n" * 120_000
+    for student in ("big_one", "big_two", "ada"):
+        write(out, student, demo.fill(release, {**ada, first: huge} if student != "ada" else ada))
+    monkeypatch.setattr(similarity, "PAGE_LIMIT", 120_000)
+    code = similarity.run(argparse.Namespace(out=out, assignment=[FND.name], top=20))
+    assert code == 0
+    page = (out / "similarity" / f"{FND.name}.html").read_text()
+    assert len(page) < 400_000, len(page)
+    for student in ("big_one", "big_two"):
+        assert f"of {student} cut at {similarity.CELL_LIMIT:,} characters" in page, student
+    assert "is not shown: the page holds at most" in page
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert "named in the report" in capsys.readouterr().err
+
+    notes = []
+    entries = similarity.submissions(out)[FND.name]
+    pairs = similarity.compare(FND, entries, notes=notes, seconds=0)
+    assert pairs == [] and any("not compared: the comparison stops" in n for n in notes), notes
