@@ -14,6 +14,7 @@ import solutions.two_layer_net as solutions
 from autograder import config
 from autograder.demo import functions_in
 from nnlab import accuracy, init_params
+from nnlab.checking import engine
 from nnlab.two_layer_net import checks as check_module
 from nnlab.two_layer_net.checks import FUNCTION_NAMES, HINTS, check, gradient_check
 
@@ -48,6 +49,13 @@ def variant(source, old, new):
     source = textwrap.dedent(source)
     assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times in\n{source}"
     return source.replace(old, new)
+
+
+@pytest.fixture(autouse=True)
+def one_line_per_verdict(monkeypatch):
+    """These tests read what check() says: its lines unwrapped (that check() wraps them to
+    the notebook's width, between words, is tested in test_failure_messages)."""
+    monkeypatch.setattr(engine, "WIDTH", 10**6)
 
 
 def run_check(name, namespace, capsys):

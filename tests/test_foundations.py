@@ -17,6 +17,7 @@ import pytest
 
 import solutions.foundations as reference
 from autograder import build, config
+from wrapped import squeezed
 from autograder.demo import functions_in, written_in
 from autograder.wire import decode, encode
 from course_under_test import FND
@@ -229,7 +230,7 @@ def test_demo_students_get_their_hint(student, capsys):
     passed, out = run_check(function, namespace_of(student), capsys)
     assert passed is False, f"{student}'s {function} passes check:\n{out}"
     for key in hints:
-        assert checks.HINTS[key] in out, f"{student}: hint {key!r} missing from\n{out}"
+        assert squeezed(checks.HINTS[key]) in squeezed(out), f"{student}: hint {key!r} missing from\n{out}"
     passed, out = run_check(None, namespace_of(student), capsys)
     assert passed is False and out.count("FAILED") >= 1, out
 
@@ -342,7 +343,7 @@ def test_check_names_the_mistake(hint, name, old, new, capsys):
     exec(source, namespace)
     passed, out = run_check(name, namespace, capsys)
     assert passed is False, f"check passes a wrong {name}:\n{source}\n{out}"
-    assert checks.HINTS[hint] in out, f"hint {hint!r} missing for\n{source}\n{out}"
+    assert squeezed(checks.HINTS[hint]) in squeezed(out), f"hint {hint!r} missing for\n{source}\n{out}"
 
 
 def test_every_hint_of_this_assignment_is_exercised():
