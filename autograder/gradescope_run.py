@@ -208,7 +208,7 @@ def kill_leftovers(seconds: float = 10.0) -> bool:
     process's children, as a subreaper: their children come here when they die, and are
     killed in the next round), and as root every process of the sandbox's uid
     (``choose_sandbox_user``). True when none is left within ``seconds``."""
-    from autograder import sandbox
+    from autograder import sandbox_uid
     deadline = time.monotonic() + seconds
     while True:
         _reap()
@@ -223,21 +223,21 @@ def kill_leftovers(seconds: float = 10.0) -> bool:
             except (ProcessLookupError, PermissionError):
                 pass
         time.sleep(0.005)
-    named = sandbox.sandbox_user() if os.geteuid() == 0 else None
+    named = sandbox_uid.sandbox_user() if os.geteuid() == 0 else None
     if named is not None:
-        return sandbox.kill_uid(named[1], max(1.0, deadline - time.monotonic()))
+        return sandbox_uid.kill_uid(named[1], max(1.0, deadline - time.monotonic()))
     return True
 
 
 def choose_sandbox_user() -> None:
     """As root: keep ``$AUTOGRADER_SANDBOX_USER`` when it names an account other than root
     (``nnstudent``, made by setup.sh), else set it to a uid of this run's own (no account;
-    ``sandbox.UID_BASE`` and up, from this process's id), so that the grading child runs
+    ``sandbox_uid.UID_BASE`` and up, from this process's id), so that the grading child runs
     student code as that uid and ``kill_leftovers`` knows whose processes to kill."""
-    from autograder import sandbox
-    if os.geteuid() == 0 and sandbox.sandbox_user() is None:
-        os.environ[sandbox.SANDBOX_USER_ENV] = str(
-            sandbox.UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + 63)
+    from autograder import sandbox_uid
+    if os.geteuid() == 0 and sandbox_uid.sandbox_user() is None:
+        os.environ[sandbox_uid.SANDBOX_USER_ENV] = str(
+            sandbox_uid.UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + 63)
 
 
 def write_results(path: Path, payload: dict) -> None:

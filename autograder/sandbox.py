@@ -13,8 +13,9 @@ Isolation, strongest available first:
 
   - as root (``setuid`` mode): bubblewrap runs without a user namespace, keeping only the
     capabilities to change user, and the worker switches to a uid and gid of its own
-    (``UID_BASE`` and up, one per student process, in no group) before it says "ready":
-    no capabilities at all, and ``RLIMIT_NPROC`` counts only that sandbox's processes;
+    (``autograder.sandbox_uid``: ``UID_BASE`` and up, one per student process, in no group)
+    before it says "ready": no capabilities at all, and ``RLIMIT_NPROC`` counts only that
+    sandbox's processes;
   - otherwise (``userns`` mode): a user namespace mapping the grading user, all
     capabilities dropped, ``--disable-userns`` where bubblewrap has it.
     ``RLIMIT_NPROC`` counts per user namespace on Linux 5.14 and later, so it is set
@@ -32,9 +33,9 @@ Isolation, strongest available first:
     no capabilities, ``no_new_privs``, ``RLIMIT_NPROC``. It can read what any user can
     (the worker and its codec are copied beside the scratch folder, the grader's temporary
     folder is 0711), write only its scratch folder, /tmp and what any user can, and
-    signal only its own processes; ``stop`` kills every process of that uid. When the
-    self-check fails (e.g. the Python installation is not readable by other users) the
-    process runs as root, with a warning;
+    signal only its own processes; ``stop`` kills every process of that uid
+    (``sandbox_uid.kill_uid``). When the self-check fails (e.g. the Python installation is
+    not readable by other users) the process runs as root, with a warning;
   - otherwise it runs as the grading user: it can read and write what that user can (it
     gets a private copy of nnlab) and signal the grader. A warning says so.
 
@@ -51,32 +52,23 @@ kills the process (``stop``).
 import ctypes
 import dataclasses
 import functools
-import itertools
 import os
 import platform
-import pwd
 import resource
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from autograder import bubblewrap, cgroups, config, seccomp
+from autograder import bubblewrap, cgroups, config, sandbox_uid, seccomp
 
 WORKER = Path(__file__).with_name("worker.py")
-SANDBOX_USER_ENV = "AUTOGRADER_SANDBOX_USER"  # rlimits as root: run student code as this account
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 GIB = 1 << 30
-UID_BASE = 1 << 30    # sandbox uids: far above any account's or container's range
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 AS_HEADROOM = GIB     # with a cgroup: address space = memory limit + this (see start)
-_uid_counter = itertools.count()
-_scratch_identities: dict[str, tuple[int, int]] = {}  # rlimits as root: scratch -> (uid, gid)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,16 +128,10 @@ def _worker_args(mode: str, read_fd: int, write_fd: int, limits: Limits) -> list
     """The worker's command-line arguments after its path (see worker.main)."""
     args = [str(read_fd), str(write_fd)]
     if mode == "setuid":
-        args.append(f"uid={_next_uid()}")
+        args.append(f"uid={sandbox_uid.next_uid()}")
     if mode == "setuid" or _nproc_per_namespace():
         args.append(f"processes={limits.processes}")
     return args
-
-
-def _next_uid() -> int:
-    """A sandbox uid (``UID_BASE`` and up): unique while this grader has at most 64
-    sandboxes at once."""
-    return UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + next(_uid_counter) % 64
 
 
 def _nproc_per_namespace():
@@ -210,44 +196,6 @@ def bubblewrap_mode():
 
 
 # -- rlimits as root: a uid of its own ----------------------------------------------------
-def sandbox_user() -> tuple[str, int, int] | None:
-    """(who, uid, gid) for ``$AUTOGRADER_SANDBOX_USER``: an account's name (the Gradescope
-    bundle's ``nnstudent``; who is "user NAME (uid N)") or a number (the uid and gid; who
-    is "uid N"). None when unset, unknown, or root's uid or gid. Only for graders that run
-    one sandbox at a time: its processes are killed by uid."""
-    name = os.environ.get(SANDBOX_USER_ENV, "")
-    if name.isdigit():
-        uid = gid = int(name)
-        who = f"uid {uid}"
-    else:
-        try:
-            entry = pwd.getpwnam(name) if name else None
-        except KeyError:
-            entry = None
-        if entry is None:
-            return None
-        uid, gid, who = entry.pw_uid, entry.pw_gid, f"user {entry.pw_name} (uid {entry.pw_uid})"
-    if uid == 0 or gid == 0 or uid >= 1 << 32 or gid >= 1 << 32:
-        return None
-    return who, uid, gid
-
-
-def _rlimits_identity(scratch: str | os.PathLike) -> tuple[int, int]:
-    """(uid, gid) for the student processes of ``scratch``: ``sandbox_user``'s, else a
-    sandbox uid of its own, the same for every restart of that submission (so its files
-    stay its own)."""
-    named = sandbox_user()
-    if named is not None:
-        return named[1], named[2]
-    key = os.path.abspath(scratch)
-    if key not in _scratch_identities:
-        while len(_scratch_identities) >= 64:  # submissions graded long ago
-            _scratch_identities.pop(next(iter(_scratch_identities)))
-        uid = _next_uid()
-        _scratch_identities[key] = (uid, uid)
-    return _scratch_identities[key]
-
-
 def _readable_tree(folder: Path) -> None:
     """Folders 0755 and files 0644 (0755 if executable) under ``folder``, which the grader
     made: what a sandbox uid runs must be readable by other users."""
@@ -276,21 +224,6 @@ def _grader_files(parent: Path) -> Path:
     return folder
 
 
-def _give(scratch: Path, uid: int, gid: int) -> None:
-    """Make ``scratch`` (0700) and what it holds the sandbox uid's. Symbolic links are
-    neither followed nor changed, and a file with more than one link is left alone (a
-    hard link to someone else's file must not become the student's)."""
-    for where, folders, files in os.walk(scratch):
-        for name in [*folders, *files]:
-            path = os.path.join(where, name)
-            status = os.lstat(path)
-            if stat.S_ISDIR(status.st_mode) or (stat.S_ISREG(status.st_mode)
-                                                and status.st_nlink == 1):
-                os.chown(path, uid, gid, follow_symlinks=False)
-    os.chown(scratch, uid, gid)
-    os.chmod(scratch, 0o700)
-
-
 def _prepare_rlimits_uid(scratch: str | os.PathLike, uid: int, gid: int) -> Path:
     """Before starting student code as ``uid``: the grading folder (``scratch``'s parent)
     0711, so that the uid reaches its scratch folder but cannot list its neighbours; nnlab's
@@ -299,7 +232,7 @@ def _prepare_rlimits_uid(scratch: str | os.PathLike, uid: int, gid: int) -> Path
     os.chmod(scratch.parent, 0o711)
     _student_library(scratch)
     worker = _grader_files(scratch.parent) / WORKER.name
-    _give(scratch, uid, gid)
+    sandbox_uid.give(scratch, uid, gid)
     return worker
 
 
@@ -315,7 +248,7 @@ def _probe_rlimits_uid() -> str | None:
     with tempfile.TemporaryDirectory(prefix="grade-probe-") as folder:
         scratch = Path(folder) / "scratch"
         scratch.mkdir()
-        uid, gid = _rlimits_identity(scratch)
+        uid, gid = sandbox_uid.rlimits_identity(scratch)
         try:
             worker = _prepare_rlimits_uid(scratch, uid, gid)
             process = SandboxProcess(
@@ -332,8 +265,8 @@ def _probe_rlimits_uid() -> str | None:
         except (OSError, subprocess.SubprocessError) as exc:
             return f"{type(exc).__name__}: {exc}"
         finally:
-            kill_uid(uid)
-            _scratch_identities.pop(os.path.abspath(scratch), None)
+            sandbox_uid.kill_uid(uid)
+            sandbox_uid.forget_identity(scratch)
         if process.returncode != 0:
             return output.decode(errors="replace").strip()[-500:] or f"exit {process.returncode}"
     return None
@@ -357,50 +290,6 @@ def rlimits_uid_mode() -> bool:
 def rlimits_uid_failure() -> str | None:
     """Why ``rlimits_uid_mode`` is False (None when it is True)."""
     return None if rlimits_uid_mode() else _PROBE_NOTES.get("rlimits-uid", "?")
-
-
-def _processes(match: Callable[[int], bool]) -> list[int]:
-    """Live processes (not zombies, not this one) whose real, effective or saved uid
-    satisfies ``match``, from /proc."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{name}/status") as handle:
-                fields = dict(line.split(":", 1) for line in handle.read().splitlines()
-                              if ":" in line)
-        except OSError:  # gone meanwhile
-            continue
-        uids = fields.get("Uid", "").split()[:3]
-        state = fields.get("State", "").strip()[:1]
-        if state not in ("Z", "X") and any(match(int(uid)) for uid in uids):
-            found.append(int(name))
-    return found
-
-
-def kill_processes(match: Callable[[int], bool], seconds: float = 10.0) -> bool:
-    """SIGKILL every process whose uid satisfies ``match`` (see ``_processes``), again
-    and again until none is left (processes forked meanwhile included); True when none
-    is left within ``seconds``. Only root may kill other users' processes."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = _processes(match)
-        if not found:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.005)
-
-
-def kill_uid(uid: int, seconds: float = 10.0) -> bool:
-    """``pkill -KILL -U uid`` until none is left; see ``kill_processes``."""
-    return kill_processes(lambda found: found == uid, seconds)
 
 
 def bubblewrap_works():
@@ -439,7 +328,7 @@ def describe(isolation: str, limits: Limits = Limits()) -> tuple[str, list[str]]
     warnings = []
     mode = bubblewrap_mode() if isolation == "bubblewrap" else None
     if mode is not None:
-        who = (f"as uid {UID_BASE}+ without capabilities" if mode == "setuid" else
+        who = (f"as uid {sandbox_uid.UID_BASE}+ without capabilities" if mode == "setuid" else
                "in a user namespace without capabilities")
         line = f"bubblewrap ({who}, seccomp {'on' if seccomp.supported() else 'off'})"
         if mode == "userns" and os.geteuid() == 0:
@@ -447,8 +336,8 @@ def describe(isolation: str, limits: Limits = Limits()) -> tuple[str, list[str]]
                             f"uid ({_PROBE_NOTES.get('setuid', '?')}): student code runs as "
                             "root without capabilities, with no process-count limit")
     elif rlimits_uid_mode():
-        named = sandbox_user()
-        who = named[0] if named else f"uid {UID_BASE}+"
+        named = sandbox_uid.sandbox_user()
+        who = named[0] if named else f"uid {sandbox_uid.UID_BASE}+"
         line = (f"rlimits (student code runs as {who} without capabilities; it sees the "
                 "host's files that any user may read, and the network)")
     elif os.geteuid() == 0:
@@ -514,7 +403,8 @@ def start(scratch: str | os.PathLike, limits: Limits, isolation: str,
     ``stop`` ends it and removes the cgroup.
     """
     mode = bubblewrap_mode() if isolation == "bubblewrap" else None
-    identity = _rlimits_identity(scratch) if mode is None and rlimits_uid_mode() else None
+    identity = (sandbox_uid.rlimits_identity(scratch) if mode is None and rlimits_uid_mode()
+                else None)
     group = cgroups.make(limits.memory_bytes, limits.processes)
     group = None if isinstance(group, str) else group
     to_worker_r, to_worker_w = os.pipe()
@@ -580,7 +470,7 @@ def stop(process: SandboxProcess) -> int | None:
         group.kill()
         peak = group.peak_bytes()
     if getattr(process, "uid", None) is not None:
-        kill_uid(process.uid)
+        sandbox_uid.kill_uid(process.uid)
     process.wait()
     if group is not None:
         group.remove()

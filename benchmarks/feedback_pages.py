@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import course, demo, feedback  # noqa: E402
+from autograder import course, demo, feedback, markdown_html  # noqa: E402
 from autograder.batch import grade_all  # noqa: E402
 
 
@@ -51,7 +51,7 @@ def pages(repeat):
 
 def pathological(repeat):
     import mistune
-    ours = feedback.markdown_renderer()
+    ours = markdown_html.markdown_renderer()
     before = mistune.create_markdown(escape=True)
     print(f"\n{'cell KiB':>8} {'markdown-it ms':>15} {'mistune ms':>11} {'ratio':>7}")
     for n in (1000, 4000, 8000, 32000):

@@ -4,7 +4,7 @@ import json
 
 import nbformat
 
-from autograder import course, feedback, sanitize
+from autograder import course, feedback, markdown_html, sanitize
 from autograder.grading import empty_tests
 from course_under_test import TLN
 TESTS = TLN.tests
@@ -68,19 +68,21 @@ def test_feedback_command_skips_bad_result_files_and_keeps_going(tmp_path, capsy
 def test_markdown_cells_rendered_once_per_process_give_the_same_html(monkeypatch):
     """The cache of rendered Markdown changes nothing on a page: the release's cells, and a
     cell too large to keep, render as a fresh renderer renders them."""
-    monkeypatch.setattr(feedback, "_RENDERED", {})
-    fresh = feedback.markdown_renderer()
-    large = "Some $x^2$ text. " * (feedback.MARKDOWN_CACHED_CHARS // 10)
+    monkeypatch.setattr(markdown_html, "_RENDERED", {})
+    fresh = markdown_html.markdown_renderer()
+    large = "Some $x^2$ text. " * (markdown_html.MARKDOWN_CACHED_CHARS // 10)
     sources = [c.source for c in nbformat.read(str(TLN.release_notebook), as_version=4).cells
                if c.cell_type == "markdown"] + [large]
     for _ in range(2):  # the second time from the cache
         for source in sources:
-            assert feedback._markdown_html(feedback.markdown_renderer(), source) == \
+            assert markdown_html.clean_html(markdown_html.markdown_renderer(), source) == \
                 sanitize.clean(fresh.render(source)), source[:80]
-    assert large not in feedback._RENDERED and len(feedback._RENDERED) <= len(sources) - 1
-    monkeypatch.setattr(feedback, "MARKDOWN_CACHED_CELLS", len(feedback._RENDERED))
-    feedback._markdown_html(fresh, "a cell *never* seen before")
-    assert "a cell *never* seen before" not in feedback._RENDERED, "the cache must stay bounded"
+    assert large not in markdown_html._RENDERED and \
+        len(markdown_html._RENDERED) <= len(sources) - 1
+    monkeypatch.setattr(markdown_html, "MARKDOWN_CACHED_CELLS", len(markdown_html._RENDERED))
+    markdown_html.clean_html(fresh, "a cell *never* seen before")
+    assert "a cell *never* seen before" not in markdown_html._RENDERED, \
+        "the cache must stay bounded"
 
 
 def _outside_code(page_html):
@@ -110,14 +112,14 @@ def _outside_code(page_html):
 def test_every_markdown_cell_of_every_release_renders_its_math():
     """Issue 19: `$$...$$` (in a paragraph, over several lines) is a MathML block, and no `$`
     of any release's Markdown cell is left as text outside code."""
-    markdown, cells = feedback.markdown_renderer(), 0
+    markdown, cells = markdown_html.markdown_renderer(), 0
     for assignment in course.current().assignments:
         release = nbformat.read(str(assignment.release_notebook), as_version=4)
         for index, cell in enumerate(release.cells):
             if cell.cell_type != "markdown":
                 continue
             cells += 1
-            shown = feedback._markdown_html(markdown, cell.source)
+            shown = markdown_html.clean_html(markdown, cell.source)
             left = _outside_code(shown)
             assert "$" not in left, (assignment.name, index,
                                      left[max(0, left.find("$") - 80):][:200])
@@ -127,16 +129,16 @@ def test_every_markdown_cell_of_every_release_renders_its_math():
 
 
 def test_display_math_forms():
-    markdown = feedback.markdown_renderer()
+    markdown = markdown_html.markdown_renderer()
     for source in ("text\n$$x^2$$\nmore", "text\n$$\nx^2\n+ 1\n$$\nmore", "$$x^2$$",
                    "a $$\\frac{1}{2}$$ b and $y$"):
-        shown = feedback._markdown_html(markdown, source)
+        shown = markdown_html.clean_html(markdown, source)
         assert 'display="block"' in shown and "$" not in _outside_code(shown), (source, shown)
 
 
 def test_text_in_math_is_text():
     """\\text{...} is escaped at conversion (the sanitizer is the wall, this the first step)."""
-    shown = feedback._math("\\text{a<b & <i>c</i>} < d", False)
+    shown = markdown_html._math("\\text{a<b & <i>c</i>} < d", False)
     assert "<i>" not in shown and "a&lt;b" in shown and "&amp;" in shown, shown
 
 
@@ -151,8 +153,8 @@ def test_no_test_summary_ends_mid_sentence():
 def test_math_spans_cost_linear_time():
     """A cell of 48,000 characters of math openings (each scanned once, not once per `$`)."""
     import time
-    markdown = feedback.markdown_renderer()
+    markdown = markdown_html.markdown_renderer()
     for source in ("$a " * 16000, "$$a\n+ " * 8000, "`$a` " * 9000 + "$"):
         started = time.perf_counter()
-        feedback._markdown_html(markdown, source)
+        markdown_html.clean_html(markdown, source)
         assert time.perf_counter() - started < 20, source[:20]

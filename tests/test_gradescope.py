@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from course_under_test import TLN
 
-from autograder import demo, feedback, gradescope, sandbox
+from autograder import demo, feedback, gradescope, sandbox_uid
 from autograder.grading import grade_notebook
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
@@ -266,7 +266,8 @@ def test_rlimits_as_root_forgery_fails(bundle, world_python, open_base):
     check_honest_zero(results)
     assert results["extra_data"]["isolation"] == "rlimits"
     report = json.loads((outbox / "report.json").read_text())
-    assert report["uid"] == report["euid"] >= sandbox.UID_BASE and report["groups"] == [], report
+    assert report["uid"] == report["euid"] >= sandbox_uid.UID_BASE and report["groups"] == [], \
+        report
     assert report["gid"] == report["uid"]
     assert f"uid {report['uid']}" in results["output"], results["output"]
     for name in ("write_results", "replace_results", "write_source", "write_tests",
@@ -277,7 +278,7 @@ def test_rlimits_as_root_forgery_fails(bundle, world_python, open_base):
     assert report["kill_everyone"][0] == "ok"
     daemon = int((outbox / "daemon.pid").read_text())
     assert not _alive(daemon), "the student's daemon outlived run_autograder"
-    assert not sandbox._processes(lambda uid: uid == report["uid"])
+    assert not sandbox_uid._processes(lambda uid: uid == report["uid"])
     for name in ("source", "submission", "results"):
         mode = (root / name).stat()
         assert mode.st_uid == 0 and stat.S_IMODE(mode.st_mode) == 0o700, name
@@ -456,13 +457,13 @@ def start_daemon(python, **popen):
 
 @root_only
 def test_kill_uid_kills_detached_processes(world_python):
-    """``sandbox.kill_uid`` kills a uid's processes that left the sandbox's process group
+    """``sandbox_uid.kill_uid`` kills a uid's processes that left the sandbox's process group
     (no cgroup needed), and nothing else."""
-    uid = sandbox.UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + 61
+    uid = sandbox_uid.UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + 61
     pid = start_daemon(world_python, user=uid, group=uid, extra_groups=[], cwd="/")
     mine = start_daemon(sys.executable)
     try:
-        assert sandbox.kill_uid(uid)
+        assert sandbox_uid.kill_uid(uid)
         assert not _alive(pid) and _alive(mine)
     finally:
         os.kill(mine, signal.SIGKILL)

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from autograder import batch as batch_module
-from autograder import feedback, pool, storage, task
+from autograder import feedback, markdown_html, pool, storage, task
 from autograder.discovery import Submission
 from autograder.batch import grade_all
 from test_hostile import (ISOLATION, LIMITS, MAX_SCORE, assert_functions_keep_credit,
@@ -259,7 +259,7 @@ def test_a_second_grade_on_the_same_out_is_refused(tmp_path):
 
 
 def test_math_and_tables_render_without_a_network():
-    page = feedback.markdown_renderer().render(
+    page = markdown_html.markdown_renderer().render(
         "| a | b |\n|---|---|\n| 1 | 2 |\n\n$$\\mathrm{softmax}(z)_j = \\frac{e^{z_j}}"
         "{\\sum_{k=1}^K e^{z_k}}$$\n\nand $W_1$ <script>alert(1)</script>")
     assert "<table>" in page and "<math" in page and "<msub>" in page, page

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import demo, feedback, sanitize, similarity
+from autograder import demo, feedback, markdown_html, sanitize, similarity
 from autograder.grading import empty_tests
 from course_under_test import FND, TLN
 
@@ -166,14 +166,15 @@ def test_corpus_is_large_enough():
 
 @pytest.mark.parametrize("name", sorted(MARKDOWN))
 def test_markdown_and_math_come_out_inert(name):
-    markdown = feedback.markdown_renderer()
-    _assert_inert(feedback._markdown_html(markdown, MARKDOWN[name]), name)
+    markdown = markdown_html.markdown_renderer()
+    _assert_inert(markdown_html.clean_html(markdown, MARKDOWN[name]), name)
     _assert_inert(sanitize.clean(markdown.render(MARKDOWN[name])), name)
 
 
 @pytest.mark.parametrize("name", sorted(OUTPUTS))
 def test_outputs_come_out_inert(name):
-    shown = feedback._outputs_html(OUTPUTS[name], feedback._Budget(), feedback.markdown_renderer())
+    shown = feedback._outputs_html(OUTPUTS[name], feedback._Budget(),
+                                   markdown_html.markdown_renderer())
     _assert_inert(shown, name)
     if name == "svg output":
         assert "data:image/svg+xml;base64," in shown and "<svg" not in shown
@@ -181,12 +182,13 @@ def test_outputs_come_out_inert(name):
 
 def test_ta_comment_comes_out_inert():
     grade = {"grade_id": HOSTILE_NAME, "score": 1.0, "points": 4.0, "comment": TA_COMMENT}
-    _assert_inert(feedback._written_box(grade, feedback.markdown_renderer()), "TA comment", True)
+    _assert_inert(feedback._written_box(grade, markdown_html.markdown_renderer()), "TA comment",
+                  True)
 
 
 def test_sanitizer_keeps_mathml_and_safe_links():
-    shown = feedback._markdown_html(
-        feedback.markdown_renderer(),
+    shown = markdown_html.clean_html(
+        markdown_html.markdown_renderer(),
         "$\\frac{a}{b} + x^2$ [site](https://example.org) [anchor](#top) [mail](mailto:a@b.c)"
         "\n\n$$\\sum_{k=1}^K e^{z_k}$$")
     for kept in ("<mfrac>", "<msup>", "<munderover>", 'display="block"',
@@ -374,7 +376,7 @@ def test_attachments_show_as_images_and_nothing_else():
             "![bad](attachment:bad.png) ![none](attachment:none.png)")
     attachments = {"plot.png": {"image/png": png}, "x.svg": {"image/svg+xml": SVG},
                    "bad.png": {"text/html": f"<script>{RUN}</script>"}}
-    shown = feedback._markdown_cell_html(feedback.markdown_renderer(), cell, attachments,
+    shown = feedback._markdown_cell_html(markdown_html.markdown_renderer(), cell, attachments,
                                          feedback._Budget())
     _assert_inert(shown, "attachments")
     assert f'src="data:image/png;base64,{png}"' in shown, shown

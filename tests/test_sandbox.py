@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import bubblewrap, cgroups, config, grading, sandbox, seccomp
+from autograder import bubblewrap, cgroups, config, grading, sandbox, sandbox_uid, seccomp
 from autograder.runner import StudentOutOfMemory, StudentProcess
 from course_under_test import TLN
 
@@ -104,7 +104,7 @@ def test_as_root_bubblewrap_switches_to_a_uid_of_its_own():
     assert sandbox.bubblewrap_mode() == "setuid", sandbox._PROBE_NOTES
     assert sandbox._probe("userns") is None, "the fallback mode does not work either"
     line, warnings = sandbox.describe("bubblewrap")
-    assert f"uid {sandbox.UID_BASE}+" in line and not warnings, (line, warnings)
+    assert f"uid {sandbox_uid.UID_BASE}+" in line and not warnings, (line, warnings)
 
 
 def test_sandbox_hides_the_repository_and_caps_tmp(tmp_path, student, mode):
@@ -270,7 +270,7 @@ def test_who_the_student_process_is_inside_and_outside(student, mode):
     assert not any(inside["caps"].values()), f"capabilities left: {inside['caps']}"
     assert inside["no_new_privs"] == "1", inside
     if mode == "setuid":
-        assert inside["uid"] == inside["euid"] == inside["gid"] >= sandbox.UID_BASE, inside
+        assert inside["uid"] == inside["euid"] == inside["gid"] >= sandbox_uid.UID_BASE, inside
         assert inside["groups"] == [], inside
     if isinstance(cgroups.hierarchy(), str):
         return  # the host pids below come from the cgroup
