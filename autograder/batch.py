@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import course, manual, pool
+from autograder import course, hidden, manual, pool
 from autograder.discovery import discover
 from autograder.grading import suite_fingerprint
 from autograder.sandbox import Limits, isolation_key, isolation_mode
@@ -83,15 +83,18 @@ def grader_code():
 
 def grader_key(limits, isolation, code=None):
     """What, besides a submission, decides its grade: the grader's code and the releases
-    (``code``, default ``grader_code()``), the limits and the isolation really in force."""
-    return f"{code or grader_code()}:{isolation_key(isolation)}:{dataclasses.astuple(limits)}"
+    (``code``, default ``grader_code()``), the limits and the isolation really in force, and
+    a hash of the course secret (hidden tests draw their inputs from it, ``autograder.hidden``):
+    a new secret regrades everything, and a cluster worker with another secret is refused."""
+    return (f"{code or grader_code()}:{isolation_key(isolation)}:{dataclasses.astuple(limits)}"
+            f":{hidden.secret_digest()}")
 
 
 def key_differences(mine, theirs):
     """What differs between two ``grader_key``s, in words."""
     parts = ("the grader's code (autograder/, solutions/, nnlab/)", "the releases",
-             "the isolation", "the limits")
-    mine, theirs = mine.split(":", 3), theirs.split(":", 3)
+             "the isolation", "the limits", "the course secret (.course-secret)")
+    mine, theirs = mine.split(":", 4), theirs.split(":", 4)
     if len(mine) != len(parts) or len(theirs) != len(parts):
         return ["the grader (another version)"]
     return [f"{name} ({here} here, {there} there)" if name == "the isolation" else name

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import config, course
+from autograder import config, course, hidden
 
 # Cell kinds the template may use, and what each takes.
 BLOCK_KINDS = {"markdown": 0, "setup": 0, "demo": 0, "answer": 1, "check": 1, "tests": 1,
@@ -216,7 +216,12 @@ def release(assignment, source_path, release_dir):
 
 
 def build(assignment, source_path=None, release_dir=None):
-    """Both steps for one assignment; returns (source notebook path, release directory)."""
+    """Both steps for one assignment; returns (source notebook path, release directory).
+
+    Also makes the course secret the hidden tests draw their inputs from
+    (``autograder.hidden``, ``<course root>/.course-secret``) when it is missing: it stays
+    with the instructor's files, never in the release."""
+    hidden.ensure_secret()
     source_path = Path(source_path or assignment.source_notebook)
     write_notebook(source_notebook(assignment), source_path)
     return source_path, release(assignment, source_path, release_dir or assignment.release_dir)

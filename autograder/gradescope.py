@@ -18,10 +18,13 @@ The zip holds this project's grader for one assignment:
 - ``requirements.txt``: the pinned packages of ``requirements.lock``.
 
 ``setup.sh`` installs Python 3.11 (apt), a virtualenv at /autograder/venv with those pins,
-and bubblewrap (apt) when the image has it. Whether bubblewrap can run in Gradescope's
-container is decided per submission by the grader's own probe
-(``sandbox.isolation_mode("auto")``); otherwise student code runs under rlimits. The
-results' top-level output says which.
+bubblewrap (apt) when the image has it, and the account ``nnstudent`` (no home, no login
+shell) for student code. Whether bubblewrap can run in Gradescope's container is decided
+per submission by the grader's own probe (``sandbox.isolation_mode("auto")``); otherwise
+student code runs under rlimits, as ``nnstudent`` (``$AUTOGRADER_SANDBOX_USER``, set by
+``run_autograder``; a numeric uid of its own when the account is missing), never as root:
+``gradescope_run`` makes /autograder's grader folders root's only and refuses to grade when
+that switch of uid does not work. The results' top-level output says which.
 """
 
 import json
@@ -30,7 +33,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import build, config, course
+from autograder import build, config, course, hidden
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -48,6 +51,15 @@ PY=$(command -v python3.11 || command -v python3)
 "$PY" -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --upgrade pip
 /autograder/venv/bin/python -m pip install -r "$SOURCE/requirements.txt"
+# Without bubblewrap, student code runs as this account (no home, no login, no groups; a
+# numeric uid of its own when useradd is missing). It must be able to read the Python
+# installation and the venv, and nothing of $SOURCE (run_autograder makes it root's only).
+if ! id -u nnstudent >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+        --user-group nnstudent \
+        || echo "useradd failed: student code will run as a numeric uid of its own"
+fi
+chmod -R go-w,a+rX /autograder/venv
 # Byte-compile now: at grading time the source folder need not be writable.
 /autograder/venv/bin/python -m compileall -q "$SOURCE/autograder" "$SOURCE/solutions" "$SOURCE/nnlab" || true
 # Warm matplotlib's font cache and check that the grader imports.
@@ -62,7 +74,10 @@ ROOT="${GRADESCOPE_ROOT:-/autograder}"
 PYTHON="${GRADESCOPE_PYTHON:-$ROOT/venv/bin/python}"
 cd "$ROOT/source" || exit 1
 export GRADESCOPE_ROOT="$ROOT" PYTHONPATH="$ROOT/source" NN_COURSE="$ROOT/source/course.toml" \
-    MPLBACKEND=Agg PYTHONDONTWRITEBYTECODE=1
+    MPLBACKEND=Agg PYTHONDONTWRITEBYTECODE=1 AUTOGRADER_SANDBOX_USER="${AUTOGRADER_SANDBOX_USER:-nnstudent}"
+# gradescope_run makes source/, submission/ and results/ root's only before any student
+# code runs (chmod 700), runs student code as $AUTOGRADER_SANDBOX_USER, kills its every
+# process, then replaces results/results.json.
 exec "$PYTHON" -m autograder.gradescope_run
 """
 
@@ -114,6 +129,8 @@ def stage(assignment, folder):
     release = folder / "notebooks" / assignment.name
     release.mkdir(parents=True)
     shutil.copy(assignment.release_notebook, release / assignment.release_notebook.name)
+    # the course secret, so hidden inputs are drawn as the instructor's own grader draws them
+    shutil.copy(hidden.ensure_secret_file(), folder / hidden.SECRET_NAME)
     (folder / "course.toml").write_text(course_file(assignment))
     (folder / "gradescope.json").write_text(json.dumps({"assignment": assignment.name}) + "\n")
     (folder / "requirements.txt").write_text(requirements())

@@ -7,9 +7,12 @@ Test cells in the submission are never run (the registry's tests are the truth),
 cells are skipped, and locked given cells are restored from the release.
 """
 
+import builtins
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -19,12 +22,12 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import config, diagnosis
+from autograder import config, diagnosis, hidden
 from autograder.records import RowStatus, TestStatus, row_status
 from autograder.runner import GraderError, StudentDied, StudentProcess, StudentTimeout
 from autograder.runner import StudentOutOfMemory
 from autograder.sandbox import Limits, isolation_mode
-from nnlab.testing import MissingFunction, PublicFailure
+from nnlab.testing import MissingFunction, PublicFailure, hiding_values
 
 MAX_NOTEBOOK_BYTES = 50 << 20
 
@@ -40,6 +43,17 @@ class StudentCodeError(Exception):
         super().__init__(message)
         self.kind = kind
         self.where = where or "an exception"
+
+
+class UnreadableReply(AssertionError):
+    """The student's function returned what cannot cross the wire (not plain data)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.function = name
+
+
+UNREADABLE = "your function returned something that is not plain numbers, arrays, lists or dicts"
 
 
 class RemoteStudent:
@@ -105,7 +119,7 @@ class RemoteStudent:
             raise MissingFunction(f"`{name}` is not defined in your notebook: was its cell "
                                   f"deleted, or the function renamed?")
         if kind == "unreadable":
-            raise AssertionError(f"{name}: {message}")
+            raise UnreadableReply(name, message)
         raise StudentCodeError(kind, message, reply.get("where"))
 
 
@@ -231,6 +245,11 @@ def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_
     ``timing``: a dict to fill with wall seconds per phase, for benchmarks: "start" (the
     student process, until ready), "cells", "tests" ({grade_id: seconds, without the
     start and cells a test triggered}) and "close"; the result is the same without it.
+
+    Every visible test runs before any hidden one (records come back in the registry's
+    order). Hidden tests draw their inputs from the course secret and this notebook's bytes
+    (``autograder.hidden``), and their records keep nothing the student's code chose
+    (``hidden_record``). The cells' records are those made before the first hidden test.
     """
     started = time.monotonic()
     isolation = isolation_mode(isolation)
@@ -250,22 +269,48 @@ def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_
                       tests=empty_tests(assignment, "not_run",
                                         "not run: the notebook's cells are malformed"))
         return finish(result, started, assignment)
+    try:
+        submission_hash = hidden.content_hash(check_path(path).read_bytes())
+        secret = hidden.ensure_secret()
+    except (OSError, ValueError) as exc:  # the course secret: the grader's problem
+        result.update(status=RowStatus.GRADER_ERROR, message=f"no hidden inputs: {exc}",
+                      tests=empty_tests(assignment, TestStatus.GRADER_ERROR,
+                                        f"not run: the course secret could not be read ({exc})"))
+        return finish(result, started, assignment)
     scratch = Path(tempfile.mkdtemp(prefix="grade-")) / "scratch"
     process = StudentProcess(cells, scratch, limits, isolation)
     timing = {} if timing is None else timing
+    records = {}
     try:
         scratch.mkdir()
         copy_submission_files(Path(path).parent, scratch, Path(path).name)
-        result["tests"] = [_timed_test(timing, test, process, limits, started, assignment)
-                           for test in assignment.tests]
+        # Every visible test before any hidden one: nothing a hidden test sends into the
+        # student process can come back out through a visible test's message.
+        for test in assignment.tests:
+            if not test.hidden:
+                records[test.grade_id] = _timed_test(timing, test, process, limits, started,
+                                                     assignment)
+        # The cells' records as they were before any hidden input entered the process (a
+        # restart during a hidden test runs the cells again, in a process that may have
+        # left files behind: what they print or how they fail is not shown).
+        with contextlib.suppress(StudentTimeout, StudentDied, GraderError):
+            if any(test.hidden for test in assignment.tests):
+                process.ensure_started()
+        cell_results, not_kept = dict(process.cell_results), dict(process.not_kept)
+        with hidden.submission(submission_hash, secret):
+            for test in assignment.tests:
+                if test.hidden:
+                    records[test.grade_id] = _timed_test(timing, test, process, limits,
+                                                         started, assignment)
+        result["tests"] = [records[test.grade_id] for test in assignment.tests]  # registry order
     finally:
         closing = time.perf_counter()
         process.close()
         shutil.rmtree(scratch.parent, ignore_errors=True)
         timing.update(process.seconds, close=time.perf_counter() - closing)
-    result["cells"] = {str(k): v for k, v in sorted(process.cell_results.items())}
-    result["cells_not_kept"] = {"ok": sum(process.not_kept.values()),
-                                "failed": sum(not ok for ok in process.not_kept.values())}
+    result["cells"] = {str(k): v for k, v in sorted(cell_results.items())}
+    result["cells_not_kept"] = {"ok": sum(not_kept.values()),
+                                "failed": sum(not ok for ok in not_kept.values())}
     result["restarts"] = max(0, process.starts - 1)
     result["status"] = row_status(t["status"] for t in result["tests"])
     return finish(result, started, assignment)
@@ -359,7 +404,14 @@ def run_one(test, process, limits, started, assignment):
                     message=f"not run: the notebook used up its {limits.notebook_seconds:g} s")
     student = RemoteStudent(process, limits.call_seconds if test.timeout is None else test.timeout)
     try:
-        test.function(student)
+        # a hidden test: per-run inputs, and helper messages without the student's values
+        with hidden.test(test.grade_id), \
+                (hiding_values() if test.hidden else contextlib.nullcontext()):
+            test.function(student)
+    except UnreadableReply as exc:  # its text names a type: a hidden test says less
+        record.update(status=TestStatus.FAILED, message=str(exc), public=False)
+        if test.hidden:
+            record.update(message=f"{exc.function}: {UNREADABLE}", public=True)
     except AssertionError as exc:  # PublicFailure: a hidden test may show its message
         record.update(status=TestStatus.FAILED, message=str(exc), public=isinstance(exc, PublicFailure))
     except MissingFunction as exc:
@@ -400,6 +452,70 @@ def run_one(test, process, limits, started, assignment):
                 record["message"] += "\n" + found
     if student.output:
         record["output"] = "".join(student.output)[:5000]
+    return hidden_record(record, test.source()) if test.hidden else record
+
+
+HIDDEN_DIED = "your code ended the Python process"
+HIDDEN_FAILED = ("failed (the test's own message, with its inputs, is in `detail`, for the "
+                 "instructor)")
+CUSTOM_EXCEPTION = "an exception of a class defined in your code"
+
+
+def shown_exception(where: str | None) -> str:
+    """What a hidden test may say of the student's exception: the name of its type when
+    that is a built-in exception type (``ValueError``), else ``CUSTOM_EXCEPTION``; never
+    its text, its class name of the student's choosing, or the line that raised it (a
+    student picks the line as freely as the name)."""
+    name = (where or "").split(" ", 1)[0]
+    kind = getattr(builtins, name, None)
+    if isinstance(kind, type) and issubclass(kind, BaseException):
+        return name
+    return CUSTOM_EXCEPTION
+
+
+_SIZES = re.compile(r"\(\s*-?\d+\s*(?:,\s*-?\d+\s*)*,?\s*\)")  # (6, 5), (7,)
+
+
+def without_sizes(message: str, source: str) -> str:
+    """``message`` with every tuple of integers (a shape, an index) that the test's
+    ``source`` does not itself contain replaced by "(...)": a last guard against a public
+    message that prints a shape or index of the student's value."""
+    allowed = {found.replace(" ", "") for found in _SIZES.findall(source)}
+    return _SIZES.sub(lambda found: found.group(0) if found.group(0).replace(" ", "") in allowed
+                      else "(...)", message)
+
+
+def hidden_record(record: dict, source: str = "") -> dict:
+    """A hidden test's record with nothing the student's code chose in its shown fields.
+
+    Hidden inputs reach the student's functions, which may write them into anything they
+    control: an exception's text or class name, the line that raises, printed output, the
+    exit code or signal of the process, a memory error's text. So a hidden record keeps:
+    ``message``, a fixed text per status (the test's own message only when it is a
+    ``PublicFailure``, whose helpers leave out the student's values while hiding, see
+    ``nnlab.testing.hiding_values``); ``where``, a built-in exception type's name or
+    ``CUSTOM_EXCEPTION``; no ``output``. A failure message that is not public moves to
+    ``detail`` (for the instructor only: never shown to students). ``source``: the test's
+    code; a public message keeps only the tuples of integers written in it (``without_sizes``).
+    """
+    record = dict(record)
+    record.pop("output", None)
+    status = record["status"]
+    if status == TestStatus.ERROR:
+        shown = shown_exception(record.get("where"))
+        record.update(where=shown, message=f"your code raised {shown} during this hidden test")
+    elif status == TestStatus.MEMORY_LIMIT:
+        record["message"] = "your code ran out of memory during this hidden test"
+        if "where" in record:
+            record["where"] = shown_exception(record["where"])
+    elif status == TestStatus.NOT_IMPLEMENTED:
+        record["where"] = "NotImplementedError"
+    elif status == TestStatus.KERNEL_DIED:
+        record["message"] = HIDDEN_DIED
+    elif status == TestStatus.FAILED and not record.get("public"):
+        record.update(detail=record["message"], message=HIDDEN_FAILED)
+    elif status == TestStatus.FAILED:
+        record["message"] = without_sizes(record["message"], source)[:500]
     return record
 
 

@@ -72,7 +72,12 @@ class TestRecord(typing.TypedDict, total=False):
     checks), ``status`` (a TestStatus), ``message`` (for the instructor; students see
     ``feedback.public_message``), ``where`` (type and line of the student's exception),
     ``public`` (a hidden test's message reveals nothing hidden), ``hint`` (check()'s hint),
-    ``output`` (what the student's code printed during the test).
+    ``output`` (what the student's code printed during the test), ``detail`` (a hidden
+    test's failure message that is not public: for the instructor, never shown to students).
+
+    A hidden test's record holds nothing the student's code chose (``grading.hidden_record``):
+    a fixed ``message`` per status (or its ``PublicFailure`` text), ``where`` only a built-in
+    exception type's name, no ``output``.
     """
 
     __test__ = False
@@ -88,6 +93,7 @@ class TestRecord(typing.TypedDict, total=False):
     public: bool
     hint: str
     output: str
+    detail: str
 
 
 class Result(typing.TypedDict, total=False):

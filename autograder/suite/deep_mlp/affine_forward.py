@@ -25,7 +25,8 @@ def affine_forward_values_and_cache(student):
 @graded(points=1, hidden=True)
 def affine_forward_random(student):
     """affine_forward matches X W + b for N=7, D=5, H=3 and for a single example (N=1)."""
-    rng = np.random.default_rng(301)
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
     for N in (7, 1):
         X, W, b = rng.normal(size=(N, 5)), rng.normal(size=(5, 3)), rng.normal(size=3)
         Z, _ = student.affine_forward(X, W, b)

@@ -18,7 +18,8 @@ def sigmoid_backward_handout(student):
 @graded(points=1, hidden=True)
 def sigmoid_backward_finite_differences(student):
     """sigmoid_backward matches finite differences of the sigmoid on a random (6, 5) batch."""
-    rng = np.random.default_rng(305)
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
     Z, G = rng.normal(size=(6, 5)) * 2, rng.normal(size=(6, 5))
     numeric = numerical_gradient(lambda v: float((G * 0.5 * (1 + np.tanh(0.5 * v))).sum()),
                                  Z.copy())

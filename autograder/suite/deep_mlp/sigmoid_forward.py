@@ -25,6 +25,7 @@ def sigmoid_forward_stable(student):
     Z = np.array([[-1000.0, -30.0, 0.0, 30.0, 1000.0]])
     A, _ = student.sigmoid_forward(Z)
     assert_close(A, 0.5 * (1.0 + np.tanh(0.5 * Z)), "A at +-1000", atol=1e-12)
-    Z = np.random.default_rng(304).normal(size=(5, 4)) * 4
+    from autograder.hidden import hidden_rng
+    Z = hidden_rng().normal(size=(5, 4)) * 4
     A, _ = student.sigmoid_forward(Z)
     assert_close(A, 1.0 / (1.0 + np.exp(-Z)), "A", hide_values=True)

@@ -21,20 +21,26 @@ def box_network_handout_box(student):
 
 @graded(points=1, hidden=True)
 def box_network_edges(student):
-    """The box includes its left edge a and excludes its right edge b."""
+    """The box includes its left edge a and excludes its right edge b (three random boxes)."""
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
     shapes = {"W1": (1, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}
-    for a, b, h in ((0.0, 1.0, 1.0), (-2.5, -0.5, -4.0), (3.0, 3.25, 0.5)):
-        params = assert_params(student.box_network(a, b, h), shapes,
-                               f"the params returned by box_network({a}, {b}, {h})")
-        output = one_hidden_layer(np.array([a, b]), params)
-        assert_close(output, [h, 0.0], f"the output of box_network({a}, {b}, {h}) at x = "
-                     f"a and x = b", atol=1e-12)
+    # multiples of 1/8 (exact in floating point): x = a lands exactly on the edge
+    for case in range(1, 4):
+        a, width = rng.integers(-40, 40) / 8, rng.integers(1, 24) / 8
+        h = rng.choice([-1.0, 1.0]) * rng.integers(1, 40) / 8
+        params = assert_params(student.box_network(a, a + width, h), shapes,
+                               f"the params returned by box_network (box {case})")
+        output = one_hidden_layer(np.array([a, a + width]), params)
+        assert_close(output, [h, 0.0], f"the output of box_network (box {case}) at x = a "
+                     f"and x = b", atol=1e-12)
 
 
 @graded(points=1, hidden=True)
 def box_network_other_boxes(student):
     """Random boxes, negative heights included, are right on a grid around them."""
-    rng = np.random.default_rng(6765)
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
     shapes = {"W1": (1, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}
     for _ in range(5):
         a, width, h = rng.uniform(-10, 10), rng.uniform(0.1, 5), rng.uniform(-5, 5)

@@ -20,9 +20,13 @@ def count_parameters_worked_example(student):
 
 @graded(points=1, hidden=True)
 def count_parameters_other_sizes(student):
-    """count_parameters matches the reference for one layer, deep nets and odd sizes."""
+    """count_parameters matches the reference for random sizes: one layer, deep nets, a wide layer, 1 -> 1."""
+    from autograder.hidden import hidden_rng
     from solutions.foundations import count_parameters as reference
-    for sizes in ([5, 3], (1, 1), [3, 7, 7, 7, 2], (100, 1), [2, 4096, 3]):
+    rng = hidden_rng()
+    drawn = [[int(v) for v in rng.integers(1, 60, size=length)] for length in (2, 3, 5)]
+    drawn.append([int(rng.integers(1, 9)), int(rng.integers(1000, 5000)), int(rng.integers(1, 9))])
+    for sizes in drawn + [(1, 1), (int(rng.integers(50, 200)), 1)]:
         count, (after,) = student.track("count_parameters", list(sizes))
         assert isinstance(count, (int, np.integer)) and not isinstance(count, bool), (
             f"count_parameters({list(sizes)}) should return an int, got {describe(count)}")

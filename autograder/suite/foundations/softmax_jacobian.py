@@ -37,7 +37,8 @@ def softmax_jacobian_batch(student):
 @graded(points=2, hidden=True)
 def softmax_jacobian_finite_differences(student):
     """softmax_jacobian matches finite differences of softmax, for a vector and a batch."""
-    rng = np.random.default_rng(8128)
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
 
     def softmax(z):
         e = np.exp(z - z.max())

@@ -23,7 +23,8 @@ def staircase_network_two_boxes(student):
 @graded(points=1, hidden=True)
 def staircase_network_random_heights(student):
     """With B = 2.5 and 7 random heights, each piece of [-B, B) has its height."""
-    rng = np.random.default_rng(10946)
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
     heights = rng.normal(size=7)
     shapes = {"W1": (1, 14), "b1": (14,), "W2": (14, 1), "b2": (1,)}
     params = assert_params(student.staircase_network(2.5, heights), shapes,

@@ -50,8 +50,12 @@ def backprop_gradient_check(student):
 @graded(points=2, hidden=True)
 def backprop_finite_differences(student):
     """Every gradient of backprop matches centred finite differences of the loss (N=6, D=5, H=7, K=4)."""
-    rng = np.random.default_rng(2718)
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
+    # no pre-activation near 0, where ReLU's kink spoils finite differences
     X, target, params, cache = small_network(rng, 6, 5, 7, 4)
+    while np.abs(cache["Z1"]).min() < 1e-3:
+        X, target, params, cache = small_network(rng, 6, 5, 7, 4)
     grads = student.backprop(X, target, params, cache)
     assert_backprop_gradients(student, X, target, params, cache, grads, hide_values=True)
 
@@ -61,15 +65,15 @@ def backprop_random_inputs(student):
     """backprop matches the reference for N=8, D=10, H=6, K=5 and does not modify the cache."""
     from solutions.two_layer_net import backprop as reference_backprop
     from solutions.two_layer_net import forward
-    rng = np.random.default_rng(1618)
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
     X = rng.normal(size=(8, 10))
     target = np.eye(5)[rng.integers(0, 5, size=8)]
     params = {"W1": rng.normal(size=(10, 6)), "b1": rng.normal(size=6),
               "W2": rng.normal(size=(6, 5)), "b2": rng.normal(size=5)}
     cache = forward(X, params)
     grads, after = student.track("backprop", X, target, params, cache)
-    assert_public(isinstance(grads, dict),
-                  f"backprop should return a dict, got {type(grads).__name__}")
+    assert_public(isinstance(grads, dict), "backprop should return a dict")
     expected = reference_backprop(X, target, params, cache)
     # with a wrong gradCE, backprop is graded on what it makes of that gradCE's dL/dZ2
     G = None if agrees(grads, expected) else student.attempt("gradCE", target, cache["P"])

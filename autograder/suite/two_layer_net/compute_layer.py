@@ -23,7 +23,8 @@ def compute_layer_small_example(student):
 def compute_layer_random_inputs(student):
     """compute_layer matches the reference for N=6, D=5, H=4 random inputs."""
     from solutions.two_layer_net import compute_layer as reference_compute_layer
-    rng = np.random.default_rng(90125)
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
     X, W, b = rng.normal(size=(6, 5)), rng.normal(size=(5, 4)), rng.normal(size=4)
     assert_close(student.compute_layer(X, W, b), reference_compute_layer(X, W, b),
                  "compute_layer(X, W, b) for N=6, D=5, H=4", hide_values=True)

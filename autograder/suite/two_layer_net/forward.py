@@ -46,7 +46,8 @@ def forward_layers(student):
 @graded(points=1, hidden=True)
 def forward_random_inputs(student):
     """forward's Z1, H, Z2 and P are right for N=6, D=9, H=5, K=4 (each from the one before)."""
-    rng = np.random.default_rng(8080)
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
     X = rng.normal(size=(6, 9))
     params = {"W1": rng.normal(size=(9, 5)), "b1": rng.normal(size=5),
               "W2": rng.normal(size=(5, 4)), "b2": rng.normal(size=4)}
