@@ -443,7 +443,48 @@ MISTAKES = [
                                   "cache = forward(X_train[rng.permutation(batch)], params)"),
                  ["train_no_progress"], id="train_shuffles_X_and_Y_apart"),
     pytest.param("train", variant(TRAIN, "rng.permutation(len(X_train))", "np.arange(len(X_train))"),
-                 ["train_no_progress"], id="train_never_shuffles_sorted_data"),
+                 ["train_no_shuffle"], id="train_never_shuffles_sorted_data"),
+    pytest.param("train", variant(variant(
+        TRAIN, "    for epoch in range(epochs):\n",
+        "    order = rng.permutation(len(X_train))\n    for epoch in range(epochs):\n"),
+        "np.array_split(rng.permutation(len(X_train)), n_batches)", "np.array_split(order, n_batches)"),
+        ["train_shuffle_once"], id="train_shuffles_once_before_the_epochs"),
+    pytest.param("train", variant(TRAIN, "rng.permutation(len(X_train))",
+                                  "np.random.default_rng(seed).permutation(len(X_train))"),
+                 ["train_shuffle_once"], id="train_re_creates_the_generator_every_epoch"),
+    pytest.param("train", variant(
+        TRAIN, "for batch in np.array_split(rng.permutation(len(X_train)), n_batches):",
+        "for batch in [np.array_split(np.arange(len(X_train)), n_batches)[b]\n"
+        "                      for b in rng.permutation(n_batches)]:"),
+        ["train_same_batches"], id="train_shuffles_the_batches_not_the_examples"),
+    pytest.param("train", variant(TRAIN, "backprop(X_train[batch], Y_train[batch],",
+                                  "backprop(X_train[batch], Y_train[np.sort(batch)],"),
+                 ["train_labels"], id="train_targets_apart_from_their_examples"),
+    pytest.param("train", variant(
+        TRAIN, "    for epoch in range(epochs):\n",
+        "    X_train, Y_train = np.vstack([X_train, X_test]), np.vstack([Y_train, Y_test])\n"
+        "    for epoch in range(epochs):\n"),
+        ["train_on_test"], id="train_trains_on_training_and_test_data"),
+    pytest.param("train", variant(TRAIN, '("test", X_test, Y_test)', '("test", X_train, Y_train)'),
+                 ["train_history_data"], id="train_test_metrics_on_the_training_set"),
+    pytest.param("train", variant(TRAIN, '("train", X_train, Y_train)', '("train", X_test, Y_test)'),
+                 ["train_history_data"], id="train_train_metrics_on_the_test_set"),
+    pytest.param("train", variant(variant(variant(
+        TRAIN, "        for batch in np.array_split(", "        seen = []\n        for batch in np.array_split("),
+        "            cache = forward(X_train[batch], params)\n",
+        "            cache = forward(X_train[batch], params)\n"
+        "            seen.append(averageCE(Y_train[batch], cache[\"P\"]))\n"),
+        'history[name + "_loss"].append(averageCE(Y, P))',
+        'history[name + "_loss"].append(np.mean(seen) if name == "train" else averageCE(Y, P))'),
+        ["train_history_last_batch"], id="train_loss_averaged_over_the_mini_batches"),
+    pytest.param("train", variant(TRAIN, 'history[name + "_acc"].append(accuracy(Y, P))',
+                                  'history[name + "_acc"].append(accuracy(Y, P) if name == "train" '
+                                  'else min(1.0, 0.5 + 0.1 * epoch))'),
+                 ["train_history_values"], id="train_made_up_test_accuracy"),
+    pytest.param("train", variant(variant(
+        TRAIN, "    velocity = {key:", "    start = dict(params)\n    velocity = {key:"),
+        "return params, history", "return start, history"),
+        ["train_returned_params"], id="train_returns_the_initial_params"),
     pytest.param("train", variant(TRAIN, 'history[name + "_loss"].append(averageCE(Y, P))',
                                   'history[name + "_loss"].append(averageCE(Y, P) if name == '
                                   '"test" else averageCE(Y_train[batch], cache["P"]))'),
@@ -645,6 +686,25 @@ TRAIN_ALTERNATIVES = {
             return params, history
         """,),
 }
+
+
+TRAIN_ALTERNATIVES.update({
+    "rng_shuffle_of_indices": (variant(
+        TRAIN, "        for batch in np.array_split(rng.permutation(len(X_train)), n_batches):",
+        "        order = np.arange(len(X_train))\n        rng.shuffle(order)\n"
+        "        for batch in np.array_split(order, n_batches):"),),
+    "permuted_copies_and_slices": (variant(variant(variant(
+        TRAIN, "        for batch in np.array_split(rng.permutation(len(X_train)), n_batches):",
+        "        order = rng.permutation(len(X_train))\n"
+        "        Xs, Ys = X_train[order], Y_train[order]\n"
+        "        for start in range(0, len(Xs), batch_size):\n"
+        "            batch = slice(start, start + batch_size)"),
+        "forward(X_train[batch], params)", "forward(Xs[batch], params)"),
+        "backprop(X_train[batch], Y_train[batch],", "backprop(Xs[batch], Ys[batch],"),),
+    "history_as_arrays": (variant(
+        TRAIN, "return params, history",
+        "return params, {key: np.array(value) for key, value in history.items()}"),),
+})
 
 
 @pytest.mark.parametrize("name", sorted(TRAIN_ALTERNATIVES))
@@ -927,5 +987,5 @@ def test_train_is_not_charged_for_a_failing_function_it_calls(capsys):
     namespace = ada_namespace()
     exec(variant(TRAIN, "rng.permutation(len(X_train))", "np.arange(len(X_train))"), namespace)
     passed, out = run_check("train", namespace, capsys)
-    assert passed is False and HINTS["train_no_progress"] in out, (
+    assert passed is False and HINTS["train_no_shuffle"] in out, (
         f"train's own mistake is still named when its helpers pass:\n{out}")

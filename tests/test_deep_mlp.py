@@ -10,6 +10,7 @@ import ast
 import inspect
 import json
 import re
+import textwrap
 import time
 
 import numpy as np
@@ -153,6 +154,207 @@ def test_check_names_each_demo_mistake(student, capsys):
     out = capsys.readouterr().out
     for key in hints:
         assert squeezed(checks.HINTS[key]) in squeezed(out), f"{student}: hint {key!r} missing from\n{out}"
+
+
+# ----------------------------------------------------------------------------------------
+# check("train_mlp"): each known mistake of train_mlp gets its hint; correct variants pass
+
+
+def notebook_namespace():
+    """The reference functions defined in one namespace, as the notebook's cells do (so
+    train_mlp calls whatever mlp_backward the namespace holds, and check() records it)."""
+    namespace = {"np": np}
+    for function in reference.STUDENT_FUNCTIONS:
+        exec(textwrap.dedent(inspect.getsource(function)), namespace)
+    return namespace
+
+
+def train_variant(*edits):
+    """The reference train_mlp's source with each (old, new) edit applied (old must occur
+    exactly once)."""
+    source = textwrap.dedent(inspect.getsource(REFERENCE["train_mlp"]))
+    for old, new in edits:
+        assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times in\n{source}"
+        source = source.replace(old, new)
+    return source
+
+
+EVALUATION = (
+    '        for split, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):\n'
+    '            scores, _ = mlp_forward(X, params, activations)\n'
+    '            loss, _ = softmax_ce_loss(scores, Y)\n'
+    '            history[f"{split}_loss"].append(float(loss))\n'
+    '            history[f"{split}_acc"].append(float((scores.argmax(1) == Y.argmax(1)).mean()))\n')
+SHUFFLE = "        order = rng.permutation(N)\n"
+SEEN = (("norms, steps = np.zeros(L), 0", "norms, steps, seen = np.zeros(L), 0, []"),
+        ("_, dscores = softmax_ce_loss(scores, Y_train[batch])",
+         "seen_loss, dscores = softmax_ce_loss(scores, Y_train[batch])\n"
+         "            seen.append(seen_loss)"))
+ON_ALL = (("L, N = len(sizes) - 1, X_train.shape[0]",
+           "L = len(sizes) - 1\n    X_all, Y_all = np.vstack([X_train, X_test]), "
+           "np.vstack([Y_train, Y_test])\n    N = len(X_all)"),
+          ("mlp_forward(X_train[batch]", "mlp_forward(X_all[batch]"),
+          ("softmax_ce_loss(scores, Y_train[batch])", "softmax_ce_loss(scores, Y_all[batch])"))
+# (hint keys check("train_mlp") must print, train_mlp's source)
+TRAIN_MISTAKES = [
+    pytest.param(["train_history_data"], train_variant(
+        ('("test", X_test, Y_test)', '("test", X_train, Y_train)')),
+        id="test_metrics_on_the_training_set"),
+    pytest.param(["train_history_data"], train_variant(
+        ('("train", X_train, Y_train)', '("train", X_test, Y_test)')),
+        id="train_metrics_on_the_test_set"),
+    pytest.param(["train_history_stale"], train_variant(
+        (EVALUATION, ""), (SHUFFLE, EVALUATION + SHUFFLE)),
+        id="history_before_the_epochs_steps"),
+    pytest.param(["train_history_batches"], train_variant(*SEEN, (
+        'append(float(loss))', 'append(float(np.mean(seen) if split == "train" else loss))')),
+        id="train_loss_averaged_over_the_mini_batches"),
+    pytest.param(["train_history_batches"], train_variant(*SEEN, (
+        'append(float(loss))', 'append(float(seen[-1] if split == "train" else loss))')),
+        id="train_loss_of_the_last_mini_batch"),
+    pytest.param(["train_history_values"], train_variant(
+        ("append(float(loss))",
+         "append(float(loss) if split == 'train' else 0.5 ** len(history['test_loss']))")),
+        id="made_up_test_loss"),
+    pytest.param(["train_history_values"], train_variant(
+        ("float((scores.argmax(1) == Y.argmax(1)).mean())",
+         "100 * float((scores.argmax(1) == Y.argmax(1)).mean())")),
+        id="accuracy_in_percent"),
+    pytest.param(["train_grad_norms_last"], train_variant(
+        ("[float(v) for v in norms / steps]",
+         '[float(np.linalg.norm(grads[f"W{l}"])) for l in range(1, L + 1)]')),
+        id="grad_norms_of_the_last_mini_batch"),
+    pytest.param(["train_grad_norms_values"], train_variant(
+        ("for v in norms / steps]", "for v in norms]")), id="grad_norms_summed"),
+    pytest.param(["train_grad_norms_values"], train_variant(
+        ('np.linalg.norm(grads[f"W{l}"])', 'np.linalg.norm(params[f"W{l}"])')),
+        id="grad_norms_of_the_weights"),
+    pytest.param(["train_on_test"], train_variant(*ON_ALL), id="trains_on_train_and_test"),
+    pytest.param(["train_on_test"], train_variant(
+        ("mlp_forward(X_train[batch]", "mlp_forward(X_test[batch]"),
+        ("softmax_ce_loss(scores, Y_train[batch])", "softmax_ce_loss(scores, Y_test[batch])")),
+        id="mini_batches_from_the_test_set"),
+    pytest.param(["train_no_shuffle"], train_variant(
+        ("order = rng.permutation(N)", "order = np.arange(N)")), id="never_shuffles"),
+    pytest.param(["train_shuffle_once"], train_variant(
+        (SHUFFLE, ""), ("    for _ in range(epochs):\n",
+                        "    order = rng.permutation(N)\n    for _ in range(epochs):\n")),
+        id="shuffles_once_before_the_epochs"),
+    pytest.param(["train_shuffle_once"], train_variant(
+        ("order = rng.permutation(N)", "order = np.random.default_rng(seed).permutation(N)")),
+        id="generator_re_created_every_epoch"),
+    pytest.param(["train_same_batches"], train_variant(
+        ("order = rng.permutation(N)",
+         "order = np.concatenate([np.arange(b, min(b + batch_size, N)) "
+         "for b in rng.permutation(np.arange(0, N, batch_size))])")),
+        id="shuffles_the_batches_not_the_examples"),
+    pytest.param(["train_batches"], train_variant(
+        ("order = rng.permutation(N)", "order = rng.integers(0, N, N)")),
+        id="draws_with_replacement"),
+    pytest.param(["train_batches"], train_variant(
+        ("range(0, N, batch_size)", "range(0, N - batch_size, batch_size)")),
+        id="skips_the_last_mini_batch"),
+    pytest.param(["train_labels"], train_variant(
+        ("softmax_ce_loss(scores, Y_train[batch])", "softmax_ce_loss(scores, Y_train[np.sort(batch)])")),
+        id="targets_shuffled_apart_from_examples"),
+    pytest.param(["train_update"], train_variant(
+        ("momentum * velocity[name] - lr * grads[name]", "- lr * grads[name]")),
+        id="momentum_ignored"),
+    pytest.param(["train_update"], train_variant(
+        ("        norms, steps = np.zeros(L), 0\n",
+         "        norms, steps = np.zeros(L), 0\n"
+         "        velocity = {name: np.zeros_like(value) for name, value in params.items()}\n")),
+        id="velocity_reset_every_epoch"),
+    pytest.param(["train_update"], train_variant(
+        ("params[name] + velocity[name]", "params[name] - lr * grads[name]")),
+        id="plain_sgd_step_keeps_velocity_unused"),
+    pytest.param(["train_returned_params"], train_variant(
+        ("    velocity = {", "    start = {name: value.copy() for name, value in params.items()}\n"
+                           "    velocity = {"),
+        ("return params, history", "return start, history")),
+        id="returns_the_initial_params"),
+    pytest.param(["train_no_progress"], train_variant(
+        ("grads = mlp_backward(dscores, caches, params, activations)",
+         "grads = {name: 0 * value for name, value in params.items()}")),
+        id="no_gradient_step"),
+    pytest.param(["train_format"], train_variant(
+        ("return params, history", "return params, history['train_loss']")),
+        id="returns_only_the_losses"),
+]
+
+
+@pytest.mark.parametrize("hints, source", TRAIN_MISTAKES)
+def test_check_names_each_train_mistake(hints, source, capsys):
+    namespace = notebook_namespace()
+    exec(source, namespace)
+    assert checks.check("train_mlp", namespace) is False, capsys.readouterr().out
+    out = capsys.readouterr().out
+    for key in hints:
+        assert squeezed(checks.HINTS[key]) in squeezed(out), f"hint {key!r} missing for\n{source}\n{out}"
+
+
+def test_every_train_hint_is_exercised():
+    from nnlab.deep_mlp import check_training
+    exercised = {key for case in TRAIN_MISTAKES for key in case.values[0]}
+    assert set(check_training.HINTS) <= exercised, sorted(set(check_training.HINTS) - exercised)
+
+
+FLOAT32 = (("    params = init_mlp(sizes, scheme, seed)\n",
+            "    params = {k: v.astype(np.float32) for k, v in init_mlp(sizes, scheme, seed).items()}\n"
+            "    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)\n"),)
+# correct train_mlp written otherwise: check("train_mlp") passes them without a hint
+TRAIN_CORRECT = {
+    "rng_shuffle_of_indices": train_variant(
+        ("order = rng.permutation(N)", "order = np.arange(N)\n        rng.shuffle(order)")),
+    "permuted_copies_of_the_data": train_variant(
+        ("        order = rng.permutation(N)\n",
+         "        order = rng.permutation(N)\n        Xs, Ys = X_train[order], Y_train[order]\n"),
+        ("batch = order[start:start + batch_size]", "batch = slice(start, start + batch_size)"),
+        ("mlp_forward(X_train[batch]", "mlp_forward(Xs[batch]"),
+        ("softmax_ce_loss(scores, Y_train[batch])", "softmax_ce_loss(scores, Ys[batch])")),
+    "float32": train_variant(*FLOAT32),
+    "logs_the_training_set_after_every_step": train_variant(
+        ("            steps += 1\n",
+         "            steps += 1\n            mlp_forward(X_train, params, activations)\n")),
+    "history_as_arrays": train_variant(
+        ("return params, history",
+         "return params, {key: np.array(value) for key, value in history.items()}")),
+    "array_split_keywords_in_place": train_variant(
+        ("for start in range(0, N, batch_size):\n            batch = order[start:start + batch_size]",
+         "for batch in np.array_split(order, -(-N // batch_size)):"),
+        ("mlp_backward(dscores, caches, params, activations)",
+         "mlp_backward(dscores=dscores, caches=caches, params=params, activations=activations)"),
+        ("params[name] = params[name] + velocity[name]", "params[name] += velocity[name]")),
+    "own_evaluation_and_norms": train_variant(
+        ("np.linalg.norm(grads[f\"W{l}\"])", "np.sqrt(np.sum(grads[f\"W{l}\"] ** 2))"),
+        ("scores, _ = mlp_forward(X, params, activations)",
+         "scores = mlp_forward(X, params, activations)[0]"),
+        ("loss, _ = softmax_ce_loss(scores, Y)",
+         "shifted = scores - scores.max(1, keepdims=True)\n"
+         "            loss = -np.mean(np.sum(Y * (shifted - np.log(np.exp(shifted).sum(1, keepdims=True))), 1))")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRAIN_CORRECT))
+def test_check_passes_correct_trains(name, capsys):
+    namespace = notebook_namespace()
+    exec(TRAIN_CORRECT[name], namespace)
+    started = time.perf_counter()
+    passed = checks.check("train_mlp", namespace)
+    out = capsys.readouterr().out
+    assert passed is True and "Hint" not in out, f"a correct train_mlp ({name}) fails:\n{out}"
+    assert time.perf_counter() - started < 2.0, "check('train_mlp') is slow"
+
+
+def test_train_mlp_is_not_charged_for_a_failing_loss(capsys):
+    """A history that differs only because the student's softmax_ce_loss is wrong (mean over
+    N*K entries) is a note pointing there, not a failure of train_mlp."""
+    namespace = notebook_namespace()
+    source = textwrap.dedent(inspect.getsource(REFERENCE["softmax_ce_loss"]))
+    exec(source.replace("/ N\n    return", "/ Y.size\n    return"), namespace)
+    passed = checks.check("train_mlp", namespace)
+    out = capsys.readouterr().out
+    assert passed is True and "softmax_ce_loss, which fail(s) its own check" in squeezed(out), out
 
 
 def test_shipped_package_holds_no_reference_and_modules_stay_small():

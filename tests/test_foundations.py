@@ -267,6 +267,12 @@ MISTAKES = [
     ("graph_relu_derivative", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0',
      'dx1 * cache["x1"]'),
     ("graph_relu_gate", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0', "dx1"),
+    ("graph_relu_at_zero", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0',
+     'dx1 if cache["s0"] >= 0 else 0.0'),
+    ("graph_relu_at_zero", "graph_backward", 'dy = 1.0 if cache["y"] > 0 else 0.0',
+     'dy = 1.0 if cache["y"] >= 0 else 0.0'),
+    ("graph_relu_at_zero", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0',
+     'dx1 * np.heaviside(cache["s0"], 0.5)'),
     ("graph_backward_fd", "graph_backward", "float(ds0 * x0)", "float(ds0 * abs(x0))"),
     ("graph_backward_inplace", "graph_backward", "    dy = ", '    cache["y"] = 1.0\n    dy = '),
     ("count_parameters_values", "count_parameters", " + int(fan_out)\n", " + 1 + int(fan_out)\n"),
@@ -344,6 +350,26 @@ def test_check_names_the_mistake(hint, name, old, new, capsys):
     passed, out = run_check(name, namespace, capsys)
     assert passed is False, f"check passes a wrong {name}:\n{source}\n{out}"
     assert squeezed(checks.HINTS[hint]) in squeezed(out), f"hint {hint!r} missing for\n{source}\n{out}"
+
+
+# correct graph_backward gates (derivative 0 at an input of exactly 0) that must pass
+CORRECT_VARIANTS = [
+    ("graph_backward", 'dx1 if cache["s0"] > 0 else 0.0',
+     'dx1 * np.heaviside(cache["s0"], 0.0)'),
+    ("graph_backward", 'dx1 if cache["s0"] > 0 else 0.0', 'dx1 * float(cache["x1"] > 0)'),
+    ("graph_backward", 'dy = 1.0 if cache["y"] > 0 else 0.0', 'dy = float(cache["z"] > 0)'),
+    ("graph_backward", 'dy = 1.0 if cache["y"] > 0 else 0.0',
+     'dy = float(np.sign(max(cache["y"], 0.0)))'),
+]
+
+
+@pytest.mark.parametrize("name, old, new", CORRECT_VARIANTS,
+                         ids=[f"{m[0]}_{i}" for i, m in enumerate(CORRECT_VARIANTS)])
+def test_check_passes_correct_variants(name, old, new, capsys):
+    namespace, source = notebook_namespace(), variant(name, old, new)
+    exec(source, namespace)
+    passed, out = run_check(name, namespace, capsys)
+    assert passed is True and "Hint" not in out, f"check fails a correct {name}:\n{source}\n{out}"
 
 
 def test_every_hint_of_this_assignment_is_exercised():
