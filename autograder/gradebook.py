@@ -12,9 +12,11 @@ How (the pipeline, in order):
 2. Each graded submission is copied to ``submitted/<student>/<assignment>/`` in a form
    nbgrader always takes (``autograder.gradebook_notebook``: repeated or malformed nbgrader
    cells become plain cells; a notebook that lost cells, or does not validate, is rebuilt
-   from the release with the student's answers), so the gradebook has every cell. A student
-   id nbgrader cannot hold (``unsafe_id_reason``) is not copied: its result says why. The
-   copy, outputs included, and the result are also kept under ``outputs/``.
+   from the release with the student's answers), so the gradebook has every cell, and with
+   the student's content made inert (``autograder.inert``: formgrader renders these copies,
+   unsanitized, in the TA's logged-in session). A student id nbgrader cannot hold
+   (``unsafe_id_reason``) is not copied: its result says why. The copy, outputs included,
+   and the result are also kept under ``outputs/``.
 3. ``autograder.gradebook_record`` does what ``nbgrader autograde`` does with its Execute
    step replaced by ``InjectResults`` (our results written into the test cells, the
    student's own outputs, such as plots, put back in the other cells), in this process, for
@@ -30,7 +32,8 @@ How (the pipeline, in order):
    itself (its copy leaves ``submitted/``, so nbgrader's own commands do not stop on it) and
    its result's ``gradebook`` field says why. A marker beside its copy in ``outputs/``
    holds the digest of the result recorded, so an unchanged result is not recorded again
-   (a TA's grades are untouched) and a changed one is.
+   (a TA's grades are untouched) and a changed one is. Copies recorded before they were made
+   inert (a marker without ``INERT_COPIES``) are made inert in place, the gradebook untouched.
 """
 
 import hashlib
@@ -52,13 +55,16 @@ from autograder import course as courses
 from autograder import gradebook_record
 from autograder.build import copy_student_package, nbgrader_env
 from autograder.gradebook_notebook import submission_for_gradebook
+from autograder.inert import inert_notebook
 from autograder.text import clean_text, display_name
 
 EXIT_NOT_RECORDED = 3  # exit code of `grade` when the gradebook disagrees with grades.csv
 GLOB_CHARACTERS = "*?["  # nbgrader finds submissions with glob patterns built from ids
+HTML_CHARACTERS = '<>"'  # formgrader writes ids unescaped into HTML text, attributes and scripts
 RECORDED = "recorded"
 NOT_RECORDED = "not recorded: "
 RECORD_CHUNK = 50  # submissions recorded per transaction (their notebooks are held in memory)
+INERT_COPIES = "inert1"  # in the marker: the copies are made inert (``autograder.inert``)
 COURSE_CONFIG = '''\
 # nbgrader configuration of the course directory that `python -m autograder grade` keeps.
 c = get_config()  # noqa: F821 (provided by traitlets)
@@ -208,8 +214,11 @@ def _sync_assignment(course, assignment, results):
             continue
         folder = course / "outputs" / student / name
         marker = folder / f"{notebook_name}.synced"
-        stamp_text = f"{result_digest(result)}:{fingerprint}"
-        if marker.exists() and marker.read_text() == stamp_text:
+        stamp_text = f"{result_digest(result)}:{fingerprint}:{INERT_COPIES}"
+        stamp = marker.read_text() if marker.exists() else None
+        if stamp == stamp_text or (stamp == stamp_text.rsplit(":", 1)[0]
+                                   and _made_inert(course, student, assignment, release)):
+            marker.write_text(stamp_text)
             result["gradebook"] = RECORDED
             continue
         try:
@@ -231,6 +240,26 @@ def _sync_assignment(course, assignment, results):
             pending = {}
     if pending:
         _record_pending(course, assignment, pending)
+
+
+def _made_inert(course, student, assignment, release):
+    """Make the copies of a submission recorded by a grader older than ``autograder.inert``
+    (its ``submitted/``, ``outputs/`` and ``autograded/`` notebooks) inert in place, without
+    touching the gradebook (a TA's grades stay as they are). False when one cannot be read
+    or written: the submission is then recorded again."""
+    relative = Path(student) / assignment.name / f"{assignment.notebook}.ipynb"
+    try:
+        for top in ("submitted", "outputs", "autograded"):
+            path = course / top / relative
+            notebook = nbformat.read(str(path), as_version=4)
+            text = nbformat.writes(inert_notebook(notebook, release))
+            mode = path.stat().st_mode
+            path.chmod(mode | 0o200)
+            path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+            path.chmod(mode)
+    except Exception:  # unreadable, invalid or unwritable: record it again instead
+        return False
+    return True
 
 
 def _record_pending(course, assignment, pending):
@@ -260,7 +289,9 @@ def _withdraw(course, student, assignment_name):
 def unsafe_id_reason(student):
     """Why nbgrader's gradebook cannot hold ``student`` as an id (None when it can). nbgrader
     matches submission paths with ``.*`` (no newline) and glob patterns, skips hidden
-    folders, keeps ids as UTF-8 text and prints them raw; ids come from folder names."""
+    folders, keeps ids as UTF-8 text and prints them raw (formgrader's pages too, unescaped
+    in HTML and inside double-quoted attributes and script strings); ids come from folder
+    names."""
     if not isinstance(student, str) or not student:
         return "the student id is empty or not text"
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in student):
@@ -271,6 +302,10 @@ def unsafe_id_reason(student):
     wildcards = [ch for ch in student if ch in GLOB_CHARACTERS]
     if wildcards:
         return f"the folder name contains '{wildcards[0]}', a wildcard in nbgrader's file patterns"
+    markup = [ch for ch in student if ch in HTML_CHARACTERS]
+    if markup:
+        return (f"the folder name contains '{markup[0]}', which nbgrader's formgrader would put "
+                f"into its pages as HTML")
     if student.startswith("."):
         return "the folder name starts with a dot (nbgrader skips hidden folders)"
     if "/" in student or len(student.encode("utf-8")) > 255:

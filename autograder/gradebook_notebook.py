@@ -15,7 +15,10 @@ a notebook nbformat does not validate), so the copy made here is one they always
 - if that leaves a grade_id missing, or the notebook still does not validate (nbformat's
   schema, nbgrader's metadata schema, text that is not UTF-8), it is rebuilt from the
   release with the student's answers (the first cell with each answer id), and their
-  outputs when those are valid; as a last resort, with the answers' text only.
+  outputs when those are valid; as a last resort, with the answers' text only;
+- last, whichever it is, the student's content is made inert for formgrader, which renders
+  these copies in the TA's logged-in session (``autograder.inert``: raw HTML escaped,
+  unsafe links, images, outputs and MathJax commands removed; nbgrader cells untouched).
 
 nbgrader's metadata check (``MetadataValidator``) re-checks its JSON schema on every cell
 (2 ms a cell); ``check_metadata`` is the same check, remembering the (cell type, metadata)
@@ -33,6 +36,7 @@ from nbformat.corpus.words import generate_corpus_id
 from nbgrader.nbgraderformat import MetadataValidator
 
 from autograder.grading import cell_source, grade_id_of, nbgrader_meta, read_quietly
+from autograder.inert import inert_notebook
 
 CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's pattern for cell ids
 _CELL_KEYS = {"code": {"outputs"}, "markdown": {"attachments"}, "raw": {"attachments"}}
@@ -79,17 +83,18 @@ def read_or_none(path):
 
 def submission_for_gradebook(result, release):
     """The notebook to put in ``submitted/`` for ``result``: the student's, repaired as the
-    module docstring says, or rebuilt from ``release``. Tolerates any content."""
+    module docstring says, or rebuilt from ``release``, with the student's content made
+    inert for formgrader (``autograder.inert``). Tolerates any content."""
     # An invalid notebook is never read here (it may be a link to the instructor's source).
     notebook = None if result.get("status") == "invalid_notebook" else read_or_none(result.get("path"))
     if notebook is not None:
         repaired = repaired_or_none(notebook, release)
         if repaired is not None and not nbgrader_problems(repaired, release):
-            return repaired
+            return inert_notebook(repaired, release)
     rebuilt = rebuilt_from_release(notebook, release, with_outputs=True)
     if not nbgrader_problems(rebuilt, release):
-        return rebuilt
-    return rebuilt_from_release(notebook, release, with_outputs=False)
+        return inert_notebook(rebuilt, release)
+    return inert_notebook(rebuilt_from_release(notebook, release, with_outputs=False), release)
 
 
 def repaired_or_none(notebook, release):

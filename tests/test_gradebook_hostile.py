@@ -131,10 +131,12 @@ REBUILT = UNREADABLE | {"grade_id_number", "grade_id_null", "grade_id_unknown",
 
 # Ids nbgrader cannot hold: folder names from os.listdir (non-UTF-8 bytes as surrogates).
 UNSAFE_IDS = ["aa\nnewline", "ab_Jos\udce9", "ac\x1b[31mred", "ad\ttab", "ae*star", "af?",
-              "ag[x]", ".ah_hidden", "ai\x7fdel"]
+              "ag[x]", ".ah_hidden", "ai\x7fdel",
+              # formgrader writes ids unescaped into its pages (HTML, attributes, script strings)
+              "aj<img src=x onerror=alert(1)>", 'ak";alert(1);"', "al>"]
 # Odd but safe: recorded like any other.
 ODD_IDS = ["Smith, John", "José", "李明", "x" * 250, "é" * 127, "{brace}%s", "back\\slash",
-           "quote'\"", "-dash", "rtl\u202eltr"]
+           "quote'", "amp&ersand", "-dash", "rtl\u202eltr"]
 
 
 def write_raw(subs, student, notebook):

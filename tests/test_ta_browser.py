@@ -7,6 +7,14 @@ a comment for the written question, and tabs out so formgrader saves them. The t
 checks the gradebook, the feedback page that ``nbgrader generate_feedback`` writes, and
 the student's one page from ``python -m autograder feedback OUT`` (score, comment, total).
 
+A second submission carries the injection corpus of ``tests/test_gradebook_inert.py`` (raw
+HTML, Markdown links and images, MathJax commands, raw cells, outputs, attachments) in its
+written answer and other cells; opened in formgrader as a TA opens it, nothing of it may run
+(no marker, no title change, no file written, no request to the contents API) while its
+answer, scores and grading boxes still show. A canary (the same kind of attempt written
+straight into another student's autograded notebook, past the grader) shows that the
+checks see a script that runs.
+
 Needs the Debian packages ``chromium`` (/usr/bin/chromium) and the pip package
 ``playwright``; it is skipped without them. Never run ``playwright install``: the system
 Chromium is used.
@@ -21,6 +29,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -31,6 +40,7 @@ from nbgrader.api import Gradebook
 
 from autograder import demo
 from course_under_test import COURSE, TLN
+from test_gradebook_inert import MARKER, STUDENT_TEXT, hostile_notebook, payload, write_submission
 
 try:
     from playwright.sync_api import sync_playwright
@@ -53,6 +63,9 @@ MATHJAX_STUB = """window.MathJax = {Hub: {Config: function () {}, Queue: functio
     setTimeout(function () { listener("End"); }, 0);
   }}}}};"""
 SAVE_SECONDS = 15
+HOSTILE = "zed_hostile"  # the submission with the injection corpus
+CANARY_STUDENT = demo.CORRECT  # its autograded notebook gets a raw attempt, past the grader
+SETTLE_MS = 2500  # time for anything the page could run late (onerror, refresh, timers)
 
 pytestmark = [
     pytest.mark.skipif(sync_playwright is None,
@@ -76,10 +89,13 @@ def cell_state(course):
         return grade.manual_score, grade.needs_manual_grade, comment.manual_comment, total
 
 
-@pytest.fixture
-def course(tmp_path):
-    """OUT/nbgrader of the graded demo submissions; ben wrote the backprop derivation."""
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """OUT/nbgrader of the graded demo submissions, plus HOSTILE's (the injection corpus);
+    ben wrote the backprop derivation. Shared by the tests of this module (one grading)."""
+    tmp_path = tmp_path_factory.mktemp("ta_browser")
     submissions = demo.make_submissions(tmp_path / "submissions", [TLN])
+    write_submission(tmp_path / "submissions" / HOSTILE / TLN.name, hostile_notebook())
     path = next(p for p in submissions if p.parts[-3] == STUDENT)
     notebook = nbformat.read(str(path), as_version=4)
     cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == QUESTION]
@@ -112,9 +128,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def formgrader(course, tmp_path):
+@pytest.fixture(scope="module")
+def formgrader(course, tmp_path_factory):
     """``jupyter server`` serving formgrader for the course: {"url", "token", "log"}."""
+    tmp_path = tmp_path_factory.mktemp("jupyter")
     port, token = free_port(), secrets.token_hex(16)
     config_dir, runtime_dir = tmp_path / "jupyter_config", tmp_path / "jupyter_runtime"
     config_dir.mkdir()
@@ -157,6 +174,28 @@ def formgrader(course, tmp_path):
             server.kill()
             server.wait(timeout=10)
         log.close()
+
+
+def open_submission(page, formgrader, student, submission_id):
+    """Click from formgrader's start page to ``student``'s submission, as the README's TA
+    steps say: Manual Grading -> assignment -> notebook -> Show All Names -> the student."""
+    page.goto(f"{formgrader['url']}/formgrader?token={formgrader['token']}")
+    assert page.url.endswith("/formgrader/manage_assignments"), f"formgrader opened {page.url}"
+    page.get_by_role("link", name="Manual Grading", exact=True).first.click()
+    page.wait_for_url("**/formgrader/gradebook")
+    table = page.locator("#main-table")
+    table.get_by_role("link", name=TLN.name, exact=True).click()
+    page.wait_for_url(f"**/formgrader/gradebook/{TLN.name}")
+    table.get_by_role("link", name=TLN.notebook, exact=True).click()
+    page.wait_for_url(f"**/formgrader/gradebook/{TLN.name}/{TLN.notebook}")
+    table.get_by_role("link", name="Submission #1", exact=True).wait_for()
+    page.get_by_role("button", name="Show All Names").click()
+    row = table.locator("tr", has=page.get_by_role("link", name=student, exact=True))
+    row.get_by_role("link", name=student, exact=True).click()
+    page.wait_for_url(f"**/formgrader/submissions/{submission_id}/")
+    page.wait_for_function("() => window.formgrader && formgrader.loaded"
+                           " && formgrader.grades.loaded && formgrader.comments.loaded")
+    return row
 
 
 def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(course, formgrader, tmp_path):
@@ -259,3 +298,117 @@ def test_ta_grades_written_answer_in_formgrader_and_it_reaches_the_feedback(cour
     assert f"Total so far: <b>{float(total):g} / {float(max_score):g}</b>" in ours, (
         f"our page's total should equal nbgrader's {total} / {max_score}: "
         f"{re.findall(r'Total[^<]*<b>[^<]*</b>', ours)}")
+
+
+# What in the shown notebook could run, load or cover the page (formgrader's own nav bar and
+# scripts are outside #notebook-container).
+DOM_PROBLEMS = r"""() => {
+  const problems = [];
+  const root = document.querySelector('#notebook-container');
+  if (!root) return ['no #notebook-container'];
+  const banned = ['script', 'style', 'iframe', 'frame', 'object', 'embed', 'form', 'meta', 'base',
+                  'link', 'svg', 'math', 'details', 'template', 'video', 'audio', 'source'];
+  for (const el of root.querySelectorAll('*')) {
+    const tag = el.tagName.toLowerCase();
+    if (banned.includes(tag)) problems.push('<' + tag + '>');
+    for (const attr of el.attributes) {
+      const value = attr.value.replace(/[\u0000-\u0020]+/g, '').toLowerCase();
+      if (attr.name.startsWith('on')) problems.push(tag + ' ' + attr.name);
+      if (value.startsWith('javascript:') || value.startsWith('vbscript:') ||
+          (value.startsWith('data:') && !/^data:image\/(png|jpeg|gif);/.test(value)))
+        problems.push(tag + ' ' + attr.name + '=' + value.slice(0, 40));
+      if (attr.name === 'srcdoc' || attr.name === 'formaction') problems.push(tag + ' ' + attr.name);
+    }
+    if (getComputedStyle(el).position === 'fixed') problems.push(tag + ' position: fixed');
+  }
+  return problems;
+}"""
+
+
+def course_files(course):
+    return {str(p.relative_to(course)) for p in course.rglob("*")}
+
+
+def test_a_hostile_submission_runs_nothing_in_formgrader(course, formgrader, tmp_path):
+    with gradebook(course) as gb:
+        hostile_id = gb.find_submission_notebook(TLN.notebook, TLN.name, HOSTILE).id
+        canary_id = gb.find_submission_notebook(TLN.notebook, TLN.name, CANARY_STUDENT).id
+    files_before = course_files(course)
+    requests, dialogs, errors = [], [], []
+    screenshot = tmp_path / "formgrader_hostile.png"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.route(re.compile(r"^(?!http://127\.0\.0\.1:\d+/)"), offline)
+            context.on("request", lambda request: requests.append((request.method, request.url)))
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+
+            open_submission(page, formgrader, HOSTILE, hostile_id)
+            notebook = page.locator("#notebook-container")
+            for link in notebook.locator("a").all():  # hover every link a TA might pass over
+                link.hover()
+            page.wait_for_timeout(SETTLE_MS)
+            markers = [name for frame in page.frames for name in frame.evaluate(
+                f"() => Object.keys(window).filter(k => k.startsWith('{MARKER}'))")]
+            title, url = page.title(), page.url
+            dom_problems = page.evaluate(DOM_PROBLEMS)
+            score = page.locator(f"input.score#{QUESTION}")
+            remark = page.locator(f"textarea.comment#{QUESTION}-comment")
+            cell = page.locator(".nbgrader_cell", has=score)
+            answer = cell.inner_text()
+            clobbered = page.evaluate(f"() => document.querySelectorAll('[id=\"{QUESTION}\"]').length")
+            score.scroll_into_view_if_needed()
+            on_top = score.evaluate("el => { const r = el.getBoundingClientRect();"
+                                    " return document.elementFromPoint(r.x + r.width / 2,"
+                                    " r.y + r.height / 2) === el; }")
+            tests_shown = page.locator(".code_cell", has=page.locator(
+                "input.score#relu_handout_table")).inner_text()
+            boxes = (score.count(), remark.count())
+            page.screenshot(path=str(screenshot))
+            hostile_requests = list(requests)
+
+            # The canary: an attempt written straight into another student's autograded
+            # notebook (not through the grader) runs: the checks above would have seen it.
+            canary_path = course / "autograded" / CANARY_STUDENT / TLN.name / f"{TLN.notebook}.ipynb"
+            canary = nbformat.read(str(canary_path), as_version=4)
+            canary.cells.append(nbformat.v4.new_markdown_cell(f'<img src=x onerror="{payload("canary")}">'))
+            canary_path.chmod(0o644)
+            nbformat.write(canary, str(canary_path))
+            open_submission(page, formgrader, CANARY_STUDENT, canary_id)
+            page.wait_for_function(f"() => window.{MARKER}_canary === 1")
+            deadline = time.monotonic() + SAVE_SECONDS
+            while not (course / f"{MARKER}_canary.txt").exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            canary_title = page.title()
+        finally:
+            browser.close()
+
+    assert markers == [], f"student scripts ran in formgrader: {markers}"
+    assert MARKER not in title, f"the page title was changed to {title!r}"
+    assert urllib.parse.urlsplit(url).path == f"/formgrader/submissions/{hostile_id}/", (
+        f"the page went to {url}")
+    assert dialogs == [], f"dialogs opened: {dialogs}"
+    assert dom_problems == [], f"the shown notebook holds active content: {dom_problems}"
+    contents_calls = [(method, address) for method, address in hostile_requests
+                      if re.match(r"^http://127\.0\.0\.1:\d+/api/contents", address)]
+    assert contents_calls == [], f"requests to the contents API: {contents_calls}"
+    written = sorted(f for f in course_files(course) - files_before
+                     if MARKER in f and f != f"{MARKER}_canary.txt")
+    assert written == [], f"files written into the course directory: {written}"
+    assert STUDENT_TEXT in answer and "over the rows" in answer, (
+        f"the written answer is not shown: {answer[:500]!r}")
+    assert "<img src=x onerror=" in answer, "the student's markup is shown as text"
+    assert clobbered == 1, f"{clobbered} elements have the score box's id {QUESTION!r}"
+    assert on_top, "something covers the score box"
+    assert boxes == (1, 1), f"(score boxes, comment boxes) of {QUESTION}: {boxes}"
+    assert "passed: relu_handout_table" in tests_shown, f"test result not shown: {tests_shown[:300]!r}"
+    assert screenshot.stat().st_size > 10_000, f"screenshot {screenshot} looks empty"
+    canary_calls = [call for call in requests[len(hostile_requests):] if "/api/contents/" in call[1]]
+    assert canary_calls and (course / f"{MARKER}_canary.txt").exists() and MARKER in canary_title, (
+        "the canary did not run: the checks above could not see a script that runs")
+    assert not [e for e in errors if f"/submissions/{hostile_id}/" in e], f"JavaScript errors: {errors}"
