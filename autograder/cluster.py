@@ -31,7 +31,7 @@ from autograder import batch, config, course, pool, task, visibility
 from autograder.cluster_worker import (Payload, ProcessKilled, WorkerFailure, WorkerMismatch,
                                        grade_payload, probe)
 from autograder.discovery import notebook_role
-from autograder.grading import MAX_NOTEBOOK_BYTES, check_path, submission_files
+from autograder.submission import MAX_NOTEBOOK_BYTES, check_path, submission_files
 from autograder.text import clean_text, display_name
 
 CONNECT_SECONDS = 15.0  # to reach the scheduler
@@ -273,7 +273,7 @@ def _settle_here(out, item, limits, isolation, keys, written, bar):
 
 def _read(item):
     """(notebook bytes, ((relative path, bytes) of each extra file)) of ``item``, read
-    as grading reads them: the notebook only when ``grading.check_path`` lets it be
+    as grading reads them: the notebook only when ``submission.check_path`` lets it be
     read (OSError or ValueError otherwise), the extra files within their bounds."""
     path = check_path(item.path)
     with open(path, "rb", opener=_no_follow) as handle:

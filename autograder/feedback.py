@@ -28,7 +28,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from autograder import sanitize
-from autograder.grading import read_quietly, release_notebook
+from autograder.cells import read_quietly, release_notebook
 from autograder.markdown_html import MARKDOWN_CELL_LIMIT, clean_html, markdown_renderer
 from autograder.records import (OWN_ERROR_STATUSES, TEST_STATUS_TO_ROW, RowStatus, TestStatus,
                                 row_status)

@@ -35,7 +35,7 @@ from nbformat import validator
 from nbformat.corpus.words import generate_corpus_id
 from nbgrader.nbgraderformat import MetadataValidator
 
-from autograder.grading import cell_source, grade_id_of, nbgrader_meta, read_quietly
+from autograder.cells import cell_source, grade_id_of, nbgrader_meta, read_quietly
 from autograder.inert import inert_notebook
 
 CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's pattern for cell ids

@@ -56,7 +56,7 @@ def find_notebook(folder, expected):
     named like the assignment's, else the only one: a renamed copy), else the only one
     anywhere below it (an uploaded folder)."""
     from autograder.discovery import notebooks_in
-    from autograder.grading import walk_files
+    from autograder.submission import walk_files
     try:
         found = notebooks_in(folder)
     except OSError:

@@ -1,170 +1,32 @@
 """Grading one submitted notebook: student code in the sandbox, tests in this process.
 
-The grader reads the notebook as data, sends the code of its cells to the student
-process (``autograder.runner``) and runs every graded test of its assignment here,
-with a ``RemoteStudent`` whose methods call the student's functions over the wire.
+The grader reads the notebook as data (``autograder.submission``, ``autograder.cells``), sends
+the code of its cells to the student process (``autograder.runner``) and runs every graded
+test of its assignment here, with a ``RemoteStudent`` (``autograder.remote_student``) whose
+methods call the student's functions over the wire; a hidden test's record is stripped of
+what the student chose (``autograder.hidden_record``).
 Test cells in the submission are never run (the registry's tests are the truth), demo
 cells are skipped, and locked given cells are restored from the release.
 """
 
-import builtins
 import contextlib
 import hashlib
 import json
-import os
-import re
 import shutil
-import stat
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
-import nbformat
-
 from autograder import config, diagnosis, hidden
+from autograder.cells import answer_cells_present, code_cells, release_notebook
+from autograder.hidden_record import hidden_record
 from autograder.records import RowStatus, TestStatus, row_status
 from autograder.runner import GraderError, StudentDied, StudentProcess, StudentTimeout
 from autograder.runner import StudentOutOfMemory
+from autograder.remote_student import UNREADABLE, RemoteStudent, StudentCodeError, UnreadableReply
 from autograder.sandbox import Limits, isolation_mode
+from autograder.submission import check_path, copy_submission_files, read_notebook
 from nnlab.testing import MissingFunction, PublicFailure, hiding_values
-
-MAX_NOTEBOOK_BYTES = 50 << 20
-
-
-class StudentCodeError(Exception):
-    """The student's function raised an exception (its text is the student's own).
-
-    ``where`` is the exception's type and the student's line that raised it, without the
-    text: all a hidden test shows, since the text can carry the test's inputs.
-    """
-
-    def __init__(self, kind, message, where=""):
-        super().__init__(message)
-        self.kind = kind
-        self.where = where or "an exception"
-
-
-class UnreadableReply(AssertionError):
-    """The student's function returned what cannot cross the wire (not plain data)."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.function = name
-
-
-UNREADABLE = "your function returned something that is not plain numbers, arrays, lists or dicts"
-
-
-class RemoteStudent:
-    """The interface tests use (see nnlab.testing), backed by the student process."""
-
-    def __init__(self, process, timeout):
-        self._process = process
-        self._timeout = timeout
-        self.output = []
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: self._call(name, args, kwargs, False)["result"]
-
-    def track(self, name, *args, **kwargs):
-        reply = self._call(name, args, kwargs, True)
-        return reply["result"], reply["args_after"]
-
-    def attempt(self, name, *args, after=False):
-        """``name(*args)``, or None when the student's function raises, is missing or
-        returns what cannot cross the wire (as ``nnlab.testing.LocalStudent.attempt``);
-        with ``after``, ``(result, positional args after the call)``."""
-        try:
-            reply = self._call(name, args, {}, bool(after))
-        except (StudentCodeError, MissingFunction, AssertionError):
-            return None
-        return (reply["result"], reply["args_after"]) if after else reply["result"]
-
-    def record(self, watch, name, *args, **kwargs):
-        """Call ``name`` and record its calls of the notebook's functions in ``watch``.
-
-        ``watch`` maps a function name to "all" or n (keep its last n calls). Returns
-        ``(result, recording)`` as ``nnlab.testing.LocalStudent.record`` does; the
-        recording comes from the student process, so its form is checked here.
-        """
-        track = {"record": {str(key): keep for key, keep in dict(watch).items()}}
-        reply = self._call(name, args, kwargs, track)
-        recording = reply.get("recording")
-        calls = recording.get("calls") if isinstance(recording, dict) else None
-        counts = recording.get("counts") if isinstance(recording, dict) else None
-        well_formed = isinstance(calls, list) and isinstance(counts, dict) \
-            and isinstance(recording.get("truncated"), bool) \
-            and all(isinstance(counts.get(key), int) for key in track["record"]) \
-            and all(isinstance(call, dict) and call.get("name") in track["record"]
-                    and isinstance(call.get("index"), int)
-                    and isinstance(call.get("args"), tuple)
-                    and isinstance(call.get("kwargs"), dict) and "result" in call
-                    for call in calls)
-        if not well_formed:
-            raise AssertionError(f"{name}: the record of the functions it called came back "
-                                 f"malformed (was the notebook's worker process modified?)")
-        return reply["result"], recording
-
-    def _call(self, name, args, kwargs, track):
-        reply = self._process.call(name, args, kwargs, track, self._timeout)
-        if reply.get("output"):
-            self.output.append(reply["output"])
-        if reply["ok"]:
-            return reply
-        kind, message = reply.get("kind"), reply.get("message") or ""
-        if kind == "missing":
-            raise MissingFunction(f"`{name}` is not defined in your notebook: was its cell "
-                                  f"deleted, or the function renamed?")
-        if kind == "unreadable":
-            raise UnreadableReply(name, message)
-        raise StudentCodeError(kind, message, reply.get("where"))
-
-
-def nbgrader_meta(cell):
-    """A cell's nbgrader metadata as a dict (empty when absent or malformed)."""
-    metadata = cell.get("metadata") if isinstance(cell, dict) else None
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return meta if isinstance(meta, dict) else {}
-
-
-def grade_id_of(cell):
-    grade_id = nbgrader_meta(cell).get("grade_id")
-    return grade_id if isinstance(grade_id, str) else None
-
-
-def cell_source(cell):
-    source = cell.get("source", "")
-    if isinstance(source, list):
-        return "".join(str(part) for part in source)
-    return source if isinstance(source, str) else ""
-
-
-def code_cells(notebook, release):
-    """(index, source) of the cells to run: test cells and demos out, locked cells restored."""
-    given = {grade_id_of(cell): cell.source for cell in release.cells
-             if nbgrader_meta(cell).get("locked")}
-    cells = []
-    for index, cell in enumerate(notebook.cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        grading = nbgrader_meta(cell)
-        if grading.get("grade") and not grading.get("solution"):
-            continue  # a test cell: the grader runs its own copy of the test
-        extra = cell.get("metadata", {}).get("nnlab") if isinstance(cell.get("metadata"), dict) else None
-        if isinstance(extra, dict) and extra.get("demo"):
-            continue
-        source = cell_source(cell)
-        if grading.get("locked") and grade_id_of(cell) in given:
-            source = given[grade_id_of(cell)]
-        cells.append((index, source))
-    return cells
-
-
-def answer_cells_present(notebook):
-    return {grade_id_of(cell) for cell in notebook.cells} - {None}
 
 
 def suite_fingerprint():
@@ -175,58 +37,6 @@ def suite_fingerprint():
             digest.update(path.relative_to(config.ROOT).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def read_quietly(path):
-    """A submitted notebook read with nbformat, without its warnings on stderr (a copied
-    cell's duplicate id, a missing id: the student's notebook, not the grader's business)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return nbformat.read(str(path), as_version=4)
-
-
-def check_path(path):
-    """``path`` as a Path, or raise ValueError when the grader must not read it: a link in
-    ``<student>/<assignment>/<notebook>.ipynb`` (it could point at the instructor's source
-    notebook or at another student's work), not a regular file, or over the size limit."""
-    path = Path(path)
-    if any(part.is_symlink() for part in (path, path.parent, path.parent.parent)):
-        raise ValueError("the submission contains a symbolic link (the notebook or its folder): "
-                         "submit the notebook itself")
-    info = path.stat()
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError("the notebook is not a regular file: submit the notebook itself")
-    if info.st_size > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"the notebook is {info.st_size / 2**20:.0f} MiB, over the limit of "
-                         f"{MAX_NOTEBOOK_BYTES >> 20} MiB (clear large outputs and resubmit)")
-    return path
-
-
-_RELEASES = {}  # {path: ((mtime_ns, size, inode), notebook)}: this process's releases, read once
-
-
-def release_notebook(path):
-    """The release notebook at ``path``, read once per process and read again when the
-    file changes (a rebuilt release). Callers only read it."""
-    info = os.stat(path)
-    version = (info.st_mtime_ns, info.st_size, info.st_ino)
-    cached = _RELEASES.get(str(path))
-    if cached is None or cached[0] != version:
-        cached = _RELEASES[str(path)] = (version, nbformat.read(str(path), as_version=4))
-    return cached[1]
-
-
-def read_notebook(path):
-    """The notebook, or raise ValueError with a message a person can act on."""
-    path = check_path(path)
-    try:
-        notebook = read_quietly(path)
-    except Exception as exc:  # nbformat raises several types for broken files
-        raise ValueError(f"the file is not a readable Jupyter notebook: "
-                         f"{type(exc).__name__}: {str(exc)[:300]}") from None
-    if not isinstance(notebook.get("cells"), list):
-        raise ValueError("the notebook has no list of cells")
-    return notebook
 
 
 def empty_tests(assignment, status, message):
@@ -340,61 +150,6 @@ def finish(result, started, assignment):
     return result
 
 
-def submission_files(folder, notebook_name, limit=20 << 20, count=100):
-    """The student's extra files (data their code reads): at most ``count``, ``limit`` bytes.
-
-    The folder is walked without recursion, at most MAX_DEPTH folders deep and
-    MAX_ENTRIES entries in all (a submission of 1,100 nested folders or a million files
-    costs a bounded walk); links are never followed.
-    """
-    chosen, total = [], 0
-    for item in walk_files(Path(folder)):
-        if item.name == notebook_name or ".ipynb_checkpoints" in item.parts:
-            continue
-        total += item.lstat().st_size
-        if total > limit or len(chosen) >= count:
-            break
-        chosen.append(item)
-    return chosen
-
-
-MAX_DEPTH = 16
-MAX_ENTRIES = 10_000
-
-
-def walk_files(top, max_depth=MAX_DEPTH, max_entries=MAX_ENTRIES):
-    """Regular files below ``top`` (not links), sorted folder by folder, within bounds."""
-    pending, seen, found = [(Path(top), 0)], 0, []
-    while pending:
-        folder, depth = pending.pop()
-        try:
-            with os.scandir(folder) as entries:
-                listed = sorted(entries, key=lambda entry: entry.name)[:max_entries - seen]
-        except OSError:  # unreadable folder: its files are not the student's data
-            continue
-        seen += len(listed)
-        subfolders = []
-        for entry in listed:
-            if entry.is_symlink():
-                continue
-            if entry.is_file(follow_symlinks=False):
-                found.append(Path(entry.path))
-            elif entry.is_dir(follow_symlinks=False) and depth < max_depth:
-                subfolders.append((Path(entry.path), depth + 1))
-        pending.extend(reversed(subfolders))
-        if seen >= max_entries:
-            break
-    return sorted(found)
-
-
-def copy_submission_files(folder, scratch, notebook_name):
-    """Copy the submission's extra files into scratch."""
-    for item in submission_files(folder, notebook_name):
-        target = scratch / item.relative_to(folder)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(item, target)
-
-
 def run_one(test, process, limits, started, assignment):
     """Run one test of ``assignment``; never raises. Returns its record."""
     record = {"grade_id": test.grade_id, "points": 0.0, "max_points": test.points,
@@ -453,70 +208,6 @@ def run_one(test, process, limits, started, assignment):
     if student.output:
         record["output"] = "".join(student.output)[:5000]
     return hidden_record(record, test.source()) if test.hidden else record
-
-
-HIDDEN_DIED = "your code ended the Python process"
-HIDDEN_FAILED = ("failed (the test's own message, with its inputs, is in `detail`, for the "
-                 "instructor)")
-CUSTOM_EXCEPTION = "an exception of a class defined in your code"
-
-
-def shown_exception(where: str | None) -> str:
-    """What a hidden test may say of the student's exception: the name of its type when
-    that is a built-in exception type (``ValueError``), else ``CUSTOM_EXCEPTION``; never
-    its text, its class name of the student's choosing, or the line that raised it (a
-    student picks the line as freely as the name)."""
-    name = (where or "").split(" ", 1)[0]
-    kind = getattr(builtins, name, None)
-    if isinstance(kind, type) and issubclass(kind, BaseException):
-        return name
-    return CUSTOM_EXCEPTION
-
-
-_SIZES = re.compile(r"\(\s*-?\d+\s*(?:,\s*-?\d+\s*)*,?\s*\)")  # (6, 5), (7,)
-
-
-def without_sizes(message: str, source: str) -> str:
-    """``message`` with every tuple of integers (a shape, an index) that the test's
-    ``source`` does not itself contain replaced by "(...)": a last guard against a public
-    message that prints a shape or index of the student's value."""
-    allowed = {found.replace(" ", "") for found in _SIZES.findall(source)}
-    return _SIZES.sub(lambda found: found.group(0) if found.group(0).replace(" ", "") in allowed
-                      else "(...)", message)
-
-
-def hidden_record(record: dict, source: str = "") -> dict:
-    """A hidden test's record with nothing the student's code chose in its shown fields.
-
-    Hidden inputs reach the student's functions, which may write them into anything they
-    control: an exception's text or class name, the line that raises, printed output, the
-    exit code or signal of the process, a memory error's text. So a hidden record keeps:
-    ``message``, a fixed text per status (the test's own message only when it is a
-    ``PublicFailure``, whose helpers leave out the student's values while hiding, see
-    ``nnlab.testing.hiding_values``); ``where``, a built-in exception type's name or
-    ``CUSTOM_EXCEPTION``; no ``output``. A failure message that is not public moves to
-    ``detail`` (for the instructor only: never shown to students). ``source``: the test's
-    code; a public message keeps only the tuples of integers written in it (``without_sizes``).
-    """
-    record = dict(record)
-    record.pop("output", None)
-    status = record["status"]
-    if status == TestStatus.ERROR:
-        shown = shown_exception(record.get("where"))
-        record.update(where=shown, message=f"your code raised {shown} during this hidden test")
-    elif status == TestStatus.MEMORY_LIMIT:
-        record["message"] = "your code ran out of memory during this hidden test"
-        if "where" in record:
-            record["where"] = shown_exception(record["where"])
-    elif status == TestStatus.NOT_IMPLEMENTED:
-        record["where"] = "NotImplementedError"
-    elif status == TestStatus.KERNEL_DIED:
-        record["message"] = HIDDEN_DIED
-    elif status == TestStatus.FAILED and not record.get("public"):
-        record.update(detail=record["message"], message=HIDDEN_FAILED)
-    elif status == TestStatus.FAILED:
-        record["message"] = without_sizes(record["message"], source)[:500]
-    return record
 
 
 def to_json(result):

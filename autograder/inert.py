@@ -57,7 +57,7 @@ from nbconvert.filters.strings import strip_files_prefix
 from nbformat import NotebookNode
 from pygments.token import STANDARD_TYPES
 
-from autograder.grading import cell_source, grade_id_of
+from autograder.cells import cell_source, grade_id_of
 
 SAFE_OUTPUT_TYPES = ("text/plain", "image/png", "image/jpeg")
 RASTER_ATTACHMENTS = ("image/png", "image/jpeg", "image/gif")

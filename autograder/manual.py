@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import course
-from autograder.grading import grade_id_of, nbgrader_meta
+from autograder.cells import grade_id_of, nbgrader_meta
 
 
 @dataclasses.dataclass(frozen=True)

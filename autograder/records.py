@@ -75,7 +75,7 @@ class TestRecord(typing.TypedDict, total=False):
     ``output`` (what the student's code printed during the test), ``detail`` (a hidden
     test's failure message that is not public: for the instructor, never shown to students).
 
-    A hidden test's record holds nothing the student's code chose (``grading.hidden_record``):
+    A hidden test's record holds nothing the student's code chose (``hidden_record.hidden_record``):
     a fixed ``message`` per status (or its ``PublicFailure`` text), ``where`` only a built-in
     exception type's name, no ``output``.
     """

@@ -36,7 +36,7 @@ import numpy as np
 from copydetect.detector import CodeFingerprint, compare_files
 
 from autograder import course, sanitize, storage
-from autograder.grading import cell_source, grade_id_of, nbgrader_meta, read_quietly
+from autograder.cells import cell_source, grade_id_of, nbgrader_meta, read_quietly
 from autograder.storage import write_atomic
 from autograder.text import display_name
 

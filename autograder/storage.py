@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from autograder import course, manual
-from autograder.grading import MAX_NOTEBOOK_BYTES, submission_files
+from autograder.submission import MAX_NOTEBOOK_BYTES, submission_files
 from autograder.text import display_name, formula_like, utf8
 
 ROW_FIELDS = ["student_id", "assignment", "notebook", "score", "max_score", "status"]

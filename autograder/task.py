@@ -15,9 +15,10 @@ from pathlib import Path
 
 from autograder import course, feedback, manual, visibility
 from autograder.discovery import notebook_role
-from autograder.grading import check_path, empty_tests, finish, grade_notebook, refused, to_json
+from autograder.grading import empty_tests, finish, grade_notebook, refused, to_json
 from autograder.records import RowStatus, TestStatus
 from autograder.storage import feedback_path, result_path, write_atomic
+from autograder.submission import check_path
 from autograder.text import clean_text, display_name
 
 GUARD_MARGIN = 120.0  # seconds past the notebook limit before the grader gives up on itself

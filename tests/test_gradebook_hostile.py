@@ -23,8 +23,9 @@ from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 
 from autograder import demo, gradebook, gradebook_record
 from autograder.gradebook_notebook import nbgrader_problems
-from autograder.grading import grade_id_of
+from autograder.cells import grade_id_of
 from course_under_test import COURSE, TLN
+
 TESTS = TLN.tests
 
 RELEASE = nbformat.read(str(TLN.release_notebook), as_version=4)

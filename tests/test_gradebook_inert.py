@@ -30,7 +30,7 @@ from traitlets.config import Config
 
 from autograder import demo, gradebook, inert
 from autograder.gradebook_notebook import nbgrader_problems
-from autograder.grading import grade_id_of
+from autograder.cells import grade_id_of
 from course_under_test import COURSE, TLN
 
 RELEASE = nbformat.read(str(TLN.release_notebook), as_version=4)

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 import solutions.two_layer_net as solutions
-from autograder import build, grading
+from autograder import build, cells, grading
 from autograder.manual import written_cells
 from autograder.storage import ROW_FIELDS, TOTAL_FIELDS
 from course_under_test import TLN
@@ -131,12 +131,12 @@ def test_grade_on_a_missing_folder_is_a_usage_error(tmp_path):
 def test_release_notebook_is_read_once_and_again_when_rebuilt(tmp_path):
     release = tmp_path / "release.ipynb"
     shutil.copy(TLN.release_notebook, release)
-    first = grading.release_notebook(release)
-    assert grading.release_notebook(release) is first, "read again although unchanged"
+    first = cells.release_notebook(release)
+    assert cells.release_notebook(release) is first, "read again although unchanged"
     notebook = nbformat.read(str(release), as_version=4)
     notebook.cells = notebook.cells[:3]
     nbformat.write(notebook, str(release))
-    assert len(grading.release_notebook(release).cells) == 3, "a rebuilt release was not reread"
+    assert len(cells.release_notebook(release).cells) == 3, "a rebuilt release was not reread"
 
 
 def test_timing_fills_each_phase_and_changes_no_result(tmp_path):

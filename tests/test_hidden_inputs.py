@@ -18,7 +18,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import batch, config, demo, feedback, grading, hidden, sandbox
+from autograder import (batch, config, demo, feedback, grading, hidden, hidden_record, remote_student,
+                        sandbox)
 from autograder.sandbox import Limits
 from course_under_test import COURSE, TLN
 from nnlab.testing import LocalStudent, hiding_values
@@ -359,7 +360,7 @@ def test_each_channel_gets_a_fixed_record(channels):
     _, result = channels
     records = {t["grade_id"]: t for t in result["tests"]}
     expected = {
-        "softmax_random_inputs": ("error", grading.CUSTOM_EXCEPTION),
+        "softmax_random_inputs": ("error", hidden_record.CUSTOM_EXCEPTION),
         "relu_random_inputs": ("failed", None),
         "compute_layer_random_inputs": ("kernel_died", None),
         "averageCE_random_inputs": ("memory_limit", "MemoryError"),
@@ -373,12 +374,12 @@ def test_each_channel_gets_a_fixed_record(channels):
         assert "output" not in record, record
         if where is not None:
             assert record["where"] == where, record
-    assert records["compute_layer_random_inputs"]["message"] == grading.HIDDEN_DIED
+    assert records["compute_layer_random_inputs"]["message"] == hidden_record.HIDDEN_DIED
     assert records["relu_random_inputs"]["message"] == (
         "relu(x) for x of shape (7,) has the wrong shape")
     assert records["gradCE_random_inputs"]["message"].endswith("contains NaN or infinite values")
     assert "output" not in records["forward_random_inputs"], records["forward_random_inputs"]
-    assert records["forward_random_inputs"]["message"] == f"forward: {grading.UNREADABLE}"
+    assert records["forward_random_inputs"]["message"] == f"forward: {remote_student.UNREADABLE}"
     # visible tests ran first: nothing stashed by a hidden test reached them
     visible = [t for t in result["tests"] if not t["hidden"]]
     assert all(t["status"] == "passed" for t in visible), [t for t in visible
@@ -387,16 +388,16 @@ def test_each_channel_gets_a_fixed_record(channels):
 
 
 def test_hidden_records_show_builtin_exception_names_only():
-    assert grading.shown_exception("ValueError at <cell 3>, line 2") == "ValueError"
-    assert grading.shown_exception("Leak_123 at <cell 3>, line 2") == grading.CUSTOM_EXCEPTION
-    assert grading.shown_exception("print at <cell 3>, line 2") == grading.CUSTOM_EXCEPTION
-    assert grading.shown_exception("") == grading.CUSTOM_EXCEPTION
+    assert hidden_record.shown_exception("ValueError at <cell 3>, line 2") == "ValueError"
+    assert hidden_record.shown_exception("Leak_123 at <cell 3>, line 2") == hidden_record.CUSTOM_EXCEPTION
+    assert hidden_record.shown_exception("print at <cell 3>, line 2") == hidden_record.CUSTOM_EXCEPTION
+    assert hidden_record.shown_exception("") == hidden_record.CUSTOM_EXCEPTION
 
 
 def test_public_messages_keep_only_the_tests_own_sizes():
     source = "for shape in [(7,), (5, 3)]:"
     message = 'x of shape (7,): grads["W1"] has shape (0, 123456), expected (5,3) at (2, 1)'
-    assert grading.without_sizes(message, source) == (
+    assert hidden_record.without_sizes(message, source) == (
         'x of shape (7,): grads["W1"] has shape (...), expected (5,3) at (...)')
 
 

@@ -38,7 +38,13 @@ ONLY_CHECK = {"softmax_warns_but_is_right", "train_loss_log_of_zero",
               "train_updates_without_sgd_momentum_step", "train_skips_the_last_mini_batch",
               "train_swaps_lr_and_momentum", "train_ignores_what_the_step_returns",
               "train_resets_velocity_before_every_step", "train_velocity_starts_as_params",
-              "train_gradients_at_the_epochs_first_params"}
+              "train_gradients_at_the_epochs_first_params", "train_shuffles_once_before_the_epochs",
+              "train_re_creates_the_generator_every_epoch",
+              "train_shuffles_the_batches_not_the_examples",
+              "train_targets_apart_from_their_examples", "train_trains_on_training_and_test_data",
+              "train_test_metrics_on_the_training_set", "train_train_metrics_on_the_test_set",
+              "train_loss_averaged_over_the_mini_batches", "train_made_up_test_accuracy",
+              "train_returns_the_initial_params"}
 
 
 def squeeze(text):

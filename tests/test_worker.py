@@ -241,7 +241,7 @@ class FakeProcess:
     {"calls": [], "counts": {"step": 0}, "truncated": "no"},
 ], ids=["none", "no-count", "unwatched-name", "args-not-tuple", "truncated-not-bool"])
 def test_grader_refuses_a_malformed_recording(recording):
-    from autograder.grading import RemoteStudent
+    from autograder.remote_student import RemoteStudent
     student = RemoteStudent(FakeProcess(recording), timeout=1.0)
     with pytest.raises(AssertionError, match="malformed"):
         student.record({"step": "all"}, "loop")
