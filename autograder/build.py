@@ -187,12 +187,22 @@ def student_requirements():
             + "\n".join(lines) + "\n")
 
 
+# nbgrader's validate runs every cell, the training demos included, with a 30 s limit per cell
+# by default: the release's own configuration gives a finished notebook room on a slow laptop.
+RELEASE_NBGRADER_CONFIG = """\
+# Read by nbgrader (validate, the Validate button) when Jupyter starts in this folder.
+c = get_config()  # noqa: F821 (defined by traitlets when it loads this file)
+c.Execute.timeout = 300  # seconds per cell: the training cells take up to a minute
+"""
+
+
 def release(assignment, source_path, release_dir):
     """Run ``nbgrader generate_assignment`` on the source; put the release in release_dir.
 
     The release is self-contained, so it works wherever it is copied: the notebook, a copy
     of the helper package ``nnlab/`` (its shared modules and this assignment's own, real
-    files, no links) and ``requirements.txt``.
+    files, no links), ``requirements.txt`` and ``nbgrader_config.py`` (validate's cell
+    timeout).
     """
     with tempfile.TemporaryDirectory(prefix="nbgrader-build-") as folder:
         source_dir = Path(folder) / "source" / assignment.name
@@ -200,6 +210,7 @@ def release(assignment, source_path, release_dir):
         shutil.copy(source_path, source_dir / f"{assignment.notebook}.ipynb")
         copy_student_package(source_dir, assignment)
         (source_dir / "requirements.txt").write_text(student_requirements())
+        (source_dir / "nbgrader_config.py").write_text(RELEASE_NBGRADER_CONFIG)
         command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment.name,
                    "--force", f"--CourseDirectory.root={folder}",
                    f"--CourseDirectory.course_id={course.current().course_id}"]
