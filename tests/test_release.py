@@ -43,6 +43,9 @@ def test_the_release_has_no_links_and_a_requirements_file():
     for package in config.STUDENT_REQUIREMENTS:
         assert f"\n{package}==" in wanted, f"{package} missing or unpinned in requirements.txt"
     assert (TLN.release_dir / "nnlab" / "__init__.py").is_file(), "nnlab/ is not in the release"
+    config_file = TLN.release_dir / "nbgrader_config.py"
+    assert config_file.is_file() and "c.Execute.timeout = 300" in config_file.read_text(), (
+        "the release lacks the nbgrader_config.py that gives Validate time for the training cells")
 
 
 def test_release_zip_holds_the_folder(tmp_path):
