@@ -1,7 +1,9 @@
 """The graded tests themselves: well formed, notebook-safe, and able to fail."""
 
+import importlib
 import inspect
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -62,6 +64,52 @@ def test_a_missing_function_is_reported_by_name():
     del namespace["softmax"]
     with pytest.raises(MissingFunction, match="softmax"):
         BY_ID["softmax_handout_vector"].function(LocalStudent(namespace))
+
+
+# -- machinery any assignment's mistake tables use (tests/test_one_charge.py too) ----------
+def edited(source, *pairs):
+    """``source`` with each ``old`` (occurring exactly once) replaced by its ``new``."""
+    for old, new in zip(pairs[::2], pairs[1::2]):
+        assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
+        source = source.replace(old, new)
+    return source
+
+
+def reference_source(assignment, name):
+    """The source of the reference's function ``name`` of ``assignment``, as a notebook cell."""
+    module = importlib.import_module(f"solutions.{assignment.name}")
+    return textwrap.dedent(inspect.getsource(getattr(module, name)))
+
+
+def reference_notebook(assignment, *sources):
+    """The reference's functions of ``assignment`` defined in one namespace, as a notebook's
+    cells define them (each calls whatever the namespace holds), then ``sources`` run in it
+    (a mistake: one function's source replaced)."""
+    namespace = {"np": np}
+    for name in assignment.functions:
+        exec(reference_source(assignment, name), namespace)
+    for source in sources:
+        exec(textwrap.dedent(source), namespace)
+    return namespace
+
+
+def failing_tests(assignment, namespace, skip=()):
+    """{grade_id: error} of the tests of ``assignment`` (but those whose function is in
+    ``skip``) that fail on ``namespace``'s functions, each hidden test with the inputs one
+    grading run would draw (a fixed secret: the same on every run of this repository's tests)."""
+    from autograder import hidden
+    student, lost = LocalStudent(namespace), {}
+    for test in assignment.tests:
+        if assignment.target_of(test) in skip:
+            continue
+        with hidden.submission("mistake table", bytes(range(32))), \
+                hidden.test(test.grade_id), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                test.function(student)
+            except Exception as error:  # a failed test, or the student's code raised
+                lost[test.grade_id] = f"{type(error).__name__}: {error}"[:300]
+    return lost
 
 
 # Typical mistakes (many from the seed write-ups) and the tests that must catch them.
@@ -214,7 +262,8 @@ def test_train_history_rejects_a_history_per_batch():
 
 
 # -- train: graded on digits it never saw, and only with its own momentum steps ----------
-TRAIN_TESTS = ["train_history_format", "train_reaches_accuracy", "train_steps_carry_momentum"]
+TRAIN_TESTS = ["train_history_format", "train_reaches_accuracy", "train_steps_carry_momentum",
+               "train_history_of_its_steps"]
 TRAIN = """
 def train(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10, batch_size=64, lr=0.05,
           momentum=0.9, seed=0):
@@ -304,6 +353,19 @@ def test_correct_trains_written_differently_keep_full_marks(variant):
         BY_ID[grade_id].function(student)
 
 
+EVALUATION = """\
+        for name, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):
+            P = forward(X, params)["P"]
+            history[name + "_loss"].append(averageCE(Y, P))
+            history[name + "_acc"].append(accuracy(Y, P))
+"""
+SEEN = changed("            params, velocity = sgd_momentum_step(params, grads, velocity, lr, momentum)\n",
+               "            params, velocity = sgd_momentum_step(params, grads, velocity, lr, momentum)\n"
+               "            seen.append(averageCE(Y_train[batch], cache[\"P\"]))\n",
+               changed("        order = rng.permutation(len(X_train))\n",
+                       "        order = rng.permutation(len(X_train))\n        seen = []\n"))
+
+
 RIDGE_ON_TEST_SET = """
     def train(X_train, Y_train, X_test, Y_test, hidden=30, **settings):
         # ridge regression fitted on the digits it is handed as X_test, packed into the
@@ -362,7 +424,7 @@ TRAIN_MISTAKES = {
                 "test_rows = batch % len(X_test)\n"
                 "            grads = backprop(X_test[test_rows], Y_test[test_rows], params,\n"
                 "                             forward(X_test[test_rows], params))"),
-        ["train_steps_carry_momentum"], "not training examples"),
+        ["train_steps_carry_momentum", "train_history_of_its_steps"], "X_train"),
     "gradients_of_stale_params": (
         changed("            cache = forward(X_train[batch], params)\n",
                 "            stale = params if start == 0 else stale\n"
@@ -380,6 +442,53 @@ TRAIN_MISTAKES = {
                 "            kept = params\n            params, velocity = sgd_momentum_step(")
         .replace("    return params, history", "    return kept, history"),
         ["train_reaches_accuracy", "train_steps_carry_momentum"], "last sgd_momentum_step"),
+    # the history and the data, graded against train's own recorded steps (issue 18)
+    "test_metrics_on_the_training_set": (
+        changed('("test", X_test, Y_test)', '("test", X_train, Y_train)'),
+        ["train_history_of_its_steps"], "computed on the wrong set"),
+    "train_metrics_on_the_test_set": (
+        changed('("train", X_train, Y_train)', '("train", X_test, Y_test)'),
+        ["train_history_of_its_steps"], "computed on the wrong set"),
+    "history_before_the_epochs_steps": (
+        changed("        order = rng.permutation(len(X_train))\n",
+                EVALUATION + "        order = rng.permutation(len(X_train))\n",
+                changed(EVALUATION, "")),
+        ["train_history_of_its_steps"], "before the epoch's mini-batches"),
+    "train_loss_averaged_over_the_mini_batches": (
+        changed('history[name + "_loss"].append(averageCE(Y, P))',
+                'history[name + "_loss"].append(np.mean(seen) if name == "train" '
+                'else averageCE(Y, P))', SEEN),
+        ["train_history_of_its_steps"], "the mini-batches' losses"),
+    "train_acc_of_the_last_mini_batch": (
+        changed('history[name + "_acc"].append(accuracy(Y, P))',
+                'history[name + "_acc"].append(accuracy(Y_train[batch], cache["P"]) '
+                'if name == "train" else accuracy(Y, P))'),
+        ["train_history_of_its_steps"], "the mini-batches' losses"),
+    "made_up_test_loss": (
+        changed('history[name + "_loss"].append(averageCE(Y, P))',
+                'history[name + "_loss"].append(averageCE(Y, P) if name == "train" '
+                'else 0.5 ** epoch)'),
+        ["train_history_of_its_steps"], "not what its own steps give"),
+    "trains_on_train_and_test_stacked": (
+        changed("    for epoch in range(epochs):\n",
+                "    X_all = np.vstack([X_train, X_test])\n"
+                "    Y_all = np.vstack([Y_train, Y_test])\n    for epoch in range(epochs):\n",
+                changed("rng.permutation(len(X_train))", "rng.permutation(len(X_all))",
+                        changed("cache = forward(X_train[batch], params)",
+                                "cache = forward(X_all[batch], params)",
+                                changed("backprop(X_train[batch], Y_train[batch],",
+                                        "backprop(X_all[batch], Y_all[batch],")))),
+        # (also more steps than the training set makes: the step tests fail too)
+        ["train_history_of_its_steps"], "trains on the test set"),
+    "never_shuffles": (
+        changed("order = rng.permutation(len(X_train))", "order = np.arange(len(X_train))"),
+        ["train_history_of_its_steps"], "does not shuffle"),
+    "shuffles_once_before_the_epochs": (
+        changed("        order = rng.permutation(len(X_train))\n", "",
+                changed("    for epoch in range(epochs):\n",
+                        "    order = rng.permutation(len(X_train))\n"
+                        "    for epoch in range(epochs):\n")),
+        ["train_history_of_its_steps"], "same order"),
 }
 
 
@@ -392,6 +501,26 @@ def test_train_without_the_work_loses_points(mistake):
         with pytest.raises(AssertionError) as info:
             BY_ID[grade_id].function(student)
         assert phrase in str(info.value), f"{grade_id}: {info.value}"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("mistake", ["test_metrics_on_the_training_set",
+                                     "train_metrics_on_the_test_set",
+                                     "history_before_the_epochs_steps",
+                                     "train_loss_averaged_over_the_mini_batches",
+                                     "train_acc_of_the_last_mini_batch", "made_up_test_loss",
+                                     "never_shuffles", "shuffles_once_before_the_epochs"])
+def test_a_history_or_shuffling_mistake_costs_only_its_test(mistake):
+    """Graded against train's own recorded steps, these lose train_history_of_its_steps
+    and no other train test (the accuracy test included)."""
+    student = notebook(TRAIN_MISTAKES[mistake][0])
+    lost = set()
+    for grade_id in TRAIN_TESTS:
+        try:
+            BY_ID[grade_id].function(student)
+        except AssertionError:
+            lost.add(grade_id)
+    assert lost == {"train_history_of_its_steps"}, lost
 
 
 def test_hostile_train_return_fails_fast_without_allocating():
@@ -459,11 +588,6 @@ def backprop(X, target, params, cache):
 """
 
 
-def edited(source, *pairs):
-    for old, new in zip(pairs[::2], pairs[1::2]):
-        assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
-        source = source.replace(old, new)
-    return source
 
 
 # (function, buggy source, the visible test that catches it); the hint each gets is in

@@ -1,4 +1,6 @@
-"""Tests of init_mlp(sizes, scheme, seed)."""
+"""Tests of init_mlp(sizes, scheme, seed): its contract, as the notebook states it (one
+Generator rng = np.random.default_rng(seed) for all layers, W1 first, each W drawn as
+rng.normal(0, std, size=(n_in, n_out)), or as an (n_out, n_in) draw transposed)."""
 
 import numpy as np
 
@@ -23,14 +25,17 @@ def init_mlp_shapes_and_seed(student):
                   "seeds 0 and 1 give the same W1: draw from np.random.default_rng(seed)")
 
 
-@graded(points=2, hidden=True)
+@graded(points=1, hidden=True)
 def init_mlp_scales(student):
     """Each scheme's weights have mean ~0 and variance 1/max(n_in, n_out) ("seed"), 2/n_in ("he"), 2/(n_in+n_out) ("xavier")."""
+    from autograder.hidden import hidden_rng
+    seed = int(hidden_rng().integers(2, 2**31))
     sizes = [700, 400, 100]
     rules = {"seed": lambda i, o: 1 / max(i, o), "he": lambda i, o: 2 / i,
              "xavier": lambda i, o: 2 / (i + o)}
     for scheme, rule in rules.items():
-        params = assert_params(student.init_mlp(sizes, scheme, 5), param_shapes(sizes), "params")
+        params = assert_params(student.init_mlp(sizes, scheme, seed), param_shapes(sizes),
+                               "params")
         for l in (1, 2):
             W = params[f"W{l}"]
             std, target = float(W.std()), float(np.sqrt(rule(sizes[l - 1], sizes[l])))
@@ -39,3 +44,45 @@ def init_mlp_scales(student):
                 f"deviation {target:.4g} (within 5%)"))
             assert_public(abs(float(W.mean())) < 0.2 * target,
                           f'scheme "{scheme}": W{l} should have mean 0')
+
+
+def _draws(sizes, scheme, seed, transposed):
+    """The notebook's draws: one Generator, W1 first; each (n_in, n_out), or an (n_out, n_in)
+    draw transposed."""
+    rng, weights = np.random.default_rng(seed), []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        std = np.sqrt({"seed": 1.0 / max(n_in, n_out), "he": 2.0 / n_in,
+                       "xavier": 2.0 / (n_in + n_out)}[scheme])
+        weights.append(rng.normal(0.0, std, size=(n_out, n_in)).T if transposed
+                       else rng.normal(0.0, std, size=(n_in, n_out)))
+    return weights
+
+
+@graded(points=1, hidden=True)
+def init_mlp_draws(student):
+    """For several seeds and every scheme, the weights are exactly the notebook's draws: one Generator for all layers, in order, each W (n_in, n_out) or an (n_out, n_in) draw transposed."""
+    from autograder.hidden import hidden_rng
+    rng = hidden_rng()
+    schemes = ("seed", "he", "xavier")
+    for case in range(6):
+        seed = int(rng.integers(2, 2**31))
+        sizes = [int(n) for n in rng.integers(2, 12, size=4)]
+        sizes[1] = sizes[0] + 1 + sizes[1]  # W1 never square: a draw left transposed shows
+        scheme = schemes[case % 3]
+        params = assert_params(student.init_mlp(sizes, scheme, seed), param_shapes(sizes),
+                               "params")
+        candidates = [_draws(sizes, scheme, seed, transposed) for transposed in (False, True)]
+        good = [all(np.allclose(params[f"W{l}"], W, rtol=1e-12, atol=0)
+                    for l, W in enumerate(weights, start=1)) for weights in candidates]
+        if any(good):
+            continue
+        first = any(np.allclose(params["W1"], weights[0], rtol=1e-12, atol=0)
+                    for weights in candidates)
+        assert_public(first, (
+            f'scheme "{scheme}": W1 is not the first draw of np.random.default_rng(seed) '
+            f"(rng.normal(0, std, size=(n_in, n_out)), std the square root of the "
+            f"scheme's variance), for some seed"))
+        assert_public(False, (
+            f'scheme "{scheme}": W1 is right but a later layer is not the next draw of the '
+            f"same generator: make rng once, before the first layer, and draw W1, W2, ... "
+            f"from it in order"))

@@ -1,5 +1,7 @@
 """Tests of mlp_backward(dscores, caches, params, activations): gradients against finite
-differences of sum(G * scores), given the correct caches (never the student's forward)."""
+differences of sum(G * scores), given the correct caches (never the student's forward), or
+what the student's own layer backwards compose to (nnlab/deep_mlp/composition.py), so that a
+wrong layer function costs its own tests only."""
 
 import numpy as np
 
@@ -17,7 +19,7 @@ def mlp_backward_gradient_check(student):
     G = rng.normal(size=(4, 2))
     caches = caches_of(X, params, activations)
     grads, after = student.track("mlp_backward", G, caches, params, activations)
-    assert_mlp_gradients(grads, X, params, activations, G)
+    assert_mlp_gradients(grads, X, params, activations, G, student=student)
     for l, (before, now) in enumerate(zip(caches, after[1])):
         assert_unchanged(before, now, f"caches[{l}]")
 
@@ -38,4 +40,5 @@ def mlp_backward_depths(student):
                 break
         G = rng.normal(size=(5, sizes[-1]))
         grads = student.mlp_backward(G, caches, params, activations)
-        assert_mlp_gradients(grads, X, params, activations, G, hide_values=True)
+        assert_mlp_gradients(grads, X, params, activations, G, hide_values=True,
+                             student=student)

@@ -1,4 +1,6 @@
-"""Tests of mlp_forward(X, params, activations)."""
+"""Tests of mlp_forward(X, params, activations): each cache array from the previous one, by the
+notebook's formula or by the student's own layer forward (nnlab/deep_mlp/composition.py), so
+that a wrong layer function costs its own tests only."""
 
 import numpy as np
 
@@ -13,19 +15,19 @@ def mlp_forward_two_hidden_layers(student):
     X, params = small_network(np.random.default_rng(41), [5, 4, 3, 2],
                               activations=["relu", "sigmoid"])
     value, after = student.track("mlp_forward", X, params, ["relu", "sigmoid"])
-    assert_mlp_forward(value, X, params, ["relu", "sigmoid"])
+    assert_mlp_forward(value, X, params, ["relu", "sigmoid"], student=student)
     assert_unchanged(params, after[1], "params")
 
 
 @graded(points=1, hidden=True)
 def mlp_forward_depths(student):
-    """mlp_forward is right with 0 hidden layers (6-3) and with 3 (6-5-5-4-3, sigmoid/relu/sigmoid)."""
+    """mlp_forward is right with 0 hidden layers (6-3) and with 3 (6-5-5-4-3, relu/sigmoid/sigmoid)."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()
-    for sizes, activations in (([6, 3], []), ([6, 5, 5, 4, 3], ["sigmoid", "relu", "sigmoid"])):
+    for sizes, activations in (([6, 3], []), ([6, 5, 5, 4, 3], ["relu", "sigmoid", "sigmoid"])):
         # no pre-activation near 0 (a relative tolerance there would judge rounding)
         X, params = small_network(rng, sizes, N=5, activations=activations)
         while min(np.abs(cache["Z"]).min() for cache in caches_of(X, params, activations)) < 1e-3:
             X, params = small_network(rng, sizes, N=5, activations=activations)
         assert_mlp_forward(student.mlp_forward(X, params, activations), X, params, activations,
-                        hide_values=True)
+                           hide_values=True, student=student)

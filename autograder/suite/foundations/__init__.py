@@ -23,6 +23,8 @@ TESTS = collect([graph_forward, graph_backward, count_parameters, conv_output_si
 NOTEBOOK_TEST_IMPORTS = """\
 import numpy as np
 from nnlab.foundations import handout
+from nnlab.foundations.composition import (assert_fit_l1, fit_of_own_functions, fit_pair,
+                                           staircase_is_own_boxes)
 from nnlab.foundations.checks import run_test
 from nnlab.foundations.networks import one_hidden_layer
 from nnlab.testing import (assert_close, assert_params, assert_shape, assert_unchanged,
