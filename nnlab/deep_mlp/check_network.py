@@ -21,6 +21,10 @@ HINTS = {
                   "for \"seed\", 2 / n_in for \"he\", 2 / (n_in + n_out) for \"xavier\" "
                   "(standard deviation = its square root).",
     "init_values": "draw each W from a normal of mean 0 with the scheme's variance.",
+    "init_draws": "make one rng = np.random.default_rng(seed) before the first layer and draw "
+                  "every W from it in layer order, W1 first, as rng.normal(0, sigma, "
+                  "size=(n_in, n_out)): a generator made again for each layer repeats the "
+                  "same numbers in every layer, and the seed must be used whatever its value.",
     "mlp_forward_pair": "mlp_forward returns the pair (scores, caches): caches is a list of "
                         "one dict {\"A_prev\": ..., \"Z\": ...} per layer.",
     "mlp_forward_values": "each layer computes Z = A_prev @ W + b; hidden layers then apply "
@@ -87,6 +91,28 @@ def _check_init_mlp(run, init_mlp):
         if not same or np.array_equal(first["W1"], other["W1"]):
             raise Failure("the same seed gave other weights, or another seed the same",
                           ("init_seed",))
+    sizes = [6, 6, 6, 4]
+    for seed in (7, 2024, 987654321):
+        with run.check(f"init_mlp({sizes}, 'he', seed={seed}) draws as the notebook says"):
+            params = _weights(run.call(init_mlp, list(sizes), "he", seed), sizes)
+            stated = [_stated_draws(sizes, seed, transposed) for transposed in (False, True)]
+            if not any(all(np.allclose(as_numbers(params[f"W{l}"]), expected[f"W{l}"])
+                           for l in range(1, len(sizes))) for expected in stated):
+                raise Failure("the weights are not the draws the notebook describes",
+                              ("init_draws",))
+
+
+def _stated_draws(sizes, seed, transposed):
+    """The weights init_mlp must return for the "he" scheme, as the notebook states the draws:
+    one generator, layers in order, (n_in, n_out) draws (or (n_out, n_in) draws transposed)."""
+    rng = np.random.default_rng(seed)
+    drawn = {}
+    for l in range(1, len(sizes)):
+        n_in, n_out = sizes[l - 1], sizes[l]
+        sigma = np.sqrt(2 / n_in)
+        drawn[f"W{l}"] = (rng.normal(0, sigma, size=(n_out, n_in)).T if transposed
+                          else rng.normal(0, sigma, size=(n_in, n_out)))
+    return drawn
 
 
 def _check_mlp_forward(run, mlp_forward):
