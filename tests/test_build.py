@@ -114,3 +114,13 @@ def test_untouched_release_fails_every_visible_test_with_not_implemented():
         else:
             assert errors[test.grade_id] is None, f"empty hidden cell {test.grade_id} raised"
     assert errors["setup"] is None, f"setup cell raised {errors['setup']}"
+
+
+def test_each_setup_cell_imports_each_name_once():
+    from autograder import course
+    for assignment in course.current().assignments:
+        lines = [line for line in assignment.setup_code.splitlines()
+                 if line.startswith(("import ", "from "))]
+        assert len(lines) == len(set(lines)), (
+            f"{assignment.name}'s setup cell repeats an import: {sorted(lines)}")
+        assert assignment.setup_code.count("import numpy as np") == 1, assignment.name

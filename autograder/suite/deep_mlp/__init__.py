@@ -31,10 +31,9 @@ from nnlab.testing import (assert_close, assert_gradient, assert_params, assert_
                            assert_shape, assert_unchanged, numerical_gradient)"""
 
 # The whole setup cell of this assignment's notebook.
-SETUP_CODE = """\
-import numpy as np
+SETUP_CODE = NOTEBOOK_TEST_IMPORTS + """
 import matplotlib.pyplot as plt
 from nnlab.plots import plot_confusion, plot_history
 from nnlab.deep_mlp.checks import check
 from nnlab.deep_mlp.plots import plot_gradient_norms, plot_trainings
-""" + NOTEBOOK_TEST_IMPORTS
+"""

@@ -31,9 +31,8 @@ from nnlab.testing import (assert_close, assert_params, assert_shape, assert_unc
                            describe, numerical_gradient)"""
 
 # The whole setup cell of this assignment's notebook (build.py's SETUP_CODE for it).
-SETUP_CODE = """\
-import numpy as np
+SETUP_CODE = NOTEBOOK_TEST_IMPORTS + """
 import matplotlib.pyplot as plt
 from nnlab.foundations.checks import check
 from nnlab.foundations.demos import line_with_outliers, plot_line_fits, plot_staircases
-""" + NOTEBOOK_TEST_IMPORTS
+"""

@@ -31,11 +31,10 @@ from nnlab.two_layer_net.composition import (agrees, assert_backprop_gradients,
                                              assert_forward_cache, same_as, small_network)"""
 
 # The notebook's setup cell (locked): what students' code and the test cells use.
-SETUP_CODE = """\
-import numpy as np
+SETUP_CODE = NOTEBOOK_TEST_IMPORTS + """
 import matplotlib.pyplot as plt
 from nnlab import accuracy, init_params, one_hot
 from nnlab.plots import plot_confusion, plot_history, show_digits, show_predictions
 from nnlab.two_layer_net.checks import check, gradient_check
 from tqdm.auto import tqdm
-""" + NOTEBOOK_TEST_IMPORTS
+"""
