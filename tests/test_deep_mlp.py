@@ -33,10 +33,10 @@ DEMO_TRAININGS = ("sig_params", "F_train", "histories")  # the demo cells the te
 WRITTEN = {"sigmoid_slow": 2.0, "depth_changes": 2.0}
 # demo student -> (function with the mistake, autograded score, check() hint keys)
 DEMO_MISTAKES = {
-    "ben_sigmoid_at_activation": ("sigmoid_backward", 21, ["sigmoid_at_activation"]),
+    "ben_sigmoid_at_activation": ("sigmoid_backward", 25, ["sigmoid_at_activation"]),
     "cat_hidden_bias": ("mlp_backward", 26, ["mlp_bias_hidden"]),
     "dan_cache_activation": ("mlp_forward", 26, ["mlp_cache_activation"]),
-    "eli_init_variance_as_std": ("init_mlp", 26, ["init_variance_as_std"]),
+    "eli_init_variance_as_std": ("init_mlp", 28, ["init_variance_as_std"]),
 }
 
 
@@ -50,6 +50,10 @@ class WireStudent(LocalStudent):
 
     def track(self, name, *args, **kwargs):
         return decode(encode(super().track(name, *args, **kwargs)))
+
+    def record(self, watch, name, *args, **kwargs):
+        recorder = LocalStudent(self._namespace)  # records where the function looks names up
+        return decode(encode(recorder.record(watch, name, *decode(encode(args)), **kwargs)))
 
 
 def namespace_of(student):
@@ -293,6 +297,27 @@ def test_check_names_each_train_mistake(hints, source, capsys):
         assert squeezed(checks.HINTS[key]) in squeezed(out), f"hint {key!r} missing for\n{source}\n{out}"
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("hints, source", TRAIN_MISTAKES)
+def test_graded_history_test_fails_each_train_mistake(hints, source):
+    """The same table drives the grader: its hidden train_mlp_history_of_its_steps reads a
+    recorded run through check_training.audit, as check() does."""
+    namespace = notebook_namespace()
+    exec(source, namespace)
+    with pytest.raises(Exception):  # a failed test, or the student's code raised
+        DMLP.by_id["train_mlp_history_of_its_steps"].function(LocalStudent(namespace))
+
+
+@pytest.mark.parametrize("hints, source", [case for case in TRAIN_MISTAKES if set(
+    case.values[0]) & {"train_history_data", "train_history_stale", "train_history_batches",
+                       "train_history_values", "train_grad_norms_last",
+                       "train_grad_norms_values", "train_no_shuffle", "train_shuffle_once"}])
+def test_a_history_or_shuffling_mistake_keeps_the_visible_train_test(hints, source):
+    namespace = notebook_namespace()
+    exec(source, namespace)
+    DMLP.by_id["train_mlp_history_format"].function(LocalStudent(namespace))
+
+
 def test_every_train_hint_is_exercised():
     from nnlab.deep_mlp import check_training
     exercised = {key for case in TRAIN_MISTAKES for key in case.values[0]}
@@ -344,6 +369,13 @@ def test_check_passes_correct_trains(name, capsys):
     out = capsys.readouterr().out
     assert passed is True and "Hint" not in out, f"a correct train_mlp ({name}) fails:\n{out}"
     assert time.perf_counter() - started < 2.0, "check('train_mlp') is slow"
+
+
+@pytest.mark.parametrize("name", sorted(TRAIN_CORRECT))
+def test_graded_history_test_passes_correct_trains(name):
+    namespace = notebook_namespace()
+    exec(TRAIN_CORRECT[name], namespace)
+    DMLP.by_id["train_mlp_history_of_its_steps"].function(LocalStudent(namespace))
 
 
 def test_train_mlp_is_not_charged_for_a_failing_loss(capsys):

@@ -512,7 +512,8 @@ def test_train_without_the_work_loses_points(mistake):
                                      "never_shuffles", "shuffles_once_before_the_epochs"])
 def test_a_history_or_shuffling_mistake_costs_only_its_test(mistake):
     """Graded against train's own recorded steps, these lose train_history_of_its_steps
-    and no other train test (the accuracy test included)."""
+    and no other train test (the accuracy test included, except for never shuffling, which
+    also trains worse)."""
     student = notebook(TRAIN_MISTAKES[mistake][0])
     lost = set()
     for grade_id in TRAIN_TESTS:
@@ -520,7 +521,11 @@ def test_a_history_or_shuffling_mistake_costs_only_its_test(mistake):
             BY_ID[grade_id].function(student)
         except AssertionError:
             lost.add(grade_id)
-    assert lost == {"train_history_of_its_steps"}, lost
+    # never shuffling also trains worse (batches of one class at a time): the accuracy test,
+    # another of train's own tests, may see it too
+    allowed = {"train_reaches_accuracy"} if mistake == "never_shuffles" else set()
+    assert "train_history_of_its_steps" in lost and lost - allowed == {
+        "train_history_of_its_steps"}, lost
 
 
 def test_hostile_train_return_fails_fast_without_allocating():

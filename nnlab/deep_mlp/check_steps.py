@@ -4,7 +4,8 @@ calls before it), the training rows of each mini-batch, the parameters after eve
 rebuilt from the recorded gradients, and the history entries compared with them.
 
 Each ``check_*``/``compare_*`` raises ``Failure`` with the hint key of the mistake it
-recognises (the hints are in ``check_training``).
+recognises (the hints are in ``check_training``, whose ``audit`` runs them all on one
+recording).
 """
 
 import numpy as np
@@ -198,3 +199,41 @@ def compare_norms(norms, steps, epochs, per_epoch, layers):
     if got.shape == right.shape and np.allclose(got, per.sum(axis=1), rtol=1e-4, atol=1e-8):
         shown += " (the sum over the steps, not their mean)"
     raise Failure(shown, ("train_grad_norms_values",))
+
+
+def check_rows(rows, n_train):
+    """No mini-batch holds a row of X_test (numbered from n_train on)."""
+    for number, index in enumerate(rows, start=1):
+        if (index >= n_train).any():
+            raise Failure(f"step {number}'s mini-batch holds "
+                          f"{int((index >= n_train).sum())} rows of X_test",
+                          ("train_on_test",))
+
+
+def check_labels(steps, rows, Y_train):
+    """Each step's targets (the last softmax_ce_loss call's Y before it) are its rows'."""
+    for number, (step, index) in enumerate(zip(steps, rows), start=1):
+        if step["Y"] is None:
+            continue
+        try:
+            right = np.allclose(np.asarray(step["Y"], dtype=np.float64), Y_train[index])
+        except (TypeError, ValueError):
+            right = False
+        if not right:
+            raise Failure(f"the targets of step {number}'s mini-batch are not the rows "
+                          f"of Y_train of its examples", ("train_labels",))
+
+
+def check_gradients(steps, rows, data, gradients):
+    """Each recorded gradient is ``gradients`` at the step's params on its mini-batch of
+    X_train and Y_train (to float32 rounding: relative Frobenius error under 1e-3)."""
+    X_train, Y_train = data[0], data[1]
+    for number, (step, index) in enumerate(zip(steps, rows), start=1):
+        right = gradients(step["params"], X_train[index], Y_train[index])
+        for key, value in right.items():
+            got = step["grads"].get(key)
+            if got is None or got.shape != np.shape(value) or not np.isfinite(got).all() \
+                    or np.linalg.norm(got - value) > 1e-3 * np.linalg.norm(value) + 1e-7:
+                raise Failure(f"the gradient {key} of step {number} is not the loss's "
+                              f"gradient at its params on its mini-batch", ())
+

@@ -119,12 +119,7 @@ def _check_train_mlp(run, train_mlp):
         return
     params, history = value
     failures = len(run.failures)
-    steps = record.steps_of(recording)
-    if not steps:
-        run.notes.append("train_mlp makes no recorded call of mlp_backward: its mini-batches "
-                         "and history were not checked")
-    else:
-        _check_steps(run, steps, params, history, data)
+    _check_steps(run, recording, params, history, data)
     if len(run.failures) == failures:
         with run.check("the training loss goes down"):
             losses = as_numbers(history["train_loss"]).astype(np.float64)
@@ -140,80 +135,135 @@ def _check_train_mlp(run, train_mlp):
                                   ("train_no_progress",))
 
 
-def _check_steps(run, steps, params, history, data):
-    X_train, Y_train, X_test, Y_test = data
-    rows = [record.rows_of(step["X"], X_train, X_test) for step in steps]
-    if any(index is None for index in rows):
-        run.notes.append("a mini-batch holds rows that are neither X_train's nor X_test's: "
+_TITLES = {"rows": "the mini-batches hold training examples only",
+           "epochs": f"each epoch visits every training example once "
+                     f"({-(-60 // BATCH)} mini-batches of {BATCH}) in a new random order",
+           "steps": "each step moves the params by v = momentum v - lr g, theta = theta + v, "
+                    "and train_mlp returns the last step's params",
+           "history": "every history entry is the loss or accuracy of the end-of-epoch params "
+                      "on the whole training or test set",
+           "norms": "history['grad_norms'] is each layer's mean ||dW|| over the epoch's steps"}
+
+
+def _check_steps(run, recording, params, history, data):
+    found = audit(recording, params, history, data, EPOCHS, BATCH, LR, MOMENTUM, ACTIVATIONS)
+    if "unread" in found:
+        run.notes.append("train_mlp makes no recorded call of mlp_backward: its mini-batches "
+                         "and history were not checked" if not found["steps"] else
+                         "a mini-batch holds rows that are neither X_train's nor X_test's: "
                          "its rows and the history were not checked")
         return
-    failures = len(run.failures)
-    with run.check("the mini-batches hold training examples only"):
-        for number, index in enumerate(rows, start=1):
-            if (index >= len(X_train)).any():
-                raise Failure(f"step {number}'s mini-batch holds "
-                              f"{int((index >= len(X_train)).sum())} rows of X_test",
-                              ("train_on_test",))
-    if len(run.failures) > failures:
-        return
-    per_epoch = -(-len(X_train) // BATCH)
-    with run.check(f"each epoch visits every training example once ({per_epoch} "
-                   f"mini-batches of {BATCH}) in a new random order"):
-        record.check_epochs(rows, EPOCHS, per_epoch, len(X_train))
-        for number, (step, index) in enumerate(zip(steps, rows), start=1):
-            if step["Y"] is not None and not np.allclose(
-                    np.asarray(step["Y"], dtype=np.float64), Y_train[index]):
-                raise Failure(f"the targets of step {number}'s mini-batch are not the rows "
-                              f"of Y_train of its examples", ("train_labels",))
-    if len(run.failures) > failures:
-        return
-    with run.check("each step moves the params by v = momentum v - lr g, theta = theta + v, "
-                   "and train_mlp returns the last step's params"):
-        trail = record.replay(steps, params, LR, MOMENTUM)
-    if len(run.failures) > failures:
-        return
-    expected = _expected_history(steps, rows, trail, data, per_epoch)
-    with run.check("every history entry is the loss or accuracy of the end-of-epoch params "
-                   "on the whole training or test set"):
-        record.compare_history(history, expected, EPOCHS)
-    if len(run.failures) > failures:
-        broken = _failing_helpers(run, ("mlp_forward", "softmax_ce_loss"))
-        if broken:  # the entries may come from the student's broken helper: no charge
+    for stage, failure in found["findings"]:
+        failures = len(run.failures)
+        with run.check(_TITLES[stage]):
+            if failure is not None:
+                raise failure
+        if stage == "history" and len(run.failures) > failures and (
+                broken := _failing_helpers(run, ("mlp_forward", "softmax_ce_loss"))):
+            # the entries may come from the student's broken helper: no charge
             run.failures = run.failures[:failures]
             run.notes.append(f"the history differs from the check's own computation, and "
                              f"train_mlp runs your {', '.join(broken)}, which fail(s) its "
                              f"own check: fix that first")
-    with run.check("history['grad_norms'] is each layer's mean ||dW|| over the epoch's "
-                   "steps"):
-        record.compare_norms(history["grad_norms"], steps, EPOCHS, per_epoch,
-                             len(SIZES) - 1)
 
 
-def _metrics(params, X, Y):
-    scores = layer_values(X, params, ACTIVATIONS)[-1][1]
+# the grader's public message for a failed stage (its hint follows)
+GRADED = {"rows": "train_mlp trains on its test set",
+          "epochs": "train_mlp's mini-batches are not a new permutation of the training set "
+                    "every epoch",
+          "gradients": "the gradients of train_mlp's steps are not the loss's gradients at "
+                       "the step's params on its mini-batch of X_train and Y_train",
+          "steps": "train_mlp's steps or returned params are not v = momentum v - lr g, "
+                   "theta = theta + v from one step to the next",
+          "history": "train_mlp's history is not what its own steps give",
+          "norms": "history[\"grad_norms\"] is not what train_mlp's own steps give"}
+STAGES = ("rows", "epochs", "gradients", "steps", "history", "norms")
+
+
+def audit(recording, returned, history, data, epochs, batch_size, lr, momentum, activations,
+          gradients=None, stages=STAGES):
+    """What a recorded train_mlp run (its calls of mlp_forward or mlp_backward's caches,
+    softmax_ce_loss and mlp_backward) shows, stage by stage.
+
+    Inputs:
+    - recording: nnlab.recording's record of the run; returned, history: what it returned
+    - data: (X_train, Y_train, X_test, Y_test) it was given; the other settings its own
+    - gradients: optional ``gradients(params, X, Y) -> grads`` (the reference's): each
+      recorded gradient is then confirmed with it at the step's params and mini-batch
+    - stages: which of STAGES to run ("gradients" runs only with ``gradients``)
+
+    Returns:
+    - {"steps", "rows", "findings": [(stage, Failure or None), ...]}: the stages run, in
+      order, up to the first failure among rows, epochs, gradients and steps (history and
+      norms both run once the params are rebuilt); "unread" says why nothing could be
+      checked (then "findings" is empty)
+    """
+    out = {"steps": record.steps_of(recording), "rows": None, "findings": []}
+    if not out["steps"]:
+        return dict(out, unread="no readable mlp_backward call")
+    steps = out["steps"]
+    rows = out["rows"] = [record.rows_of(step["X"], data[0], data[2]) for step in steps]
+    if any(index is None for index in rows):
+        return dict(out, unread="a mini-batch holds rows that are neither X_train's nor "
+                                "X_test's")
+    per_epoch, trail = -(-len(data[0]) // batch_size), []
+
+    def run(stage, action):
+        if stage not in stages or (stage == "gradients" and gradients is None):
+            return True
+        try:
+            action()
+        except Failure as failure:
+            out["findings"].append((stage, failure))
+            return False
+        out["findings"].append((stage, None))
+        return True
+
+    X_train, Y_train = data[0], data[1]
+    if not (run("rows", lambda: record.check_rows(rows, len(X_train)))
+            and run("epochs", lambda: (
+                record.check_epochs(rows, epochs, per_epoch, len(X_train)),
+                record.check_labels(steps, rows, Y_train)))
+            and run("gradients", lambda: record.check_gradients(steps, rows, data, gradients))
+            and run("steps", lambda: trail.extend(
+                record.replay(steps, returned, lr, momentum)))):
+        return out
+    run("history", lambda: record.compare_history(history, expected_history(
+        trail, rows, data, epochs, per_epoch, activations), epochs))
+    run("norms", lambda: record.compare_norms(history["grad_norms"], steps, epochs,
+                                              per_epoch, len(activations) + 1))
+    return out
+
+
+def _metrics(params, X, Y, activations):
+    scores = layer_values(X, params, activations)[-1][1]
     return (mean_cross_entropy(scores, Y),
             float(np.mean(scores.argmax(axis=1) == Y.argmax(axis=1))))
 
 
-def _expected_history(steps, rows, trail, data, per_epoch):
-    """{candidate: {key: values per epoch}}: "right" as the notebook defines it, and the
-    usual wrong ones ("other set", "stale", "batch mean", "last batch")."""
+def expected_history(trail, rows, data, epochs, per_epoch, activations):
+    """{candidate: {key: values per epoch}}: "right" as the notebook defines it (the
+    end-of-epoch params of ``trail``, the params before each step and after the last, on
+    the whole set), and the usual wrong ones ("other set", "stale", "batch mean", "last
+    batch")."""
     X_train, Y_train, X_test, Y_test = data
     sets = {"train": (X_train, Y_train), "test": (X_test, Y_test)}
-    ends = [trail[(epoch + 1) * per_epoch] for epoch in range(EPOCHS)]
-    starts = [trail[epoch * per_epoch] for epoch in range(EPOCHS)]
-    batch = [_metrics(trail[k], X_train[index], Y_train[index])
+    ends = [trail[(epoch + 1) * per_epoch] for epoch in range(epochs)]
+    starts = [trail[epoch * per_epoch] for epoch in range(epochs)]
+    on = {(split, kind): [_metrics(P, *sets[split], activations) for P in params]
+          for split in sets for kind, params in (("end", ends), ("start", starts))}
+    batch = [_metrics(trail[k], X_train[index], Y_train[index], activations)
              for k, index in enumerate(rows)]
     out = {name: {} for name in ("right", "other set", "stale", "batch mean", "last batch")}
+    epoch_batches = [batch[e * per_epoch:(e + 1) * per_epoch] for e in range(epochs)]
     for split, other in (("train", "test"), ("test", "train")):
         for which, position in (("loss", 0), ("acc", 1)):
             key = f"{split}_{which}"
-            out["right"][key] = [_metrics(P, *sets[split])[position] for P in ends]
-            out["other set"][key] = [_metrics(P, *sets[other])[position] for P in ends]
-            out["stale"][key] = [_metrics(P, *sets[split])[position] for P in starts]
-            epochs = [batch[e * per_epoch:(e + 1) * per_epoch] for e in range(EPOCHS)]
-            out["batch mean"][key] = [np.mean([b[position] for b in e]) for e in epochs]
-            out["last batch"][key] = [e[-1][position] for e in epochs]
+            out["right"][key] = [value[position] for value in on[split, "end"]]
+            out["other set"][key] = [value[position] for value in on[other, "end"]]
+            out["stale"][key] = [value[position] for value in on[split, "start"]]
+            out["batch mean"][key] = [np.mean([b[position] for b in e]) for e in epoch_batches]
+            out["last batch"][key] = [e[-1][position] for e in epoch_batches]
     return out
 
 

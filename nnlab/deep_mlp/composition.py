@@ -189,3 +189,33 @@ def assert_mlp_forward(value, X, params, activations, hide_values=False, student
         previous = cache["Z"]
     assert_close(scores, np.asarray(previous, dtype=np.float64), 'scores (the last layer\'s "Z")',
                  hide_values=hide_values)
+
+
+def _agrees(got, want):
+    """``got`` matches ``want`` (arrays, or dicts, lists and tuples of them), never raising."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(_agrees(got.get(key), item)
+                                             for key, item in want.items())
+    if isinstance(want, (list, tuple)):
+        return isinstance(got, (list, tuple)) and len(got) == len(want) and all(
+            _agrees(a, b) for a, b in zip(got, want))
+    try:
+        return matches(got, want, rtol=1e-5, atol=1e-8, finite=True)
+    except (TypeError, ValueError):
+        return False
+
+
+def own_network_right(student, X, Y, params, activations, forward, loss, backward):
+    """True if the student's ``mlp_forward``, ``softmax_ce_loss`` and ``mlp_backward`` give
+    what ``forward``, ``loss`` and ``backward`` (correct functions the caller supplies) give on
+    ``X`` (N, D), one-hot ``Y`` (N, K) and ``params``.
+
+    A training test charges train_mlp for what its training reached only when the functions
+    it runs are right: a wrong layer loses its own tests' points, not the training's too.
+    """
+    scores, caches = forward(X, params, activations)
+    value, dscores = loss(scores, Y)
+    return _agrees(student.attempt("mlp_forward", X, params, activations), (scores, caches)) \
+        and _agrees(student.attempt("softmax_ce_loss", scores, Y), (value, dscores)) \
+        and _agrees(student.attempt("mlp_backward", dscores, caches, params, activations),
+                    backward(dscores, caches, params, activations))

@@ -30,7 +30,8 @@ from nnlab.two_layer_net import CACHE_KEYS, PARAM_KEYS
 
 
 def agrees(value, expected, rtol=1e-6, atol=1e-12):
-    """True if ``value`` (an array, or a dict of arrays) matches ``expected`` in shape and value.
+    """True if ``value`` (an array, or a dict or tuple of them) matches ``expected`` in shape
+    and value.
 
     Never raises: a value of another type, shape or with NaN simply does not agree.
     """
@@ -38,6 +39,9 @@ def agrees(value, expected, rtol=1e-6, atol=1e-12):
         return isinstance(value, dict) and all(
             key in value and agrees(value[key], item, rtol, atol)
             for key, item in expected.items())
+    if isinstance(expected, tuple):  # a pair such as sgd_momentum_step's (params, velocity)
+        return isinstance(value, (tuple, list)) and len(value) == len(expected) and all(
+            agrees(part, item, rtol, atol) for part, item in zip(value, expected))
     try:
         return matches(value, expected, rtol, atol)
     except (TypeError, ValueError):  # ragged lists and the like

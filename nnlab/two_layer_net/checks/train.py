@@ -231,19 +231,24 @@ def check_train(run, train):
                                    f"{np.round(values['train_acc'], 3).tolist()}",
                                    ("train_no_progress",))
     if values and params_ok and batch_rows and len(run.failures) == failures:
-        shapes = {"W1": (784, hidden), "b1": (hidden,), "W2": (hidden, 10), "b2": (10,)}
-        with run.check("train returns the params its last sgd_momentum_step returned"):
-            train_steps.check_returned(params, steps, shapes)
-        if run.context.passes("forward") and run.context.passes("averageCE"):
-            with run.check("every history entry is averageCE or accuracy of the end-of-epoch "
-                           "params on the whole training or test set"):
-                expected = train_steps.expected_history(
-                    steps, batch_rows, data, epochs, batches, run.context.lookup("forward"),
-                    run.context.lookup("averageCE"))
-                train_steps.compare_history(values, expected)
+        # the same reading of the recording as the grader's (train_steps.audit)
+        evaluated = run.context.passes("forward") and run.context.passes("averageCE")
+        found = train_steps.audit(recording, params, values, data, epochs, batch_size, 0.05,
+                                  0.9, run.context.lookup("forward"),
+                                  run.context.lookup("averageCE"),
+                                  stages=("steps", "history") if evaluated else ("steps",))
+        for stage, failure in found["findings"]:
+            with run.check(_TITLES[stage]):
+                if failure is not None:
+                    raise failure
     with run.check("X_train, Y_train, X_test and Y_test unchanged by train"):
         check_unchanged(("X_train", "Y_train", "X_test", "Y_test"), data, copies,
                          "train_inputs_modified")
+
+
+_TITLES = {"steps": "train returns the params its last sgd_momentum_step returned",
+           "history": "every history entry is averageCE or accuracy of the end-of-epoch "
+                      "params on the whole training or test set"}
 
 
 def _failing_helpers(run):

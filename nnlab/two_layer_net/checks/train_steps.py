@@ -4,12 +4,14 @@ epoch, targets that belong to them) and every history entry, recomputed from the
 each epoch's last step returned.
 
 Each function raises ``Failure`` with the hint key of the mistake it recognises (the hints
-are in ``train``).
+are in ``train``). ``audit`` runs them on one recording: check("train") and the grader's
+hidden test of train (which confirms every recorded gradient and step with the reference's
+arithmetic first) both read a run through it.
 """
 
 import numpy as np
 
-from nnlab.checking import Failure, as_numbers
+from nnlab.checking import Failure
 from nnlab.utils import accuracy
 
 
@@ -94,19 +96,16 @@ def _metrics(forward, average, params, X, Y):
     return float(average(Y.copy(), P)), float(accuracy(Y, P))
 
 
-def expected_history(steps, rows, data, epochs, batches, forward, average):
-    """{candidate: {key: values per epoch}}: "right" (the params each epoch's last step
-    returned, on the whole set) and the usual wrong ones."""
+def expected_history(trail, rows, data, epochs, batches, forward, average):
+    """{candidate: {key: values per epoch}}: "right" (``trail``'s params at the end of each
+    epoch, on the whole set: trail[k] holds the params before step k + 1, trail[-1] those
+    after the last step) and the usual wrong ones."""
     X_train, Y_train, X_test, Y_test = data
     sets = {"train": (X_train, Y_train), "test": (X_test, Y_test)}
-
-    def floats(params):
-        return {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
-
-    ends = [floats(steps[(e + 1) * batches - 1][1][0]) for e in range(epochs)]
-    starts = [floats(steps[e * batches][0]["params"]) for e in range(epochs)]
-    seen = [_metrics(forward, average, floats(given["params"]), X_train[index], Y_train[index])
-            for (given, _, _), index in zip(steps, rows)]
+    ends = [trail[(e + 1) * batches] for e in range(epochs)]
+    starts = [trail[e * batches] for e in range(epochs)]
+    seen = [_metrics(forward, average, trail[k], X_train[index], Y_train[index])
+            for k, index in enumerate(rows)]
     on = {(split, kind): [_metrics(forward, average, P, *sets[split]) for P in params]
           for split in sets for kind, params in (("end", ends), ("start", starts))}
     out = {name: {} for name in ("right", "other set", "stale", "batch mean", "last batch")}
@@ -148,11 +147,141 @@ def compare_history(values, expected):
         raise Failure(shown, ("train_history_values",))
 
 
-def check_returned(params, steps, shapes):
-    """The returned params are those the last step returned."""
-    last = steps[-1][1][0]
-    if not all(np.allclose(as_numbers(params[key]).astype(np.float64),
-                           np.asarray(last[key], dtype=np.float64), rtol=1e-6, atol=1e-9)
-               for key in shapes):
+def _floats(params):
+    return {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+
+
+def _close(first, second):
+    return set(first) <= set(second) and all(
+        np.shape(first[key]) == np.shape(second[key])
+        and np.allclose(first[key], second[key], rtol=1e-4, atol=1e-6) for key in first)
+
+
+def _bound(call, names):
+    args, kwargs = call["args"], call["kwargs"]
+    if len(args) > len(names) or set(kwargs) - set(names[len(args):]):
+        return None
+    bound = dict(zip(names, args), **kwargs)
+    return bound if len(bound) == len(names) else None
+
+
+def paired_steps(recording):
+    """[(sgd_momentum_step's arguments, its result, the last backprop call's arguments
+    before it)], or None if a call does not read as params, grads and velocity dicts."""
+    steps, backprop = [], None
+    for call in (recording or {}).get("calls", []):
+        if call["name"] == "backprop":
+            backprop = _bound(call, ("X", "target", "params", "cache"))
+            continue
+        given, result = _bound(call, ("params", "grads", "velocity", "lr", "momentum")), \
+            call["result"]
+        if given is None or backprop is None or not (
+                isinstance(result, (tuple, list)) and len(result) == 2) or not all(
+                isinstance(part, dict) and part for part in
+                (given["params"], given["grads"], given["velocity"], result[0])):
+            return None
+        try:
+            steps.append(({key: _floats(given[key]) for key in ("params", "grads")},
+                          _floats(result[0]), backprop))
+        except (TypeError, ValueError):
+            return None
+        backprop = None
+    return steps
+
+
+def check_gradients(steps, rows, data, gradients):
+    """Each step's grads are ``gradients`` at its params on its mini-batch (relative
+    Frobenius error under 1e-3: float32 passes)."""
+    X_train, Y_train = data[0], data[1]
+    for number, ((given, _, _), index) in enumerate(zip(steps, rows), start=1):
+        right = gradients(given["params"], X_train[index], Y_train[index])
+        for key, value in right.items():
+            got = given["grads"].get(key)
+            if got is None or got.shape != np.shape(value) or not np.isfinite(got).all() \
+                    or np.linalg.norm(got - value) > 1e-3 * np.linalg.norm(value) + 1e-7:
+                raise Failure(f"the grads given to step {number} are not backprop's at its "
+                              f"params on its mini-batch", ("train_grads",))
+
+
+def rebuild(steps, returned, lr, momentum, step=None):
+    """The params before each step and after the last: the recorded ones, or (with
+    ``step``, the reference's sgd_momentum_step) rebuilt from the first params and the
+    recorded grads, each step's params checked against them; then the returned params."""
+    if step is None:
+        trail = [steps[0][0]["params"]] + [result for _, result, _ in steps]
+    else:
+        params = trail = None
+        for number, (given, _, _) in enumerate(steps, start=1):
+            if params is None:
+                params, trail = given["params"], [given["params"]]
+                velocity = {key: np.zeros_like(value) for key, value in params.items()}
+            elif not _close(params, given["params"]):
+                raise Failure(f"the params given to step {number} are not step {number - 1}'s "
+                              f"moved by its momentum step", ("train_step_result_ignored",))
+            params, velocity = (_floats(part) for part in step(
+                dict(params), dict(given["grads"]), dict(velocity), lr, momentum))
+            trail.append(params)
+    if not isinstance(returned, dict) or not _close(trail[-1], _floats(
+            {key: returned.get(key) for key in trail[-1]})):
         raise Failure("the returned params are not those the last sgd_momentum_step "
                       "returned", ("train_returned_params",))
+    return trail
+
+
+STAGES = ("rows", "epochs", "gradients", "steps", "history")
+
+
+def audit(recording, returned, values, data, epochs, batch_size, lr, momentum, forward,
+          average, gradients=None, step=None, stages=STAGES):
+    """What a recorded train run (its calls of backprop and sgd_momentum_step) shows.
+
+    Inputs:
+    - recording, returned (train's params), values ({key: float array} of its history)
+    - data: (X_train, Y_train, X_test, Y_test) it was given; the other settings its own
+    - forward, average: how history entries are computed from params (averageCE)
+    - gradients, step: optional ``gradients(params, X, Y)`` and ``step(params, grads,
+      velocity, lr, momentum)`` (the reference's): the recorded grads are then confirmed
+      and the params rebuilt with them
+    - stages: which of STAGES to run ("gradients" only with ``gradients``)
+
+    Returns:
+    - {"steps", "rows", "findings": [(stage, Failure or None)]}, the stages in order up to
+      the first that fails (history last); "unread" says why nothing could be checked
+    """
+    X_train, Y_train, X_test = data[0], data[1], data[2]
+    steps = paired_steps(recording)
+    out = {"steps": steps, "rows": None, "findings": []}
+    if not steps:
+        return dict(out, unread="no readable sgd_momentum_step call after a backprop call")
+    finder = RowFinder(X_train, X_test)
+    rows = out["rows"] = [finder.rows(backprop["X"]) for _, _, backprop in steps]
+    if any(index is None for index in rows):
+        return dict(out, unread="a mini-batch holds rows that are neither X_train's nor "
+                                "X_test's")
+    batches, trail = -(-len(X_train) // batch_size), []
+
+    def run(stage, action):
+        if stage not in stages or (stage == "gradients" and gradients is None):
+            return True
+        try:
+            action()
+        except Failure as failure:
+            out["findings"].append((stage, failure))
+            return False
+        out["findings"].append((stage, None))
+        return True
+
+    def epochs_of():
+        if len(steps) != epochs * batches:
+            raise Failure(f"{len(steps)} steps for {epochs} epochs of {batches} "
+                          f"mini-batches", ("train_steps_per_batch",))
+        check_epochs(rows, [backprop["target"] for _, _, backprop in steps], Y_train,
+                     epochs, batches)
+
+    if run("rows", lambda: check_rows(rows, len(X_train))) and run("epochs", epochs_of) \
+            and run("gradients", lambda: check_gradients(steps, rows, data, gradients)) \
+            and run("steps", lambda: trail.extend(rebuild(steps, returned, lr, momentum,
+                                                          step))) and trail:
+        run("history", lambda: compare_history(values, expected_history(
+            trail, rows, data, epochs, batches, forward, average)))
+    return out

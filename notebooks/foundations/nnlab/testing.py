@@ -19,11 +19,17 @@ sandboxed process.
 
 A hidden test's failure message is not shown to the student unless the test raises
 ``PublicFailure`` (``assert_public``, or ``assert_close(..., hide_values=True)``): use it
-only for messages that reveal none of the test's inputs or expected values.
+only for messages that reveal none of the test's inputs or expected values, and nothing of
+the student's value either (no shape, count, index or number computed from it: the
+student's code chooses those, and could write the test's inputs into them). The grader runs
+hidden tests inside ``hiding_values()``, where the helpers below leave all of these out.
 """
 
+import contextlib
+import contextvars
 import copy
 import reprlib
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -40,6 +46,27 @@ class PublicFailure(AssertionError):
     A hidden test that raises it shows the student its message (other failures of a
     hidden test show only what the test checks).
     """
+
+
+_HIDING = contextvars.ContextVar("nnlab_hiding_values", default=False)
+
+
+@contextlib.contextmanager
+def hiding_values() -> Iterator[None]:
+    """While inside (the grader, during a hidden test), the helpers' messages name what
+    is wrong but leave out everything taken from the value checked: its shape, how many
+    entries are off or changed, where, the relative error. ``hide_values`` is then on for
+    ``assert_close`` and ``assert_gradient`` wherever their message is public."""
+    token = _HIDING.set(True)
+    try:
+        yield
+    finally:
+        _HIDING.reset(token)
+
+
+def hiding() -> bool:
+    """True inside ``hiding_values()``."""
+    return _HIDING.get()
 
 
 def assert_public(condition, message):
@@ -117,39 +144,33 @@ def run_test(test, namespace, hint=None):
       none). Each assignment's ``run_test`` (e.g. ``nnlab.two_layer_net.checks.run_test``)
       passes its check()'s hints; without it, a failure has no hint
 
-    A failed test raises TestFailed: its message, then the hint, shown without a traceback
-    (the message says what came out and what was expected). An error raised by the
-    student's code keeps its traceback, with the hint added as a note under it.
+    A failed test raises TestFailed, shown as a few short lines without a traceback: what
+    came out and what was expected, or where the student's code raised what (its own cells
+    only, see ``nnlab.checking.failures``), then the hint.
     """
-    try:
-        test(LocalStudent(namespace))
-    except AssertionError as failure:
-        raise TestFailed(test.__name__, str(failure),
-                         hint(test.__name__, namespace) if hint else "") from None
-    except Exception as error:  # the student's code raised: keep its traceback
-        found = hint(test.__name__, namespace) if hint else ""
-        if found:
-            error.add_note(found)
-        raise
-    print(f"passed: {test.__name__}")
+    from nnlab.checking.failures import run
+    run(test, LocalStudent(namespace), lambda: hint(test.__name__, namespace) if hint else "")
 
 
 class TestFailed(AssertionError):
-    """A failed test: its name, its message and check()'s hint, shown as a few short lines."""
+    """A failed test: its name, its message and check()'s hint, shown as a few short lines
+    (IPython shows ``lines()``, not a traceback); ``error``: what the student's code raised."""
 
-    WIDTH = 80  # nbgrader validate cuts lines at 87 characters
+    WIDTH = 80  # nbgrader validate cuts lines at 87 characters (4 of them its indent)
     __test__ = False  # not a pytest test class
 
-    def __init__(self, name, message, hint=""):
+    def __init__(self, name, message, hint="", error=None):
         super().__init__(f"{name}: {message}" + (f"\n{hint}" if hint else ""))
-        self.name, self.message, self.hint = name, message, hint
+        self.name, self.message, self.hint, self.error = name, message, hint, error
 
     def lines(self):
-        import textwrap
+        """FAILED and the name, the message and the whole hint in lines of at most WIDTH
+        columns, broken between words."""
+        from nnlab.checking.failures import wrap
         lines = [f"FAILED {self.name}"]
         for part in (self.message, self.hint):
-            for paragraph in part.splitlines():
-                lines += textwrap.wrap(paragraph, self.WIDTH, subsequent_indent="  ") or [""]
+            if part:
+                lines += wrap(part, self.WIDTH)
         return lines
 
     def _render_traceback_(self):
@@ -194,15 +215,18 @@ def as_float_array(value, name):
     assert value is not None, (
         f"{name} returned None: did you forget the `return` statement?")
     array = np.asarray(value) if not isinstance(value, np.ndarray) else value
-    assert array.dtype.kind in "fiub", f"{name} should return numbers, got {describe(value)}"
+    assert array.dtype.kind in "fiub", (
+        f"{name} should return numbers" if hiding() else
+        f"{name} should return numbers, got {describe(value)}")
     return array
 
 
 def assert_shape(value, shape, name):
     """Assert an array has exactly ``shape``."""
     array = as_float_array(value, name)
-    assert_public(array.shape == tuple(shape),
-                  f"{name} returned shape {array.shape}, expected {tuple(shape)}")
+    if array.shape != tuple(shape):
+        raise PublicFailure(f"{name} has the wrong shape" if hiding() else
+                            f"{name} returned shape {array.shape}, expected {tuple(shape)}")
     return array
 
 
@@ -227,9 +251,12 @@ def assert_params(value, shapes, name):
         item = value[key]
         array = item if isinstance(item, np.ndarray) else np.asarray(item)
         assert array.dtype.kind in "fiub", (
+            f"{key!r} of {name} should be an array of numbers" if hiding() else
             f"{key!r} of {name} should be an array of numbers, got {describe(item)}")
-        assert_public(array.shape == tuple(shape),
-                      f"{key!r} of {name} has shape {array.shape}, expected {tuple(shape)}")
+        if array.shape != tuple(shape):
+            raise PublicFailure(f"{key!r} of {name} has the wrong shape" if hiding() else
+                                f"{key!r} of {name} has shape {array.shape}, expected "
+                                f"{tuple(shape)}")
         arrays[key] = array.astype(np.float64, copy=False)
     return arrays
 
@@ -260,12 +287,16 @@ def assert_close(actual, expected, name, rtol=1e-6, atol=0.0, hide_values=False)
     """Assert ``actual`` matches ``expected`` elementwise; name the worst entry if not.
 
     With ``hide_values`` (hidden tests) the message names the entry but not the numbers,
-    and is a PublicFailure: the student sees it.
+    and is a PublicFailure: the student sees it. Inside ``hiding_values()`` no message says
+    where, or how many: a NaN or an off value says only that there is one (a failure
+    without ``hide_values`` stays private, for the instructor).
     """
     expected = np.asarray(expected, dtype=np.float64)
     actual = assert_shape(actual, expected.shape, name)
     finite = np.isfinite(actual)
     if not finite.all():
+        if hiding():
+            raise PublicFailure(f"{name} contains NaN or infinite values")
         raise PublicFailure(f"{name} contains {np.size(actual) - finite.sum()} NaN or "
                             f"infinite value(s), first at index "
                             f"{tuple(int(i) for i in np.argwhere(~finite)[0])}")
@@ -273,6 +304,9 @@ def assert_close(actual, expected, name, rtol=1e-6, atol=0.0, hide_values=False)
     tolerance = atol + rtol * np.abs(expected)
     if (error <= tolerance).all():
         return
+    if hide_values and hiding():
+        raise PublicFailure(f"{name} is off (entries outside rtol={rtol:g}"
+                            + (f", atol={atol:g})" if atol else ")"))
     worst = np.unravel_index(np.argmax(error - tolerance), error.shape) if error.ndim else ()
     where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
     if hide_values:
@@ -296,7 +330,8 @@ def assert_unchanged(before, after, name):
     before, after = np.asarray(before), np.asarray(after)
     changed = int(np.sum(before != after)) if before.shape == after.shape else before.size
     assert_public(changed == 0, (
-        f"{name} was modified in place ({changed} entries changed), by your function or by "
+        f"{name} was modified in place"
+        + ("" if hiding() else f" ({changed} entries changed)") + ", by your function or by "
         f"one it calls; compute new arrays instead of writing into an argument "
         f"(e.g. np.maximum(x, 0) rather than x[x < 0] = 0, P - T rather than P -= T)"))
 
@@ -348,6 +383,9 @@ def assert_gradient(analytic, numeric, name, threshold=GRADIENT_THRESHOLD, worst
     error = relative_error(analytic, numeric)
     if error < threshold:
         return
+    if hide_values and hiding():
+        raise PublicFailure(f"gradient {name} fails the finite-difference check: relative "
+                            f"error not below {threshold:.0e}")
     if hide_values:
         raise PublicFailure(f"gradient {name} fails the finite-difference check: relative "
                             f"error {error:.2e} (must be < {threshold:.0e})")

@@ -7,7 +7,9 @@ shares is here:
 - ``testing``: the helpers the course's tests are written with, and ``run_test``;
 - ``recording``: recording the calls a function makes (``CallRecorder``), for the tests of
   train in the notebook and in the grader's student process alike;
-- ``checking``: the self-check engine behind each assignment's ``check(name)``.
+- ``checking``: the self-check engine behind each assignment's ``check(name)``;
+- ``progress``: ``training_progress``, the bar the training cells show (steps, time left,
+  each epoch's loss and accuracy), watching the notebook's own functions.
 
 What is one assignment's is in ``nnlab/<assignment>/``: its handout numbers, its checks
 and hints (``nnlab.<assignment>.checks``: ``check``, ``run_test``), e.g.

@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from nnlab.checking import student_code
+from nnlab.checking.failures import wrap
 
 # The hints the engine itself gives, for any function of any assignment.
 ENGINE_HINTS = {
@@ -272,16 +273,26 @@ def run_check(table, name, namespace):
     elif name in functions:
         names = (name,)
     else:
-        print(student_code.unknown_name_message(name, functions))
+        show([student_code.unknown_name_message(name, functions)])
         return False
     context = Context(table, namespace)
     all_passed = True
     for function_name in names:
         result = context.result(function_name)
-        for line in verdict(table, result):
-            print(line)
+        show(verdict(table, result))
         all_passed = all_passed and result.status == "passed"
     return all_passed
+
+
+WIDTH = 88  # check() prints lines of at most this many columns (a notebook's width)
+
+
+def show(lines):
+    """Print ``lines``, each wrapped to WIDTH columns between words (never inside a word),
+    its continuation lines indented."""
+    for line in lines:
+        for part in wrap(line, WIDTH):
+            print(part)
 
 
 def shown_failures(table, result):
@@ -300,7 +311,7 @@ def shown_failures(table, result):
 
 
 def verdict(table, result):
-    """The lines check() prints for one function."""
+    """The lines check() prints for one function (``show`` wraps each to WIDTH)."""
     name = result.name
     if result.status == "passed":
         notes = "".join(f" ({note})" for note in result.notes)
@@ -316,7 +327,7 @@ def verdict(table, result):
     for what, got, keys in shown_failures(table, result):
         hint = " Also: ".join(table.hint(key) for key in keys)
         prefix = "FAILED" if not lines else "also FAILED"
-        lines.append(f"{name}: {prefix} {what}: {got}. Hint: {hint}")
+        lines += [f"{name}: {prefix} {what}: {got}.", f"  Hint: {hint}"]
     lines += [f"{name}: note: {note}" for note in result.notes]
     return lines
 

@@ -15,7 +15,7 @@ inputs as well. ``run_test`` runs a notebook test cell with these hints.
 
 from nnlab.checking import ENGINE_HINTS, Table
 from nnlab.checking.entry import entry_points
-from nnlab.deep_mlp import check_layers, check_network
+from nnlab.deep_mlp import check_layers, check_network, check_training
 
 __all__ = ["check", "run_test"]  # what the notebook imports
 
@@ -32,7 +32,8 @@ USES = {
     "train_mlp": ("init_mlp", "mlp_forward", "mlp_backward", "softmax_ce_loss"),
 }
 
-CHECKERS = dict(check_layers.CHECKERS, **check_network.CHECKERS)
+CHECKERS = dict(check_layers.CHECKERS, **check_network.CHECKERS,
+                **check_training.CHECKERS)
 
 COMMON_HINTS = dict(ENGINE_HINTS, **{
     "shape_error": "the shapes of two arrays in that line do not fit together: print their "
@@ -43,7 +44,8 @@ COMMON_HINTS = dict(ENGINE_HINTS, **{
                  "and 'Z' (mlp_forward) (case matters).",
 })
 
-HINTS = dict(COMMON_HINTS, **check_layers.HINTS, **check_network.HINTS)
+HINTS = dict(COMMON_HINTS, **check_layers.HINTS, **check_network.HINTS,
+             **check_training.HINTS)
 
 # Hints that name no particular mistake: after a specific one, they are not repeated.
 GENERIC = {key for key in HINTS if key.endswith("_values")} | {

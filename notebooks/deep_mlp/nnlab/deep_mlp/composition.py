@@ -1,14 +1,27 @@
 """Helpers the tests and checks share: a small random network, the scores of a network
 computed from the formulas the notebook states, and its gradients by finite differences.
 
-``assert_mlp_gradients`` compares mlp_backward's gradients with centred finite differences
-of sum(G * scores(params)), G a fixed array standing for dL/dscores: the chain rule applied
-to G, whatever G is. No solution code beyond the notebook's formulas.
+mlp_forward and mlp_backward are graded on their own work, whatever the layer functions they
+call do (README: "A mistake costs the tests of its own function"):
+
+- ``assert_mlp_forward`` checks the caches stage by stage: each layer's "Z" must be
+  A_prev W + b of that cache's own "A_prev", or what the student's affine_forward gives for
+  it; each "A_prev" the activation of the layer below's cached "Z", or what the student's
+  relu_forward / sigmoid_forward gives for it. A wrong layer forward costs its own tests; an
+  mlp_forward that caches the activation as "Z" or skips an activation still fails.
+- ``assert_mlp_gradients`` compares mlp_backward's gradients with centred finite differences
+  of sum(G * scores(params)), G a fixed array standing for dL/dscores (the chain rule applied
+  to G, whatever G is); it also accepts the gradients the student's own affine_backward,
+  relu_backward and sigmoid_backward compose to (called here, layer L down to 1, on the
+  correct caches). A wrong layer backward costs its own tests, not mlp_backward's as well.
+
+No solution code beyond the notebook's formulas.
 """
 
 import numpy as np
 
-from nnlab.testing import assert_close, assert_gradient, assert_public, numerical_gradient
+from nnlab.testing import (GRADIENT_THRESHOLD, assert_close, assert_gradient, assert_public,
+                           matches, numerical_gradient, relative_error)
 
 
 def _sigmoid(Z):
@@ -60,13 +73,49 @@ def numerical_mlp_gradients(X, params, activations, G):
     return grads
 
 
-def assert_mlp_gradients(grads, X, params, activations, G, hide_values=False):
-    """Assert mlp_backward's grads (a dict with params' keys) match finite differences."""
+def own_layer_gradients(student, G, caches, params, activations):
+    """{key: gradient} the student's own affine_backward, relu_backward and sigmoid_backward
+    compose to, from dscores = G, layer L down to 1, on ``caches`` (the notebook's
+    {"A_prev", "Z"}); None when one of them raises or returns no triple."""
+    grads, dZ = {}, G
+    for l in range(len(caches), 0, -1):
+        out = student.attempt("affine_backward", dZ, {"X": caches[l - 1]["A_prev"],
+                                                      "W": params[f"W{l}"]})
+        if not (isinstance(out, (tuple, list)) and len(out) == 3):
+            return None
+        dA, grads[f"W{l}"], grads[f"b{l}"] = out
+        if l > 1:
+            dZ = student.attempt(f"{activations[l - 2]}_backward", dA, {"Z": caches[l - 2]["Z"]})
+            if dZ is None:
+                return None
+    return grads
+
+
+def _gradient_agrees(analytic, numeric):
+    analytic = np.asarray(analytic)
+    if analytic.dtype.kind not in "fiub" or analytic.shape != np.shape(numeric):
+        return False
+    error = relative_error(analytic.astype(np.float64), numeric)
+    return bool(np.isfinite(error) and error < GRADIENT_THRESHOLD)
+
+
+def assert_mlp_gradients(grads, X, params, activations, G, hide_values=False, student=None):
+    """Assert mlp_backward's grads (a dict with params' keys) match finite differences, or
+    (with ``student``) what the student's own layer backwards compose to."""
     assert_public(isinstance(grads, dict),
                   f"mlp_backward should return a dict, got {type(grads).__name__}")
     missing = [key for key in params if key not in grads]
     assert_public(not missing, f"the grads returned by mlp_backward lack the keys {missing}")
     numeric = numerical_mlp_gradients(X, params, activations, G)
+    if all(_gradient_agrees(grads[key], numeric[key]) for key in params):
+        return
+    if student is not None:
+        own = own_layer_gradients(student, G, caches_of(X, params, activations), params,
+                                  activations)
+        if own is not None and all(key in own and matches(grads[key], own[key], rtol=1e-6,
+                                                          atol=1e-10, finite=True)
+                                   for key in params):
+            return
     for key in params:
         assert_gradient(grads[key], numeric[key], f'grads["{key}"]', hide_values=hide_values)
 
@@ -86,20 +135,87 @@ def mean_cross_entropy(scores, Y):
     return -float((Y * log_p).sum()) / len(scores)
 
 
-def assert_mlp_forward(value, X, params, activations, hide_values=False):
+def _first(value):
+    """A of a layer forward's (A, cache), or None."""
+    return value[0] if isinstance(value, (tuple, list)) and len(value) == 2 else None
+
+
+def _stage(actual, correct, own, name, hide_values):
+    """One array of mlp_forward's caches: the correct value, or what the student's own layer
+    function gives (``own()``, called only when needed)."""
+    try:
+        if matches(actual, correct):
+            return
+    except (TypeError, ValueError):  # ragged lists and the like
+        pass
+    if own is not None:
+        mine = own()
+        try:
+            if mine is not None and matches(actual, mine, finite=True):
+                return
+        except (TypeError, ValueError):
+            pass
+    assert_close(actual, correct, name, hide_values=hide_values)
+
+
+def assert_mlp_forward(value, X, params, activations, hide_values=False, student=None):
     """Assert mlp_forward's (scores, caches) for X and params: every layer's cache
-    {"A_prev", "Z"} (the pre-activation) and the scores."""
+    {"A_prev", "Z"} (the pre-activation) and the scores, each from the cache's previous
+    array; with ``student``, also what the student's own layer forward gives for it."""
     assert_public(isinstance(value, (tuple, list)) and len(value) == 2,
                   "mlp_forward should return the pair (scores, caches)")
     scores, caches = value
-    expected = caches_of(X, params, activations)
-    assert_public(isinstance(caches, (tuple, list)) and len(caches) == len(expected),
-                  f"caches should be a list of {len(expected)} dicts, one per layer")
-    for l, (cache, right) in enumerate(zip(caches, expected), start=1):
+    L = len(activations) + 1
+    assert_public(isinstance(caches, (tuple, list)) and len(caches) == L,
+                  f"caches should be a list of {L} dicts, one per layer")
+    ask = (lambda name, *args: None) if student is None else student.attempt
+    previous = None
+    for l, cache in enumerate(caches, start=1):
         assert_public(isinstance(cache, dict) and "A_prev" in cache and "Z" in cache,
                       f"layer {l}'s cache should be a dict with the keys 'A_prev' and 'Z'")
-        assert_close(cache["A_prev"], right["A_prev"], f'caches[{l - 1}]["A_prev"]',
-                     hide_values=hide_values)
-        assert_close(cache["Z"], right["Z"], f'caches[{l - 1}]["Z"] (the pre-activation)',
-                     hide_values=hide_values)
-    assert_close(scores, expected[-1]["Z"], "scores", hide_values=hide_values)
+        if previous is None:
+            correct, own = X, None
+        else:
+            Z_below = np.asarray(previous, dtype=np.float64)
+            kind = activations[l - 2]
+            correct = np.maximum(Z_below, 0.0) if kind == "relu" else _sigmoid(Z_below)
+            own = (lambda kind=kind, Z=Z_below: _first(ask(f"{kind}_forward", Z.copy())))
+        _stage(cache["A_prev"], correct, own, f'caches[{l - 1}]["A_prev"]', hide_values)
+        A_prev = np.asarray(cache["A_prev"], dtype=np.float64)
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        _stage(cache["Z"], A_prev @ W + b,
+               lambda A=A_prev, W=W, b=b: _first(ask("affine_forward", A, W, b)),
+               f'caches[{l - 1}]["Z"] (the pre-activation)', hide_values)
+        previous = cache["Z"]
+    assert_close(scores, np.asarray(previous, dtype=np.float64), 'scores (the last layer\'s "Z")',
+                 hide_values=hide_values)
+
+
+def _agrees(got, want):
+    """``got`` matches ``want`` (arrays, or dicts, lists and tuples of them), never raising."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(_agrees(got.get(key), item)
+                                             for key, item in want.items())
+    if isinstance(want, (list, tuple)):
+        return isinstance(got, (list, tuple)) and len(got) == len(want) and all(
+            _agrees(a, b) for a, b in zip(got, want))
+    try:
+        return matches(got, want, rtol=1e-5, atol=1e-8, finite=True)
+    except (TypeError, ValueError):
+        return False
+
+
+def own_network_right(student, X, Y, params, activations, forward, loss, backward):
+    """True if the student's ``mlp_forward``, ``softmax_ce_loss`` and ``mlp_backward`` give
+    what ``forward``, ``loss`` and ``backward`` (correct functions the caller supplies) give on
+    ``X`` (N, D), one-hot ``Y`` (N, K) and ``params``.
+
+    A training test charges train_mlp for what its training reached only when the functions
+    it runs are right: a wrong layer loses its own tests' points, not the training's too.
+    """
+    scores, caches = forward(X, params, activations)
+    value, dscores = loss(scores, Y)
+    return _agrees(student.attempt("mlp_forward", X, params, activations), (scores, caches)) \
+        and _agrees(student.attempt("softmax_ce_loss", scores, Y), (value, dscores)) \
+        and _agrees(student.attempt("mlp_backward", dscores, caches, params, activations),
+                    backward(dscores, caches, params, activations))

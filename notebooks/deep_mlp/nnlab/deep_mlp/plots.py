@@ -34,11 +34,18 @@ def plot_trainings(histories):
     return figure
 
 
-def plot_gradient_norms(histories):
-    """Each layer's mean weight-gradient norm per epoch, one panel per training, log scale.
+def plot_gradient_norms(histories, sizes):
+    """Each layer's per-weight RMS of its weight gradient per epoch, one panel per training,
+    log scale.
+
+    A layer's mean Frobenius norm ||dW|| grows with its number of weights (784 x 32 in the
+    first layer against 32 x 10 in the last), so it is divided by sqrt(n_in * n_out): what is
+    left, the typical size of one weight's gradient, is what says whether a layer learns
+    slowly.
 
     Inputs:
     - histories: {label: history}, each with "grad_norms": one list of L floats per epoch
+    - sizes: {label: [D, H1, ..., K]}, the layer sizes of each training
 
     Returns:
     - the matplotlib Figure
@@ -48,10 +55,16 @@ def plot_gradient_norms(histories):
                                 squeeze=False)
     for axis, (label, history) in zip(axes[0], histories.items()):
         norms = np.asarray(history["grad_norms"], dtype=float)
+        widths = np.asarray(sizes[label], dtype=float)
+        weights = widths[:-1] * widths[1:]
+        if norms.ndim != 2 or norms.shape[1] != weights.size:
+            raise ValueError(f"{label}: grad_norms has shape {norms.shape}, expected "
+                             f"(epochs, {weights.size}) for sizes {list(sizes[label])}")
+        rms = norms / np.sqrt(weights)
         epochs = np.arange(1, norms.shape[0] + 1)
-        for layer in range(norms.shape[1]):
-            axis.semilogy(epochs, norms[:, layer], "-o", label=f"layer {layer + 1}")
-        axis.set(xlabel="epoch", ylabel="mean ||dW|| per step", title=label)
+        for layer in range(rms.shape[1]):
+            axis.semilogy(epochs, rms[:, layer], "-o", label=f"layer {layer + 1}")
+        axis.set(xlabel="epoch", ylabel="per-weight RMS of dW", title=label)
         axis.grid(alpha=0.3, which="both")
         axis.legend(fontsize=8)
     figure.tight_layout()

@@ -55,6 +55,10 @@ HINTS = {
     "graph_relu_gate": "a ReLU whose input is negative blocks the derivative: multiply by 0 "
                        "there (by 1 where it is positive). The first ReLU's input is s0, the "
                        "last one's is y.",
+    "graph_relu_at_zero": "a ReLU whose input is exactly 0 blocks the derivative too: the "
+                          "notebook takes its derivative there as 0 (it passes the "
+                          "derivative only where its input is positive), so test s0 > 0 and "
+                          "y > 0, not s0 >= 0 or y >= 0.",
     "graph_backward_fd": "graph_backward does not match finite differences of z from your "
                          "graph_forward: recheck each step of the chain rule.",
     "graph_backward_inplace": "graph_backward changed params or the cache: compute new "
@@ -69,6 +73,15 @@ _POINTS = {  # (x0, params, cache, grads), worked out by hand
     "the last ReLU inactive (y < 0)": (
         -0.6, {"w0": -2.0, "b0": 0.3, "w1": -0.8, "b1": 0.1},
         {"p0": 1.2, "s0": 1.5, "x1": 1.5, "p1": -1.2, "s1": -1.1, "y": -1.7, "z": 0.0},
+        {"w0": 0.0, "b0": 0.0, "w1": 0.0, "b1": 0.0, "x0": 0.0}),
+    # a ReLU input of exactly 0 (every value exact in binary): derivative 0 there
+    "the first ReLU's input exactly 0 (s0 = 0)": (
+        0.5, {"w0": -1.0, "b0": 0.5, "w1": 0.75, "b1": 0.25},
+        {"p0": -0.5, "s0": 0.0, "x1": 0.0, "p1": 0.0, "s1": 0.25, "y": 0.75, "z": 0.75},
+        {"w0": 0.0, "b0": 0.0, "w1": 0.0, "b1": 1.0, "x0": 1.0}),
+    "the last ReLU's input exactly 0 (y = 0)": (
+        0.5, {"w0": 2.0, "b0": -0.5, "w1": -2.0, "b1": 0.5},
+        {"p0": 1.0, "s0": 0.5, "x1": 0.5, "p1": -1.0, "s1": -0.5, "y": 0.0, "z": 0.0},
         {"w0": 0.0, "b0": 0.0, "w1": 0.0, "b1": 0.0, "x0": 0.0}),
 }
 
@@ -140,7 +153,7 @@ def _check_graph_backward(run, graph_backward):
             grads = _scalars(run.call(graph_backward, x0, given, given_cache), GRAD_KEYS,
                              "graph_backward", "graph_backward_not_dict",
                              "graph_backward_keys")
-            _backward_verdict(grads, params, cache, expected)
+            _backward_verdict(grads, x0, params, cache, expected)
             if count_changed(params, given) or count_changed(cache, given_cache):
                 raise Failure("params or the cache was changed in place",
                                ("graph_backward_inplace",))
@@ -173,12 +186,14 @@ def _finite_difference(run, forward, x0, params, key, h=1e-6):
     return (values[0] - values[1]) / (2 * h)
 
 
-def _backward_verdict(grads, params, cache, expected):
+def _backward_verdict(grads, x0, params, cache, expected):
     wrong = [key for key in GRAD_KEYS if abs(grads[key] - expected[key]) > 1e-9]
     if not wrong:
         return
     got = ", ".join(f"dz/d{key} is {grads[key]:.6g} (expected {expected[key]:.6g})"
                     for key in wrong)
+    if _passes_at_zero(grads, x0, params, cache):
+        raise Failure(got, ("graph_relu_at_zero",))
     hints = []
     dy = 1.0 if cache["y"] > 0 else 0.0
     ds0 = dy * params["w1"] * (cache["s0"] > 0)
@@ -195,6 +210,23 @@ def _backward_verdict(grads, params, cache, expected):
     if "b0" in wrong and ds0 and _near(grads["b0"], ds0 * cache["x1"]):
         hints.append("graph_relu_derivative")
     raise Failure(got, tuple(hints) or ("graph_backward_values",))
+
+
+def _passes_at_zero(grads, x0, params, cache):
+    """True if ``grads`` are the chain rule's with a ReLU whose input is exactly 0 passing
+    the derivative (gate 1, or 1/2 as np.heaviside(x, 0.5) gives) instead of blocking it."""
+    zeros = [key for key in ("s0", "y") if cache[key] == 0]
+    for key in zeros:
+        for gate in (1.0, 0.5):
+            gates = {name: (1.0 if cache[name] > 0 else 0.0) for name in ("s0", "y")}
+            gates[key] = gate
+            ds1 = gates["y"]
+            ds0 = ds1 * params["w1"] * gates["s0"]
+            variant = {"w0": ds0 * x0, "b0": ds0, "w1": ds1 * cache["x1"], "b1": ds1,
+                       "x0": ds0 * params["w0"] + ds1}
+            if all(_near(grads[name], variant[name]) for name in GRAD_KEYS):
+                return True
+    return False
 
 
 def _near(value, target):

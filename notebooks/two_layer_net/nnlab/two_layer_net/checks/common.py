@@ -108,8 +108,8 @@ def gradient_check(backprop, forward, averageCE, params=None, X=None, target=Non
     if verbose:
         z1 = np.asarray(cache["Z1"], dtype=np.float64)
         if np.abs(z1).min() < 1e-4:
-            print("gradient_check: warning: a hidden pre-activation is within 1e-4 of 0, "
-                  "where ReLU has a kink; finite differences may be off there.")
+            print("gradient_check: warning: a hidden pre-activation is within 1e-4 of 0,\n"
+                  "  where ReLU has a kink; finite differences may be off there.")
     grads = backprop(X.copy(), target.copy(), copy.deepcopy(params), copy.deepcopy(cache))
     numeric = numeric_gradients(forward, averageCE, X, target, params)
     N, D = X.shape

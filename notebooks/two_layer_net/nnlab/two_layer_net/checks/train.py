@@ -12,7 +12,7 @@ from nnlab.checking import Failure, as_numbers, check_unchanged
 from nnlab.recording import CallRecorder
 from nnlab.testing import describe
 from nnlab.two_layer_net import HISTORY_KEYS, USES
-from nnlab.utils import accuracy
+from nnlab.two_layer_net.checks import train_steps
 
 HINTS = {
     "train_signature": "keep train's signature as given: train(X_train, Y_train, X_test, "
@@ -37,12 +37,37 @@ HINTS = {
                          "indices for both X and Y in each epoch, pass the params returned "
                          "by sgd_momentum_step to the next step, and make sure backprop and "
                          "sgd_momentum_step pass their checks.",
-    "train_history_stale": "history['test_acc'][-1] is not the accuracy of the returned "
-                           "params on the test set: after each epoch's mini-batches, evaluate "
-                           "the current params on the full training and test sets.",
-    "train_history_last_batch": "history['train_loss'] must hold the loss of the current "
-                                "params on the whole training set, computed after each "
-                                "epoch's mini-batches (not the loss of the last mini-batch).",
+    "train_history_stale": "the history is computed before the epoch's mini-batches: after "
+                           "each epoch's last step, evaluate the current params on the whole "
+                           "training and test sets.",
+    "train_history_last_batch": "the history holds the mini-batches' losses or accuracies "
+                                "(the last one's, or their mean over the epoch): each entry "
+                                "is the loss (accuracy) of the params at the end of the "
+                                "epoch on the whole set, so after the epoch's mini-batches "
+                                "run forward on all of X_train, then on X_test.",
+    "train_history_data": "a history entry is computed on the wrong set: 'train_loss' and "
+                          "'train_acc' on the whole training set (X_train, Y_train), "
+                          "'test_loss' and 'test_acc' on the whole test set (X_test, Y_test).",
+    "train_history_values": "each epoch's entries are averageCE and accuracy of the params at "
+                            "the end of that epoch (what its last sgd_momentum_step "
+                            "returned), on the whole training set and the whole test set.",
+    "train_returned_params": "return the params the last sgd_momentum_step returned (the "
+                             "trained ones), not the initial ones or a copy made earlier.",
+    "train_on_test": "train trains on the test set: only rows of X_train (with Y_train) go "
+                     "into the mini-batches; X_test and Y_test are only evaluated, after each "
+                     "epoch, to measure how well the network generalises.",
+    "train_no_shuffle": "train does not shuffle: the digits come sorted by class, so most "
+                        "mini-batches hold a single digit. At the start of every epoch draw "
+                        "a new order, rng.permutation(N), and take the mini-batches from it.",
+    "train_shuffle_once": "every epoch visits the examples in the same order: draw a new "
+                          "permutation at the start of each epoch (inside the epoch loop) "
+                          "from the one rng made at the start of train, not one permutation "
+                          "before the loop or a generator re-created every epoch.",
+    "train_same_batches": "every epoch uses the same mini-batches, only in another order: "
+                          "shuffle the examples themselves (rng.permutation(N), then "
+                          "consecutive slices of it), not the list of batches.",
+    "train_labels": "a mini-batch's targets are not its examples' ones: index X_train and "
+                    "Y_train with the same indices (X_train[batch], Y_train[batch]).",
     "train_inputs_modified": "train changed its data in place (e.g. shuffling X_train with "
                              "rng.shuffle): shuffle an array of indices instead, e.g. "
                              "rng.permutation(N), and index X and Y with it.",
@@ -174,8 +199,24 @@ def check_train(run, train):
     if not history_ok or broken:
         values = {}
     failures = len(run.failures)
-    _check_train_steps(run, recording, epochs, int(np.ceil(X_train.shape[0] / batch_size)),
-                       hidden)
+    batches = int(np.ceil(X_train.shape[0] / batch_size))
+    finder = train_steps.RowFinder(X_train, X_test)
+    rows = [finder.rows((_bound(call, _BACKPROP_ARGUMENTS) or {}).get("X"))
+            for call in recording["calls"] if call["name"] == "backprop"]
+    if rows and all(index is not None for index in rows):
+        with run.check("the mini-batches given to backprop hold training examples only"):
+            train_steps.check_rows(rows, len(X_train))
+    steps = _check_train_steps(run, recording, epochs, batches, hidden) \
+        if len(run.failures) == failures else []
+    batch_rows = [finder.rows(_bound(calls[-1], _BACKPROP_ARGUMENTS)["X"])
+                  for _, _, calls in steps if calls and _bound(calls[-1], _BACKPROP_ARGUMENTS)]
+    if len(run.failures) == failures and len(batch_rows) == len(steps) == epochs * batches \
+            and all(index is not None for index in batch_rows):
+        with run.check("each epoch visits every training example once, in a new random order"):
+            targets = [_bound(calls[-1], _BACKPROP_ARGUMENTS)["target"] for _, _, calls in steps]
+            train_steps.check_epochs(batch_rows, targets, Y_train, epochs, batches)
+    else:
+        batch_rows = None
     if values and len(run.failures) == failures:  # a broken step explains a flat loss
         with run.check("the training loss goes down (and below chance level, 2.30)"):
             loss = values["train_loss"]
@@ -189,30 +230,25 @@ def check_train(run, train):
                     raise Failure(f"train_loss {np.round(loss, 4).tolist()}, train_acc "
                                    f"{np.round(values['train_acc'], 3).tolist()}",
                                    ("train_no_progress",))
-    if values and params_ok and run.context.passes("forward"):
-        with run.check("history['test_acc'][-1] is the accuracy of the returned params"):
-            forward = run.context.lookup("forward")
-            probe = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
-            P = forward(X_test.copy(), probe)["P"]
-            final = accuracy(Y_test, P)
-            if abs(final - values["test_acc"][-1]) > 1e-9:
-                raise Failure(f"history['test_acc'][-1] is {values['test_acc'][-1]:.4f}, "
-                               f"the returned params give {final:.4f}",
-                               ("train_history_stale",))
-    if values and params_ok and run.context.passes("forward") and run.context.passes("averageCE"):
-        with run.check("history['train_loss'][-1] is the loss of the returned params on the "
-                       "whole training set"):
-            forward, average = run.context.lookup("forward"), run.context.lookup("averageCE")
-            probe = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
-            whole = float(average(Y_train.copy(), forward(X_train.copy(), probe)["P"]))
-            recorded = float(values["train_loss"][-1])
-            if abs(whole - recorded) > 1e-3 * abs(whole) + 1e-6:
-                raise Failure(f"history['train_loss'][-1] is {recorded:.4f}, the returned "
-                               f"params give {whole:.4f} on the whole training set",
-                               ("train_history_last_batch",))
+    if values and params_ok and batch_rows and len(run.failures) == failures:
+        # the same reading of the recording as the grader's (train_steps.audit)
+        evaluated = run.context.passes("forward") and run.context.passes("averageCE")
+        found = train_steps.audit(recording, params, values, data, epochs, batch_size, 0.05,
+                                  0.9, run.context.lookup("forward"),
+                                  run.context.lookup("averageCE"),
+                                  stages=("steps", "history") if evaluated else ("steps",))
+        for stage, failure in found["findings"]:
+            with run.check(_TITLES[stage]):
+                if failure is not None:
+                    raise failure
     with run.check("X_train, Y_train, X_test and Y_test unchanged by train"):
         check_unchanged(("X_train", "Y_train", "X_test", "Y_test"), data, copies,
                          "train_inputs_modified")
+
+
+_TITLES = {"steps": "train returns the params its last sgd_momentum_step returned",
+           "history": "every history entry is averageCE or accuracy of the end-of-epoch "
+                      "params on the whole training or test set"}
 
 
 def _failing_helpers(run):
@@ -228,6 +264,7 @@ _BACKPROP_ARGUMENTS = ("X", "target", "params", "cache")
 def _check_train_steps(run, recording, epochs, batches, hidden):
     """train's recorded calls of sgd_momentum_step (and backprop): once per mini-batch,
     with train's lr and momentum, params and velocity carried from step to step."""
+    failures = len(run.failures)
     count = recording["counts"].get("sgd_momentum_step", 0)
     with run.check(f"train calls sgd_momentum_step once per mini-batch ({epochs} epochs of "
                    f"{batches} mini-batches)"):
@@ -247,11 +284,11 @@ def _check_train_steps(run, recording, epochs, batches, hidden):
         if given is None or not (isinstance(result, (tuple, list)) and len(result) == 2) \
                 or not all(_shaped(part, shapes) for part in
                            (given["params"], given["grads"], given["velocity"], *result)):
-            return  # sgd_momentum_step's own check reports what it returns
+            return []  # sgd_momentum_step's own check reports what it returns
         steps.append((given, result, since))
         since = []
     if not steps:
-        return
+        return []
     with run.check("each step gets train's lr and momentum, and the params and velocity "
                    "the step before returned (zero velocity at the start)"):
         for number, (given, result, _) in enumerate(steps, start=1):
@@ -285,6 +322,7 @@ def _check_train_steps(run, recording, epochs, batches, hidden):
                                f"returned for the params of that step"
                                + ("" if calls else " (no backprop call before it)"),
                                ("train_grads",))
+    return steps if len(run.failures) == failures else []
 
 
 def _bound(call, names):
