@@ -33,9 +33,9 @@ DEMO_TRAININGS = ("sig_params", "F_train", "histories")  # the demo cells the te
 WRITTEN = {"sigmoid_slow": 2.0, "depth_changes": 2.0}
 # demo student -> (function with the mistake, autograded score, check() hint keys)
 DEMO_MISTAKES = {
-    "ben_sigmoid_at_activation": ("sigmoid_backward", 25, ["sigmoid_at_activation"]),
+    "ben_sigmoid_at_activation": ("sigmoid_backward", 27, ["sigmoid_at_activation"]),
     "cat_hidden_bias": ("mlp_backward", 26, ["mlp_bias_hidden"]),
-    "dan_cache_activation": ("mlp_forward", 26, ["mlp_cache_activation"]),
+    "dan_cache_activation": ("mlp_forward", 28, ["mlp_cache_activation"]),
     "eli_init_variance_as_std": ("init_mlp", 28, ["init_variance_as_std"]),
 }
 

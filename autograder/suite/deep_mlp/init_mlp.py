@@ -46,22 +46,22 @@ def init_mlp_scales(student):
                           f'scheme "{scheme}": W{l} should have mean 0')
 
 
-def _draws(sizes, scheme, seed, transposed):
-    """The notebook's draws: one Generator, W1 first; each (n_in, n_out), or an (n_out, n_in)
-    draw transposed."""
-    rng, weights = np.random.default_rng(seed), []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        std = np.sqrt({"seed": 1.0 / max(n_in, n_out), "he": 2.0 / n_in,
-                       "xavier": 2.0 / (n_in + n_out)}[scheme])
-        weights.append(rng.normal(0.0, std, size=(n_out, n_in)).T if transposed
-                       else rng.normal(0.0, std, size=(n_in, n_out)))
-    return weights
-
-
 @graded(points=1, hidden=True)
 def init_mlp_draws(student):
     """For several seeds and every scheme, the weights are exactly the notebook's draws: one Generator for all layers, in order, each W (n_in, n_out) or an (n_out, n_in) draw transposed."""
     from autograder.hidden import hidden_rng
+
+    def stated_draws(sizes, scheme, seed, transposed):
+        """The notebook's draws: one Generator, W1 first; each (n_in, n_out), or an
+        (n_out, n_in) draw transposed."""
+        rng, weights = np.random.default_rng(seed), []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            std = np.sqrt({"seed": 1.0 / max(n_in, n_out), "he": 2.0 / n_in,
+                           "xavier": 2.0 / (n_in + n_out)}[scheme])
+            weights.append(rng.normal(0.0, std, size=(n_out, n_in)).T if transposed
+                           else rng.normal(0.0, std, size=(n_in, n_out)))
+        return weights
+
     rng = hidden_rng()
     schemes = ("seed", "he", "xavier")
     for case in range(6):
@@ -71,7 +71,7 @@ def init_mlp_draws(student):
         scheme = schemes[case % 3]
         params = assert_params(student.init_mlp(sizes, scheme, seed), param_shapes(sizes),
                                "params")
-        candidates = [_draws(sizes, scheme, seed, transposed) for transposed in (False, True)]
+        candidates = [stated_draws(sizes, scheme, seed, transposed) for transposed in (False, True)]
         good = [all(np.allclose(params[f"W{l}"], W, rtol=1e-12, atol=0)
                     for l, W in enumerate(weights, start=1)) for weights in candidates]
         if any(good):

@@ -50,18 +50,18 @@ def train_mlp_sigmoid_one_sample(student):
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     X_train, Y_train = X_train[::run["train_every"]], Y_train[::run["train_every"]]
     sizes, activations = run["sizes"], run["activations"]
-    # The accuracy is graded only when the functions train_mlp runs are right: a wrong layer
-    # (the sigmoid's derivative at the activation, a transposed dW) loses its own tests'
-    # points, not this test's too (one charge per mistake).
-    if not own_network_right(student, X_test[:8], Y_test[:8], init_mlp(sizes, run["scheme"], 11),
-                             activations, mlp_forward, softmax_ce_loss, mlp_backward):
-        return
     returned = student.train_mlp(X_train, Y_train, X_test, Y_test, sizes,
                                  activations, run["scheme"], run["epochs"], run["batch_size"],
                                  run["lr"], run["momentum"], seed)
     assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
                   "train_mlp should return the pair (params, history)")
     params = assert_params(returned[0], param_shapes(sizes), "the params returned by train_mlp")
+    # The accuracy is graded only when the functions train_mlp runs are right: a wrong layer
+    # (the sigmoid's derivative at the activation, a transposed dW) loses its own tests'
+    # points, not this test's too (one charge per mistake).
+    if not own_network_right(student, X_test[:8], Y_test[:8], init_mlp(sizes, run["scheme"], 11),
+                             activations, mlp_forward, softmax_ce_loss, mlp_backward):
+        return
     # init_mlp's scale is graded by init_mlp_scales: with a wrong one (e.g. the variance used
     # as the standard deviation, which lands on both sides of the bar by seed) the accuracy
     # is not graded here, so that mistake is charged once and never by chance.
@@ -92,22 +92,21 @@ def train_mlp_relu_momentum(student):
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     X_train, Y_train = X_train[::run["train_every"]], Y_train[::run["train_every"]]
     sizes, activations = run["sizes"], run["activations"]
-    # The accuracy is graded only when the functions train_mlp runs are right: a wrong layer
-    # (the sigmoid's derivative at the activation, a transposed dW) loses its own tests'
-    # points, not this test's too (one charge per mistake).
-    if not own_network_right(student, X_test[:8], Y_test[:8], init_mlp(sizes, run["scheme"], 11),
-                             activations, mlp_forward, softmax_ce_loss, mlp_backward):
-        return
     returned = student.train_mlp(X_train, Y_train, X_test, Y_test, sizes,
                                  activations, run["scheme"], run["epochs"], run["batch_size"],
                                  run["lr"], run["momentum"], seed)
     assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
                   "train_mlp should return the pair (params, history)")
     params = assert_params(returned[0], param_shapes(sizes), "the params returned by train_mlp")
+    # The accuracy is graded only when the functions train_mlp runs are right: a wrong layer
+    # (the sigmoid's derivative at the activation, a transposed dW) loses its own tests'
+    # points, not this test's too (one charge per mistake).
+    if not own_network_right(student, X_test[:8], Y_test[:8], init_mlp(sizes, run["scheme"], 11),
+                             activations, mlp_forward, softmax_ce_loss, mlp_backward):
+        return
     scores = layer_values(X_test, params, activations)[-1][1]
     accuracy = float((scores.argmax(axis=1) == Y_test.argmax(axis=1)).mean())
     assert_public(accuracy >= bar, f"test accuracy {accuracy:.3f}, expected >= {bar:.2f}")
-
 
 
 @graded(points=1, hidden=True, timeout=60.0)

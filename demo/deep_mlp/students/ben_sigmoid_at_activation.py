@@ -1,6 +1,7 @@
 """Demo student: sigmoid_backward takes the derivative at the activation A = s(Z), as the
-seed network did (sigmoid_derivative(activation)). Loses the sigmoid_backward tests, and
-the sigmoid network's training stalls."""
+seed network did (sigmoid_derivative(activation)). Loses the sigmoid_backward tests only:
+the training tests see that the layers train_mlp runs are wrong and leave the accuracy (which
+stalls) ungraded, so the mistake is charged once."""
 
 
 def sigmoid_backward(dA, cache):
