@@ -26,6 +26,8 @@ import re
 
 import nh3
 
+from autograder.text import clean_text
+
 HTML_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
     "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
@@ -103,8 +105,9 @@ _CLEANER = nh3.Cleaner(
 
 def clean(fragment: str) -> str:
     """``fragment`` (HTML holding student content) with only the allowed elements and
-    attributes kept (see the module's docstring); text stays text."""
-    return _CLEANER.clean(fragment)
+    attributes kept (see the module's docstring); text stays text. Text that is not valid
+    Unicode (a lone surrogate from a student's cell) gets U+FFFD in its place first."""
+    return _CLEANER.clean(clean_text(fragment))
 
 
 def csp(css: str) -> str:

@@ -9,7 +9,7 @@ import time
 
 import nbformat
 
-from autograder import batch, config, demo, grading
+from autograder import batch, config, demo, grading, submission
 from autograder.sandbox import Limits, isolation_mode
 from course_under_test import COURSE, TLN
 
@@ -37,7 +37,7 @@ def test_warnings_on_stderr_never_cost_points_and_odd_names_are_graded(tmp_path,
     write(subs, "other_course", assignment="hw9")
     huge = write(subs, "huge")
     huge.write_text(huge.read_text().replace('"cells": [', '"padding": "' + "x" * 300_000 + '", "cells": [', 1))
-    monkeypatch.setattr(grading, "MAX_NOTEBOOK_BYTES", 200_000)
+    monkeypatch.setattr(submission, "MAX_NOTEBOOK_BYTES", 200_000)
     results, summary = batch.grade_all(subs, tmp_path / "out", jobs=2, limits=LIMITS,
                                        isolation=isolation_mode())
     rows = {(r["student_id"], r["notebook"]): (r["status"], r["score"]) for r in results}

@@ -633,7 +633,7 @@ def test_invalid_json_is_invalid_notebook_with_feedback(batch):
 @pytest.mark.parametrize("student", ["h10_tests_deleted", "h10_tests_edited"])
 def test_deleted_or_edited_test_cells_change_nothing(batch, student):
     result = batch.results[student]
-    assert len(result["tests"]) == len(TESTS) == 27, f"{len(result['tests'])} tests ran"
+    assert len(result["tests"]) == len(TESTS), f"{len(result['tests'])} tests ran"
     assert (result["status"], result["score"], result["max_score"]) == ("ok", MAX_SCORE, MAX_SCORE), (
         describe(result))
 
