@@ -29,7 +29,6 @@ import ctypes
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -210,19 +209,13 @@ def kill_leftovers(seconds: float = 10.0) -> bool:
     (``choose_sandbox_user``). True when none is left within ``seconds``."""
     from autograder import sandbox_uid
     deadline = time.monotonic() + seconds
-    while True:
+
+    def children() -> list[int]:
         _reap()
-        found = _children()
-        if not found:
-            break
-        if time.monotonic() > deadline:
-            return False
-        for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.005)
+        return _children()
+
+    if not sandbox_uid.kill_until_gone(children, seconds):
+        return False
     named = sandbox_uid.sandbox_user() if os.geteuid() == 0 else None
     if named is not None:
         return sandbox_uid.kill_uid(named[1], max(1.0, deadline - time.monotonic()))

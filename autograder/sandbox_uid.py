@@ -108,13 +108,13 @@ def _processes(match: Callable[[int], bool]) -> list[int]:
     return found
 
 
-def kill_processes(match: Callable[[int], bool], seconds: float = 10.0) -> bool:
-    """SIGKILL every process whose uid satisfies ``match`` (see ``_processes``), again
-    and again until none is left (processes forked meanwhile included); True when none
-    is left within ``seconds``. Only root may kill other users' processes."""
+def kill_until_gone(find: Callable[[], list[int]], seconds: float = 10.0) -> bool:
+    """SIGKILL every process ``find()`` lists, again and again until it lists none (processes
+    forked meanwhile included); True when none is left within ``seconds``. Only root may
+    kill other users' processes."""
     deadline = time.monotonic() + seconds
     while True:
-        found = _processes(match)
+        found = find()
         if not found:
             return True
         if time.monotonic() > deadline:
@@ -125,6 +125,12 @@ def kill_processes(match: Callable[[int], bool], seconds: float = 10.0) -> bool:
             except (ProcessLookupError, PermissionError):
                 pass
         time.sleep(0.005)
+
+
+def kill_processes(match: Callable[[int], bool], seconds: float = 10.0) -> bool:
+    """SIGKILL every process whose uid satisfies ``match`` (see ``_processes``) until none
+    is left; see ``kill_until_gone``."""
+    return kill_until_gone(lambda: _processes(match), seconds)
 
 
 def kill_uid(uid: int, seconds: float = 10.0) -> bool:
