@@ -8,7 +8,7 @@ test checks one student's row, test records, JSON result, feedback page or the b
 
 Students named ``h..`` are attacks the grader must withstand. Students named ``x..`` and
 the tests after "weaknesses found" check the fixes of weaknesses found while writing this
-file; the one strict xfail is a documented limit (see README, "what is protected").
+file; the one strict xfail is a documented limit (see docs/security.md, "Not protected").
 """
 
 import csv

@@ -1,5 +1,6 @@
 """Statuses are declared once (autograder.records): the feedback page explains every row
-status, and the README names every row and test status."""
+status, and the docs page on grading's output (docs/grading-output.md) names every row and
+test status (the generated docs/reference/statuses page lists them from the code)."""
 
 from autograder import config, feedback
 from autograder.records import RowStatus, TestStatus, row_status
@@ -10,10 +11,10 @@ def test_every_row_status_is_explained_to_students():
         f"feedback.STATUS_TEXT lacks {set(RowStatus) - set(feedback.STATUS_TEXT)}")
 
 
-def test_the_readme_names_every_status():
-    readme = (config.ROOT / "README.md").read_text()
-    missing = [status.value for status in (*RowStatus, *TestStatus) if f"`{status.value}`" not in readme]
-    assert not missing, f"README.md does not name the statuses {missing}"
+def test_the_docs_name_every_status():
+    page = (config.ROOT / "docs" / "grading-output.md").read_text()
+    missing = [status.value for status in (*RowStatus, *TestStatus) if f"`{status.value}`" not in page]
+    assert not missing, f"docs/grading-output.md does not name the statuses {missing}"
 
 
 def test_a_row_shows_its_most_important_status():
