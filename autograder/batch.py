@@ -19,25 +19,31 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from autograder import course, hidden, manual, pool
-from autograder.discovery import discover
+from autograder.discovery import Submission, discover
 from autograder.grading import suite_fingerprint
+from autograder.records import Record
 from autograder.sandbox import Limits, isolation_key, isolation_mode
 from autograder.storage import content_key, load_previous, saved_results, write_csv
 from autograder.task import save_result
 from autograder.text import display_name
 
+if TYPE_CHECKING:
+    import distributed
+
 
 class Progress:
     """A one-line progress bar with an ETA, on stderr."""
 
-    def __init__(self, total, enabled):
+    def __init__(self, total: int, enabled: bool) -> None:
         self.total, self.done, self.enabled = total, 0, enabled
         self.started = time.monotonic()
 
-    def step(self, label):
+    def step(self, label: str) -> None:
         self.done += 1
         if not self.enabled:
             return
@@ -51,11 +57,12 @@ class Progress:
         sys.stderr.flush()
 
 
-def written_grades(out, items):
+def written_grades(out: str | Path,
+                   items: Collection[Submission]) -> dict[Submission, list[manual.WrittenGrade]]:
     """{item: [WrittenGrade]}: what TAs gave each submission's written answers so far, from
     OUT's gradebook (all ungraded before the first TA grading; none for a row of an
     unknown assignment)."""
-    found = {}
+    found: dict[Submission, list[manual.WrittenGrade]] = {}
     for assignment in course.current().assignments:
         mine = {item for item in items if item.assignment == assignment.name}
         if not mine:
@@ -68,12 +75,12 @@ def written_grades(out, items):
             print(f"warning: {exc}; written answers are shown as not graded", file=sys.stderr)
             grades = {}
         for item in mine:
-            found[item] = grades.get(item.student) if item.path is not None else None
-            found[item] = found[item] or manual.ungraded(cells)
+            found[item] = ((grades.get(item.student) if item.path is not None else None)
+                           or manual.ungraded(cells))
     return {item: found.get(item, []) for item in items}
 
 
-def grader_code():
+def grader_code() -> str:
     """Hash of the grader's code and of the releases (locked cells are restored from them)."""
     digest = hashlib.sha256()
     for assignment in course.current().assignments:
@@ -81,7 +88,7 @@ def grader_code():
     return f"{suite_fingerprint()}:{digest.hexdigest()[:16]}"
 
 
-def grader_key(limits, isolation, code=None):
+def grader_key(limits: Limits, isolation: str, code: str | None = None) -> str:
     """What, besides a submission, decides its grade: the grader's code and the releases
     (``code``, default ``grader_code()``), the limits and the isolation really in force, and
     a hash of the course secret (hidden tests draw their inputs from it, ``autograder.hidden``):
@@ -90,19 +97,23 @@ def grader_key(limits, isolation, code=None):
             f":{hidden.secret_digest()}")
 
 
-def key_differences(mine, theirs):
+def key_differences(mine: str, theirs: str) -> list[str]:
     """What differs between two ``grader_key``s, in words."""
     parts = ("the grader's code (autograder/, solutions/, nnlab/)", "the releases",
              "the isolation", "the limits", "the course secret (.course-secret)")
-    mine, theirs = mine.split(":", 4), theirs.split(":", 4)
-    if len(mine) != len(parts) or len(theirs) != len(parts):
+    here_parts, there_parts = mine.split(":", 4), theirs.split(":", 4)
+    if len(here_parts) != len(parts) or len(there_parts) != len(parts):
         return ["the grader (another version)"]
     return [f"{name} ({here} here, {there} there)" if name == "the isolation" else name
-            for name, here, there in zip(parts, mine, theirs) if here != there]
+            for name, here, there in zip(parts, here_parts, there_parts) if here != there]
 
 
-def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolation="auto",
-              progress=False, regrade=(), assignments=None, scheduler=None):
+def grade_all(submissions: str | Path, out: str | Path, jobs: int | None = None,
+              force: bool = False, limits: Limits = Limits(), isolation: str = "auto",
+              progress: bool = False, regrade: Iterable[str] = (),
+              assignments: Collection[str] | None = None,
+              scheduler: "str | distributed.Client | None" = None,
+              ) -> tuple[list[Record], dict[str, Any]]:
     """Grade every submission under ``submissions``; returns (results, summary dict).
 
     ``assignments``: names to grade (default: every assignment of the course);
@@ -149,9 +160,10 @@ def grade_all(submissions, out, jobs=None, force=False, limits=Limits(), isolati
     return results, summarize(results, skipped)
 
 
-def summarize(results, skipped):
+def summarize(results: list[Record], skipped: int) -> dict[str, Any]:
     """Counts per status and, per assignment, the score distribution."""
-    counts, scores = {}, {}
+    counts: dict[str, int] = {}
+    scores: dict[str, list[float]] = {}
     for result in results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
         scores.setdefault(result["assignment"], []).append(result["score"])
@@ -167,7 +179,7 @@ def summarize(results, skipped):
             "scores": per_assignment}
 
 
-def summary_table(results, summary):
+def summary_table(results: list[Record], summary: dict[str, Any]) -> str:
     """Text for the terminal: the gradebook, then counts and the score distributions."""
     width = max([22] + [len(display_name(r["student_id"])) + 1 for r in results])
     lines = [f"{'student':<{width}} {'notebook':<16} {'score':>9}  status"]

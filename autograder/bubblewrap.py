@@ -11,14 +11,21 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from autograder import config
+
+if TYPE_CHECKING:
+    from autograder.sandbox import Limits
+
+P = TypeVar("P")  # the process class ``launch`` starts
 
 WIRE = Path(__file__).with_name("wire.py")  # the worker's wire codec, bound beside it
 
 
-def _folders(path, made):
+def _folders(path: str | Path, made: set[str]) -> list[str]:
     """bwrap arguments making ``path`` and its missing parents with mode 0755 (bwrap
     would make them 0700, which a sandbox uid could not enter); ``made`` is updated."""
     args = []
@@ -29,7 +36,7 @@ def _folders(path, made):
     return args
 
 
-def python_binds():
+def python_binds() -> tuple[list[str], str]:
     """(bwrap binds, interpreter path inside) for this Python. A virtual environment is
     bound at /grader/venv, so that the repository's path does not appear in the sandbox;
     the base installation stays at its own path, where the environment's pyvenv.cfg
@@ -48,7 +55,7 @@ def python_binds():
     return binds, os.path.realpath(sys.executable)
 
 
-def system_binds():
+def system_binds() -> list[str]:
     """/usr, read-only, and /bin, /lib, /lib64, /sbin as the host has them."""
     binds = ["--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/lib", "/lib64", "/sbin"):
@@ -60,7 +67,7 @@ def system_binds():
     return binds
 
 
-def scratch_binds(scratch):
+def scratch_binds(scratch: str | os.PathLike[str]) -> list[str]:
     """The submission's extra files, read-only, inside the tmpfs /scratch."""
     binds, made = [], {"/scratch"}
     for path in sorted(Path(scratch).rglob("*")):
@@ -71,7 +78,7 @@ def scratch_binds(scratch):
 
 
 @functools.lru_cache(maxsize=None)
-def has_option(option):
+def has_option(option: str) -> bool:
     """True when this bwrap knows ``option`` (e.g. --disable-userns, new in 0.8)."""
     try:
         return option in subprocess.run(["bwrap", "--help"], capture_output=True,
@@ -80,7 +87,8 @@ def has_option(option):
         return False
 
 
-def command(scratch, inner, limits, mode, worker, seccomp_fd=None):
+def command(scratch: str | os.PathLike[str], inner: list[str], limits: "Limits", mode: str,
+            worker: str | os.PathLike[str], seccomp_fd: int | None = None) -> list[str]:
     """bwrap's arguments (without "bwrap") to run ``inner``, a list whose first item
     "python" stands for this Python as the sandbox sees it. ``limits``: sizes of the
     tmpfs folders; ``worker``: the script bound at /grader/worker.py; ``seccomp_fd``:
@@ -113,7 +121,7 @@ def command(scratch, inner, limits, mode, worker, seccomp_fd=None):
             python if inner[0] == "python" else inner[0], *inner[1:]]
 
 
-def data_fd(data):
+def data_fd(data: bytes) -> int:
     """A file descriptor reading ``data`` from its start (a memfd: no size limit)."""
     fd = os.memfd_create("autograder", os.MFD_CLOEXEC)
     os.write(fd, data)
@@ -121,7 +129,9 @@ def data_fd(data):
     return fd
 
 
-def launch(make_arguments, inner_length, seccomp_program, pass_fds, popen_class, **popen):
+def launch(make_arguments: Callable[[int | None], list[str]], inner_length: int,
+           seccomp_program: bytes | None, pass_fds: Iterable[int],
+           popen_class: Callable[..., P], **popen: Any) -> P:
     """Start bwrap: ``make_arguments(seccomp_fd)`` gives its arguments, of which the last
     ``inner_length`` are the command to run. The options go on a file descriptor
     (``--args``: bwrap reads only options there), so process 1 in the sandbox, bwrap's

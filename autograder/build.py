@@ -23,11 +23,14 @@ import sys
 import tempfile
 import textwrap
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import nbformat
 
 from autograder import config, course, hidden
+from autograder.registry import GradedTest
 
 # Cell kinds the template may use, and what each takes.
 BLOCK_KINDS = {"markdown": 0, "setup": 0, "demo": 0, "answer": 1, "check": 1, "tests": 1,
@@ -37,12 +40,12 @@ BLOCK_KINDS = {"markdown": 0, "setup": 0, "demo": 0, "answer": 1, "check": 1, "t
 @dataclasses.dataclass
 class Block:
     kind: str
-    args: list
+    args: list[str]
     body: str
     line: int
 
 
-def parse_template(text):
+def parse_template(text: str) -> list[Block]:
     """Cut a template into blocks; a line ``%% kind args`` starts each block."""
     blocks = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -58,10 +61,10 @@ def parse_template(text):
     return blocks
 
 
-def answer_source(function):
+def answer_source(function: Callable[..., Any]) -> str:
     """The function's source with its body (after the docstring) as a solution region."""
     lines = textwrap.dedent(inspect.getsource(function)).rstrip().splitlines()
-    definition = ast.parse("\n".join(lines)).body[0]
+    definition = cast(ast.FunctionDef, ast.parse("\n".join(lines)).body[0])  # a def
     first = definition.body[0]
     has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
     split = first.end_lineno if has_doc else definition.body[0].lineno - 1
@@ -69,7 +72,8 @@ def answer_source(function):
                      + ["    ### END SOLUTION"])
 
 
-def _nbgrader(grade_id, *, grade=False, solution=False, locked=False, points=None):
+def _nbgrader(grade_id: str, *, grade: bool = False, solution: bool = False,
+              locked: bool = False, points: float | None = None) -> dict[str, dict[str, Any]]:
     meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
             "solution": solution, "task": False}
     if points is not None:
@@ -77,7 +81,7 @@ def _nbgrader(grade_id, *, grade=False, solution=False, locked=False, points=Non
     return {"nbgrader": meta}
 
 
-def test_cell_source(test):
+def test_cell_source(test: GradedTest) -> str:
     code = f"{test.source()}\n\nrun_test({test.grade_id}, globals())"
     header = f"# Test {test.grade_id} ({test.points:g} point{'s' if test.points != 1 else ''})"
     if test.hidden:
@@ -85,14 +89,14 @@ def test_cell_source(test):
     return f"{header}\n{code}"
 
 
-def tests_for(assignment, name):
+def tests_for(assignment: course.Assignment, name: str) -> list[GradedTest]:
     found = [test for test in assignment.tests if assignment.target_of(test) == name]
     if not found:
         raise ValueError(f"no graded test's grade_id starts with {name}_")
     return found
 
 
-def cells_for(block, assignment):
+def cells_for(block: Block, assignment: course.Assignment) -> list[nbformat.NotebookNode]:
     """The notebook cells one template block of ``assignment`` turns into."""
     functions = {function.__name__: function for function in assignment.reference}
     new_code, new_markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
@@ -121,7 +125,7 @@ def cells_for(block, assignment):
                                                     points=float(points)))]
 
 
-def source_notebook(assignment):
+def source_notebook(assignment: course.Assignment) -> nbformat.NotebookNode:
     """The instructor's source notebook (nbformat node) built from its template."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = {
@@ -145,27 +149,28 @@ def source_notebook(assignment):
     return notebook
 
 
-def write_notebook(notebook, path):
+def write_notebook(notebook: nbformat.NotebookNode, path: str | os.PathLike[str]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.validate(notebook)
     path.write_text(nbformat.writes(notebook) + "\n")
 
 
-def nbgrader_env():
+def nbgrader_env() -> dict[str, str]:
     """Environment for nbgrader commands: the interpreter's bin/ first (nbgrader runs alembic)."""
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     return env
 
 
-def copy_student_package(destination, assignment):
+def copy_student_package(destination: str | os.PathLike[str],
+                         assignment: course.Assignment) -> None:
     """``nnlab/`` as ``assignment``'s students get it: the shared modules and its own
     subpackage ``nnlab/<name>/``, without the other assignments' subpackages."""
     others = set(course.current().names) - {assignment.name}
     caches = shutil.ignore_patterns("__pycache__", "*.pyc")
 
-    def ignore(folder, names):
+    def ignore(folder: str, names: list[str]) -> set[str]:
         skipped = set(caches(folder, names))
         if Path(folder) == config.STUDENT_PACKAGE:
             skipped |= others & set(names)
@@ -174,7 +179,7 @@ def copy_student_package(destination, assignment):
     shutil.copytree(config.STUDENT_PACKAGE, Path(destination) / "nnlab", ignore=ignore)
 
 
-def student_requirements():
+def student_requirements() -> str:
     """The release's requirements.txt: the student's packages at the lock's versions."""
     pins = {}
     for line in config.LOCK_FILE.read_text().splitlines():
@@ -196,7 +201,8 @@ c.Execute.timeout = 300  # seconds per cell: the training cells take up to a min
 """
 
 
-def release(assignment, source_path, release_dir):
+def release(assignment: course.Assignment, source_path: str | os.PathLike[str],
+            release_dir: str | os.PathLike[str]) -> Path:
     """Run ``nbgrader generate_assignment`` on the source; put the release in release_dir.
 
     The release is self-contained, so it works wherever it is copied: the notebook, a copy
@@ -226,7 +232,8 @@ def release(assignment, source_path, release_dir):
     return Path(release_dir)
 
 
-def build(assignment, source_path=None, release_dir=None):
+def build(assignment: course.Assignment, source_path: str | os.PathLike[str] | None = None,
+          release_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
     """Both steps for one assignment; returns (source notebook path, release directory).
 
     Also makes the course secret the hidden tests draw their inputs from
@@ -249,7 +256,7 @@ def is_debris(relative: Path) -> bool:
                for part in relative.parts) or relative.suffix == ".pyc"
 
 
-def zip_release(assignment, target):
+def zip_release(assignment: course.Assignment, target: str | os.PathLike[str]) -> Path:
     """The release folder as one zip (``<assignment>/...`` inside), to hand out."""
     target = Path(target)
     if target.is_dir():  # a folder: the zip goes in it, named after the assignment

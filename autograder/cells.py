@@ -4,30 +4,32 @@ quietly or, for releases, once per process."""
 
 import os
 import warnings
+from typing import Any
 
 import nbformat
 
 
-def nbgrader_meta(cell):
+def nbgrader_meta(cell: object) -> dict[str, Any]:
     """A cell's nbgrader metadata as a dict (empty when absent or malformed)."""
     metadata = cell.get("metadata") if isinstance(cell, dict) else None
     meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     return meta if isinstance(meta, dict) else {}
 
 
-def grade_id_of(cell):
+def grade_id_of(cell: object) -> str | None:
     grade_id = nbgrader_meta(cell).get("grade_id")
     return grade_id if isinstance(grade_id, str) else None
 
 
-def cell_source(cell):
+def cell_source(cell: dict[str, Any]) -> str:
     source = cell.get("source", "")
     if isinstance(source, list):
         return "".join(str(part) for part in source)
     return source if isinstance(source, str) else ""
 
 
-def code_cells(notebook, release):
+def code_cells(notebook: nbformat.NotebookNode,
+               release: nbformat.NotebookNode) -> list[tuple[int, str]]:
     """(index, source) of the cells to run: test cells and demos out, locked cells restored."""
     given = {grade_id_of(cell): cell.source for cell in release.cells
              if nbgrader_meta(cell).get("locked")}
@@ -48,11 +50,11 @@ def code_cells(notebook, release):
     return cells
 
 
-def answer_cells_present(notebook):
+def answer_cells_present(notebook: nbformat.NotebookNode) -> set[str | None]:
     return {grade_id_of(cell) for cell in notebook.cells} - {None}
 
 
-def read_quietly(path):
+def read_quietly(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
     """A submitted notebook read with nbformat, without its warnings on stderr (a copied
     cell's duplicate id, a missing id: the student's notebook, not the grader's business)."""
     with warnings.catch_warnings():
@@ -60,10 +62,11 @@ def read_quietly(path):
         return nbformat.read(str(path), as_version=4)
 
 
-_RELEASES = {}  # {path: ((mtime_ns, size, inode), notebook)}: this process's releases, read once
+# {path: ((mtime_ns, size, inode), notebook)}: this process's releases, read once
+_RELEASES: dict[str, tuple[tuple[int, int, int], nbformat.NotebookNode]] = {}
 
 
-def release_notebook(path):
+def release_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
     """The release notebook at ``path``, read once per process and read again when the
     file changes (a rebuilt release). Callers only read it."""
     info = os.stat(path)

@@ -25,6 +25,7 @@ import itertools
 import os
 import signal
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 PREFIX = "autograder-"   # our cgroups: autograder-<pid namespace>-<grader pid>-<n>
@@ -38,25 +39,25 @@ class Hierarchy:
     """Where child cgroups can be made: ``folders`` maps "memory" (always) and "pids"
     (when available) to the grader's own cgroup folder in that controller's hierarchy."""
     version: int
-    folders: tuple  # ((controller, Path), ...)
+    folders: tuple[tuple[str, Path], ...]  # ((controller, folder), ...)
 
-    def describe(self):
+    def describe(self) -> str:
         controllers = "+".join(name for name, _ in self.folders)
         return f"cgroup v{self.version} ({controllers})"
 
 
-def _mounts():
+def _mounts() -> list[tuple[str, str, str, set[str]]]:
     """[(fstype, mount root, mount point, super options)] of the cgroup file systems."""
     found = []
     for line in MOUNTINFO.read_text().splitlines():
-        fields, _, tail = line.partition(" - ")
-        fields, tail = fields.split(), tail.split()
+        head, _, rest = line.partition(" - ")
+        fields, tail = head.split(), rest.split()
         if len(fields) >= 5 and len(tail) >= 3 and tail[0] in ("cgroup", "cgroup2"):
             found.append((tail[0], fields[3], fields[4], set(tail[2].split(","))))
     return found
 
 
-def _folder(point, root, path):
+def _folder(point: str, root: str, path: str) -> Path:
     """The folder of cgroup ``path`` (as /proc/self/cgroup names it) under a mount."""
     relative = os.path.relpath(path, root) if root != "/" else path.lstrip("/")
     if relative.startswith(".."):
@@ -64,9 +65,9 @@ def _folder(point, root, path):
     return Path(point) / ("" if relative == "." else relative)
 
 
-def find_folders():
+def find_folders() -> dict[int, dict[str, Path]]:
     """{version: {controller: folder}} of the cgroups this process is in, per hierarchy."""
-    memberships = {}
+    memberships: dict[str, str] = {}
     for line in PROC_CGROUP.read_text().splitlines():
         number, controllers, path = line.split(":", 2)
         if number == "0" and controllers == "":
@@ -74,7 +75,7 @@ def find_folders():
         else:
             for controller in controllers.split(","):
                 memberships[controller] = path
-    folders = {1: {}, 2: {}}
+    folders: dict[int, dict[str, Path]] = {1: {}, 2: {}}
     for fstype, root, point, options in _mounts():
         if fstype == "cgroup2" and "v2" in memberships:
             for name in ("memory", "pids"):
@@ -86,7 +87,7 @@ def find_folders():
     return folders
 
 
-def _v2_ready(folder):
+def _v2_ready(folder: Path) -> bool:
     """Enable memory and pids for children of ``folder``; True when memory is on."""
     try:
         available = (folder / "cgroup.controllers").read_text().split()
@@ -102,12 +103,12 @@ def _v2_ready(folder):
         return False
 
 
-def _owner():
+def _owner() -> str:
     """<pid namespace>-<pid> of this process: unique on the machine while it lives."""
     return f"{os.stat('/proc/self/ns/pid').st_ino}-{os.getpid()}"
 
 
-def _can_make_children(folder, limit_file):
+def _can_make_children(folder: Path, limit_file: str) -> bool:
     trial = folder / f"{PREFIX}{_owner()}-probe"
     try:
         trial.mkdir()
@@ -120,7 +121,7 @@ def _can_make_children(folder, limit_file):
 
 
 @functools.lru_cache(maxsize=None)
-def hierarchy():
+def hierarchy() -> Hierarchy | str:
     """A ``Hierarchy`` where this process may make child cgroups, else a reason (str).
 
     Checked once per process; also removes empty cgroups left by graders that died.
@@ -144,7 +145,7 @@ def hierarchy():
     return found
 
 
-def _remove_leftovers(found):
+def _remove_leftovers(found: Hierarchy) -> None:
     """Remove the empty cgroups of graders of this PID namespace that have ended."""
     namespace = _owner().split("-")[0]
     for _, folder in found.folders:
@@ -160,11 +161,11 @@ def _remove_leftovers(found):
 class Cgroup:
     """The cgroup of one student process (one folder per hierarchy used)."""
 
-    def __init__(self, found, memory_bytes, processes):
+    def __init__(self, found: Hierarchy, memory_bytes: int, processes: int) -> None:
         """Make the folders and write the limits; raises OSError (nothing left behind)."""
         self.version = found.version
         name = f"{PREFIX}{_owner()}-{next(_names)}"
-        self.folders = {}
+        self.folders: dict[str, Path] = {}
         try:
             for controller, parent in found.folders:
                 folder = parent / name
@@ -183,30 +184,30 @@ class Cgroup:
             self.remove()
             raise
 
-    def _write(self, controller, file, value, optional=False):
+    def _write(self, controller: str, file: str, value: int, optional: bool = False) -> None:
         path = self.folders[controller] / file
         if optional and not path.exists():
             return
         path.write_text(str(value))
 
-    def _read(self, file):
+    def _read(self, file: str) -> str:
         try:
             return (self.folders["memory"] / file).read_text()
         except OSError:
             return ""
 
-    def join_files(self):
+    def join_files(self) -> list[int]:
         """fds of the ``cgroup.procs`` files, opened for ``join`` (the caller closes them)."""
         return [os.open(folder / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
                 for folder in set(self.folders.values())]
 
     @staticmethod
-    def join(fds):
+    def join(fds: Iterable[int]) -> None:
         """Move the calling process into the cgroup (between fork and exec)."""
         for fd in fds:
             os.write(fd, b"0")
 
-    def oom_kills(self):
+    def oom_kills(self) -> int:
         """How many processes the kernel's OOM killer ended in this cgroup."""
         text = self._read("memory.events" if self.version == 2 else "memory.oom_control")
         for line in text.splitlines():
@@ -215,16 +216,16 @@ class Cgroup:
                 return int(value)
         return 0
 
-    def peak_bytes(self):
+    def peak_bytes(self) -> int | None:
         """Most memory the cgroup held at once (None where the kernel does not say)."""
         text = self._read("memory.peak" if self.version == 2 else "memory.max_usage_in_bytes")
         return int(text) if text.strip().isdigit() else None
 
-    def pids(self):
+    def pids(self) -> set[int]:
         return {int(pid) for folder in set(self.folders.values())
                 for pid in (folder / "cgroup.procs").read_text().split()}
 
-    def kill(self, seconds=5.0):
+    def kill(self, seconds: float = 5.0) -> None:
         """SIGKILL every process in the cgroup (new ones too) until it is empty, looking
         again after 1 ms, then 2, 4, 8 and every 10 ms (killed processes go within a few)."""
         deadline, pause = time.monotonic() + seconds, 0.001
@@ -245,7 +246,7 @@ class Cgroup:
             time.sleep(pause)
             pause = min(2 * pause, 0.01)
 
-    def remove(self):
+    def remove(self) -> None:
         """Kill what is left and remove the folders (children first: v2 nests nothing)."""
         self.kill()
         for folder in set(self.folders.values()):
@@ -260,7 +261,7 @@ class Cgroup:
         self.folders = {}
 
 
-def make(memory_bytes, processes):
+def make(memory_bytes: int, processes: int) -> Cgroup | str:
     """A new ``Cgroup`` with these limits, or the reason (str) why none can be made."""
     found = hierarchy()
     if isinstance(found, str):

@@ -26,13 +26,23 @@ import threading
 import uuid
 import warnings
 from concurrent.futures import CancelledError
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from autograder import batch, config, course, pool, task, visibility
 from autograder.cluster_worker import (Payload, ProcessKilled, WorkerFailure, WorkerMismatch,
                                        grade_payload, probe)
-from autograder.discovery import notebook_role
+from autograder.discovery import Submission, notebook_role
+from autograder.manual import WrittenGrade
+from autograder.records import Record
+from autograder.sandbox import Limits
 from autograder.submission import MAX_NOTEBOOK_BYTES, check_path, submission_files
 from autograder.text import clean_text, display_name
+
+if TYPE_CHECKING:
+    import distributed  # imported only when a cluster is used
+
+Written = dict[Submission, list[WrittenGrade]]  # the TAs' grades of each submission
 
 CONNECT_SECONDS = 15.0  # to reach the scheduler
 CLOSE_SECONDS = 5.0  # to let go of a client, or past CONNECT_SECONDS, of a stalled attempt
@@ -49,7 +59,7 @@ class ClusterUnavailable(RuntimeError):
     not grade as this machine would. Nothing was graded on it after this is raised."""
 
 
-def connect(address, timeout=None):
+def connect(address: str, timeout: float | None = None) -> "distributed.Client":
     """A ``distributed.Client`` of the scheduler at ``address`` with at least one worker
     (``timeout``: seconds to reach it, default CONNECT_SECONDS). Whatever answers there (no
     one, another service, garbage), this returns or raises ClusterUnavailable in time."""
@@ -59,9 +69,9 @@ def connect(address, timeout=None):
     if scheme not in SCHEMES:
         raise ClusterUnavailable(f"{address} is not a Dask scheduler's address: give "
                                  f"tcp://HOST:PORT (or tls://HOST:PORT)")
-    found = {}
+    found: dict[str, Any] = {}
 
-    def attempt():  # in a thread of its own: a service that is not Dask can stall the handshake
+    def attempt() -> None:  # in a thread of its own: a service that is not Dask can stall the handshake
         try:
             found["client"] = distributed.Client(address, timeout=timeout, set_as_default=False)
         except Exception as exc:  # any failure to connect is one answer: not usable
@@ -87,7 +97,7 @@ def connect(address, timeout=None):
     return client
 
 
-def check_isolation(requested, isolation):
+def check_isolation(requested: str, isolation: str) -> None:
     """Refuse to send student code to workers without the sandbox unless asked for
     explicitly: with ``--isolation auto`` on a machine where bubblewrap does not work,
     every worker would run it with rlimits only, the network reachable."""
@@ -98,7 +108,8 @@ def check_isolation(requested, isolation):
                                  "workers, or pass --isolation rlimits to accept that")
 
 
-def check_workers(client, limits, isolation, expected):
+def check_workers(client: "distributed.Client", limits: Limits, isolation: str,
+                  expected: str) -> None:
     """Raise ClusterUnavailable unless every worker's grader key is ``expected``; the
     message names, for a few of the others, what differs and where their code is."""
     try:
@@ -119,12 +130,15 @@ def check_workers(client, limits, isolation, expected):
             f"restart them")
 
 
-def run_cluster(todo, scheduler, out, limits, isolation, keys, written, bar, fingerprint):
+def run_cluster(todo: list[Submission], scheduler: "str | distributed.Client", out: Path,
+                limits: Limits, isolation: str, keys: dict[Submission, str], written: Written,
+                bar: batch.Progress, fingerprint: str) -> list[Record]:
     """Grade ``todo`` on the Dask cluster at ``scheduler`` (an address, or a
     ``distributed.Client`` that stays open); returns the saved results. ``fingerprint``
     is this machine's ``batch.grader_key``. Ctrl-C cancels the tasks out and re-raises."""
     withhold = not visibility.hidden_released(out)
-    local, remote = [], []
+    local: list[Submission] = []
+    remote: list[Submission] = []
     for item in todo:
         (remote if _needs_sandbox(item) else local).append(item)
     results = [_settle_here(out, item, limits, isolation, keys, written, bar) for item in local]
@@ -141,14 +155,19 @@ def run_cluster(todo, scheduler, out, limits, isolation, keys, written, bar, fin
     return results
 
 
-def _dispatch(client, items, out, limits, isolation, keys, written, bar, fingerprint, withhold):
+def _dispatch(client: "distributed.Client", items: list[Submission], out: Path, limits: Limits,
+              isolation: str, keys: dict[Submission, str], written: Written,
+              bar: batch.Progress, fingerprint: str, withhold: bool) -> list[Record]:
     import distributed
     threads = max(2, sum(client.nthreads().values()))
     workers_at_start = set(client.nthreads())
-    waiting, futures, results, sent = list(reversed(items)), {}, [], {}
+    waiting = list(reversed(items))
+    futures: dict[distributed.Future, Submission] = {}
+    results: list[Record] = []
+    sent: dict[Submission, int] = {}
     running = distributed.as_completed(loop=client.loop)
 
-    def submit_next():
+    def submit_next() -> None:
         item = waiting.pop()
         try:
             contents = _read(item)
@@ -191,7 +210,7 @@ def _dispatch(client, items, out, limits, isolation, keys, written, bar, fingerp
     return results
 
 
-def _current_workers(client) -> set:
+def _current_workers(client: "distributed.Client") -> set[str]:
     """The addresses of the workers the scheduler knows now (empty if it cannot say)."""
     try:
         return set(client.nthreads())
@@ -199,7 +218,7 @@ def _current_workers(client) -> set:
         return set()
 
 
-def report_losses(before: set, after: set, sent: dict) -> None:
+def report_losses(before: set[str], after: set[str], sent: dict[Submission, int]) -> None:
     """Tell the instructor on stderr which workers left during the batch and how many
     tasks were sent again: a loss costs nothing, but it should not go unnoticed."""
     left = sorted(str(address) for address in before - after)
@@ -212,7 +231,8 @@ def report_losses(before: set, after: set, sent: dict) -> None:
               file=sys.stderr)
 
 
-def _collect(client, future, item, out, keys, written, sent):
+def _collect(client: "distributed.Client", future: "distributed.Future", item: Submission,
+             out: Path, keys: dict[Submission, str], written: Written, sent: int) -> Record | None:
     """Write what the task of ``item`` returned and return the saved result; a task that
     failed is a grader_error row. None for a task to send again (``sent``: times it was
     sent), unless it was sent RESENDS + 1 times already: one the cluster lost (cancelled
@@ -250,7 +270,7 @@ def _collect(client, future, item, out, keys, written, sent):
     return task.save_result(out, item, keys[item], failed, written[item])
 
 
-def _needs_sandbox(item):
+def _needs_sandbox(item: Submission) -> bool:
     """True when grading ``item`` runs student code (so it goes to a worker)."""
     assignment = course.current().get(item.assignment)
     if assignment is None or item.path is None:
@@ -262,7 +282,8 @@ def _needs_sandbox(item):
         return False
 
 
-def _settle_here(out, item, limits, isolation, keys, written, bar):
+def _settle_here(out: Path, item: Submission, limits: Limits, isolation: str,
+                 keys: dict[Submission, str], written: Written, bar: batch.Progress) -> Record:
     """Settle here, never running student code, what is refused before it would run."""
     result = task.save_result(out, item, keys[item],
                               task.grade_guarded(item, limits, isolation, execute=False),
@@ -271,11 +292,11 @@ def _settle_here(out, item, limits, isolation, keys, written, bar):
     return result
 
 
-def _read(item):
+def _read(item: Submission) -> tuple[bytes, tuple[tuple[str, bytes], ...]]:
     """(notebook bytes, ((relative path, bytes) of each extra file)) of ``item``, read
     as grading reads them: the notebook only when ``submission.check_path`` lets it be
     read (OSError or ValueError otherwise), the extra files within their bounds."""
-    path = check_path(item.path)
+    path = check_path(item.path)  # type: ignore[arg-type]  # a row with a notebook
     with open(path, "rb", opener=_no_follow) as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
             raise ValueError("the notebook is not a regular file")
@@ -296,5 +317,5 @@ def _read(item):
     return notebook, tuple(files)
 
 
-def _no_follow(path, flags):
+def _no_follow(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)

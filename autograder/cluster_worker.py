@@ -23,9 +23,13 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 from autograder import batch, config, pool, task
 from autograder.discovery import Submission
+from autograder.manual import WrittenGrade
+from autograder.records import Record
+from autograder.sandbox import Limits
 
 ATTEMPTS = 3  # grading processes a submission may kill before it is a grader_error
 
@@ -61,16 +65,16 @@ class Payload:
 
     item: Submission
     notebook: bytes
-    files: tuple
+    files: tuple[tuple[str, bytes], ...]
     key: str
-    written: tuple
+    written: tuple[WrittenGrade, ...]
     withhold: bool
-    limits: object
+    limits: Limits
     isolation: str
     grader: str
 
 
-def grade_payload(payload):
+def grade_payload(payload: Payload) -> tuple[Record, str]:
     """The Dask task: (completed result, feedback page) of ``payload``. Raises
     WorkerMismatch when this worker cannot grade as the coordinator would, ProcessKilled
     when its grading process died ATTEMPTS times, WorkerFailure on a grader failure."""
@@ -91,7 +95,7 @@ def grade_payload(payload):
     raise ProcessKilled(pool.KILLED_THRICE)
 
 
-def probe(limits, isolation):
+def probe(limits: Limits, isolation: str) -> dict[str, str]:
     """Run on each worker before a batch: its ``batch.grader_key`` for these settings, its
     host and where its code is ({"key", "host", "root"})."""
     return {"key": batch.grader_key(limits, isolation), "host": socket.gethostname(),
@@ -110,7 +114,7 @@ class GradingProcess:
     nanny is a daemonic process, which ``multiprocessing`` forbids to have children.
     """
 
-    def __init__(self, address_space):
+    def __init__(self, address_space: int) -> None:
         to_child, self._requests = os.pipe()
         self._replies, from_child = os.pipe()
         self.address_space = address_space
@@ -121,7 +125,7 @@ class GradingProcess:
         os.close(to_child)
         os.close(from_child)
 
-    def call(self, payload):
+    def call(self, payload: Payload) -> Any:
         """What the process returns for ``payload``; raises what it raised, or ProcessDied."""
         try:
             _send(self._requests, pickle.dumps(payload))
@@ -132,7 +136,7 @@ class GradingProcess:
             raise value
         return value
 
-    def close(self):
+    def close(self) -> None:
         for fd in (self._requests, self._replies):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -143,18 +147,18 @@ class GradingProcess:
             self._process.wait()
 
 
-def _send(fd, data):
+def _send(fd: int, data: bytes) -> None:
     view = memoryview(struct.pack("<Q", len(data)) + data)
     while view:
         view = view[os.write(fd, view):]
 
 
-def _receive(fd):
+def _receive(fd: int) -> bytes:
     header = _read_exactly(fd, 8)
     return _read_exactly(fd, struct.unpack("<Q", header)[0])
 
 
-def _read_exactly(fd, size):
+def _read_exactly(fd: int, size: int) -> bytes:
     chunks, left = [], size
     while left:
         chunk = os.read(fd, min(left, 1 << 20))
@@ -166,10 +170,10 @@ def _read_exactly(fd, size):
 
 
 _LOCAL = threading.local()  # this worker thread's grading process
-_CODE = None  # in a grading process: batch.grader_code() when it started
+_CODE: str | None = None  # in a grading process: batch.grader_code() when it started
 
 
-def _process(limits):
+def _process(limits: Limits) -> GradingProcess:
     address_space = pool.grader_address_space(limits)
     found = getattr(_LOCAL, "process", None)
     if found is not None and found.address_space == address_space:
@@ -179,14 +183,14 @@ def _process(limits):
     return _LOCAL.process
 
 
-def _discard_process():
+def _discard_process() -> None:
     found = getattr(_LOCAL, "process", None)
     _LOCAL.process = None
     if found is not None:
         found.close()
 
 
-def serve(parent, address_space, requests, replies):
+def serve(parent: int, address_space: int, requests: int, replies: int) -> None:
     """The grading process's loop: set up as a pool process, note which grader code it
     imported (a checkout changed later makes its results not count), then answer each
     payload on ``requests`` with (True, (result, page)), or (False, the WorkerMismatch or
@@ -209,7 +213,7 @@ def serve(parent, address_space, requests, replies):
         _send(replies, reply)
 
 
-def _grade_here(payload):
+def _grade_here(payload: Payload) -> tuple[Record, str]:
     """In the grading process (busy: a SIGTERM unwinds through the clean-up): write the
     bytes to a scratch folder, grade, render."""
     found = batch.grader_key(payload.limits, payload.isolation, _CODE)
@@ -229,10 +233,10 @@ def _grade_here(payload):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _unpack(payload, folder):
+def _unpack(payload: Payload, folder: Path) -> Path:
     """Write the payload's notebook and extra files under ``folder``; the notebook's path."""
     folder.mkdir()
-    notebook = folder / Path(payload.item.path).name
+    notebook = folder / Path(payload.item.path).name  # type: ignore[arg-type]  # has a notebook
     notebook.write_bytes(payload.notebook)
     for relative, data in payload.files:
         target = (folder / relative).resolve()

@@ -20,18 +20,19 @@ CORRECT = "ada_correct"
 UNTOUCHED = "fay_untouched"
 
 
-def functions_in(path):
+def functions_in(path: str | Path) -> dict[str, str | None]:
     """{name: source} of the top-level functions in a Python file."""
     text = Path(path).read_text()
     return {node.name: ast.get_source_segment(text, node)
             for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
 
 
-def written_in(path):
+def written_in(path: str | Path) -> dict[str, str]:
     """{grade_id: answer} from a Markdown file of ``## <grade_id>`` sections."""
     if not Path(path).is_file():
         return {}
-    answers, current = {}, None
+    answers: dict[str, list[str]] = {}
+    current: str | None = None
     for line in Path(path).read_text().splitlines():
         if line.startswith("## "):
             current = line[3:].strip()
@@ -41,7 +42,8 @@ def written_in(path):
     return {grade_id: "\n".join(lines).strip() for grade_id, lines in answers.items()}
 
 
-def fill(release, functions, written=None):
+def fill(release: nbformat.NotebookNode, functions: dict[str, str | None],
+         written: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """A copy of the release notebook with the answer cells of ``functions`` and the written
     answers of ``written`` (by grade_id) replaced."""
     notebook = nbformat.from_dict(release)
@@ -56,7 +58,7 @@ def fill(release, functions, written=None):
     return notebook
 
 
-def make_submissions(out, assignments=None):
+def make_submissions(out: Path, assignments: list[course.Assignment] | None = None) -> list[Path]:
     """Write OUT/<student>/<assignment>/<notebook>.ipynb for every demo student of each of
     ``assignments`` (default: the whole course): the students of
     ``demo/<assignment>/students/``, plus the untouched release. Returns the paths,
@@ -77,7 +79,8 @@ def make_submissions(out, assignments=None):
     return written
 
 
-def _write(out, student, assignment, notebook):
+def _write(out: Path, student: str, assignment: course.Assignment,
+           notebook: nbformat.NotebookNode) -> Path:
     path = out / student / assignment.name / f"{assignment.notebook}.ipynb"
     path.parent.mkdir(parents=True)
     nbformat.write(notebook, str(path))

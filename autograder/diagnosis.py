@@ -15,7 +15,10 @@ and is never charged to the student (the test keeps its own status).
 
 import builtins
 import time
+import types
 import weakref
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +28,8 @@ from nnlab.checking.hints import hint_text
 
 DIAGNOSIS_SECONDS = 30.0   # one function's diagnosis
 DIAGNOSIS_TOTAL = 60.0     # all diagnoses of one submission
-_STATE = weakref.WeakKeyDictionary()  # student process -> {"hints": {name: text}, "spent": s}
+# student process -> {"hints": {name: text}, "spent": s}
+_STATE: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 class _Abort(BaseException):
@@ -43,22 +47,22 @@ class RemoteFunction:
     call past the deadline ends the diagnosis.
     """
 
-    def __init__(self, process, name, timeout, deadline):
+    def __init__(self, process: Any, name: str, timeout: float, deadline: float) -> None:
         self._process, self.__name__ = process, name
         self._timeout, self._deadline = timeout, deadline
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         result, after = self._run(lambda student: student.track(self.__name__, *args, **kwargs))
         for local, remote in zip(args, after if isinstance(after, tuple) else ()):
             _write_back(local, remote)
         return result
 
-    def record(self, watch, *args, **kwargs):
+    def record(self, watch: Any, *args: Any, **kwargs: Any) -> Any:
         result = self._run(lambda student: student.record(watch, self.__name__, *args, **kwargs))
         self(*args, **kwargs)  # again, tracked: a recording does not say what it left of args
         return result
 
-    def _run(self, call):
+    def _run(self, call: Callable[[RemoteStudent], Any]) -> Any:
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise _Abort()
@@ -70,7 +74,7 @@ class RemoteFunction:
             raise _Abort() from exc
 
 
-def _write_back(local, remote):
+def _write_back(local: object, remote: object) -> None:
     """Make ``local`` (an argument) what the student's function left of it: ``remote``."""
     if isinstance(local, np.ndarray):
         if isinstance(remote, np.ndarray) and remote.shape == local.shape \
@@ -88,7 +92,7 @@ def _write_back(local, remote):
         local[:] = remote
 
 
-def rebuilt(exc):
+def rebuilt(exc: StudentCodeError) -> Exception:
     """The student's exception, as check() needs it: its type (by name) and its text."""
     if exc.kind == "not_implemented":
         return NotImplementedError()
@@ -99,7 +103,8 @@ def rebuilt(exc):
     text = text.split(": ", 1)[1] if text.startswith(name + ":") else text
     kind = getattr(builtins, name, None)
     if name == "AxisError":
-        kind = np.exceptions.AxisError if hasattr(np, "exceptions") else np.AxisError
+        kind = (np.exceptions.AxisError if hasattr(np, "exceptions")
+                else np.AxisError)  # type: ignore[attr-defined]  # NumPy < 1.25
     if not (isinstance(kind, type) and issubclass(kind, Exception)):
         kind = type(name if name.isidentifier() else "Exception", (Exception,), {})
     try:
@@ -111,7 +116,8 @@ def rebuilt(exc):
     return error
 
 
-def hint(assignment, name, process, timeout, not_after):
+def hint(assignment: str | types.ModuleType | Any, name: str, process: Any, timeout: float,
+         not_after: float) -> str:
     """check(name)'s hint for the student in ``process`` (once per process), or "".
 
     Inputs:

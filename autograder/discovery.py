@@ -9,7 +9,11 @@ printable where they are shown.
 
 import os
 import typing
+from collections.abc import Iterable
 from pathlib import Path
+
+if typing.TYPE_CHECKING:
+    from autograder.course import Assignment
 
 MAX_LISTED = 10_000  # entries read from one folder
 
@@ -21,10 +25,11 @@ class Submission(typing.NamedTuple):
     student: str
     assignment: str
     notebook: str
-    path: object  # pathlib.Path or None
+    path: Path | None
 
 
-def discover(submissions, assignments, restricted=False):
+def discover(submissions: str | os.PathLike[str], assignments: Iterable["Assignment"],
+             restricted: bool = False) -> list[Submission]:
     """Every Submission under ``submissions`` for the course's ``assignments``
     (``autograder.course.Assignment``, course order); path None when missing. Each
     ``.ipynb`` in an assignment folder gets a row (see ``notebook_role``); a folder of an
@@ -56,7 +61,7 @@ def discover(submissions, assignments, restricted=False):
     return found
 
 
-def notebook_role(assignment, path):
+def notebook_role(assignment: "Assignment", path: Path) -> str:
     """How a notebook in ``assignment``'s folder is graded:
 
     - "graded": it is the assignment's notebook, or the folder's only notebook (a renamed
@@ -70,7 +75,7 @@ def notebook_role(assignment, path):
     return "graded" if notebooks_in(path.parent) == [path] else "unexpected"
 
 
-def _listed(folder):
+def _listed(folder: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
     """Up to MAX_LISTED entries of ``folder``, sorted by name, hidden ones left out."""
     with os.scandir(folder) as entries:
         chosen = []
@@ -82,19 +87,19 @@ def _listed(folder):
     return sorted(chosen, key=lambda entry: entry.name)
 
 
-def _is_dir(entry):
+def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()  # a link to a folder counts: grading refuses it with a row
     except OSError:
         return False
 
 
-def visible_folders(folder):
+def visible_folders(folder: str | os.PathLike[str]) -> list[Path]:
     """Sub-folders, without hidden ones (.git, .ipynb_checkpoints, ...)."""
     return [Path(entry.path) for entry in _listed(folder) if _is_dir(entry)]
 
 
-def notebooks_in(folder):
+def notebooks_in(folder: str | os.PathLike[str]) -> list[Path]:
     """The notebooks of a submission folder; hidden files (``._x.ipynb`` from macOS,
     ``.~x.ipynb`` lock files) are not notebooks."""
     found = []

@@ -74,10 +74,12 @@ import math
 import sqlite3
 import sys
 import urllib.parse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Union
 
 from autograder import course, storage, visibility
+from autograder.records import RowStatus
 from autograder.text import clean_text, display_name, formula_like, is_plain_name, utf8
 
 FORMATS = ("canvas", "moodle", "csv")
@@ -86,7 +88,7 @@ MAPPING_COLUMNS = ("name", "first_name", "last_name", "email", "canvas_id", "sis
 UNMATCHED = 3
 BAD_MAPPING = 2
 BOM = b"\xef\xbb\xbf"
-NOT_GRADED_STATUSES = {"unexpected_notebook", "unknown_assignment"}
+NOT_GRADED_STATUSES = {RowStatus.UNEXPECTED_NOTEBOOK, RowStatus.UNKNOWN_ASSIGNMENT}
 MAX_MAPPING_BYTES = 64 << 20  # a roster of any real course is far smaller
 SQLITE_MAGIC = b"SQLite format 3\0"
 # The identifiers an LMS matches a row by, per system: (mapping column, column in the file).
@@ -109,7 +111,7 @@ class Export:
     ``[(student as shown, problem)]``, each assignment's grade maximum (100 with
     ``percent``), and whether hidden tests' results were left out."""
 
-    rows: list[list[Cell]]
+    rows: list[Sequence[Cell]]
     problems: list[tuple[str, str]]
     maxima: dict[str, float]
     withheld: bool = False
@@ -321,7 +323,7 @@ def comment(result: dict[str, Any], feedback_url: str | None = None) -> str:
     path under OUT). For a ``visibility.visible_only`` result with hidden tests left out,
     the scores and total are the visible part's, and the line says so."""
     withheld = result.get("withheld_tests") or 0
-    parts = ["graded" if result["status"] == "ok" else f"status {result['status']}",
+    parts = ["graded" if result["status"] == RowStatus.OK else f"status {result['status']}",
              f"autograded {_points(result['score']):g}/{_points(result['max_score']):g}"
              + (f" (visible tests only: {withheld} hidden test(s) worth "
                 f"{_points(result.get('withheld_points')):g} points not released yet)"
@@ -440,7 +442,7 @@ def build(out: str | Path, system: str, mapping: dict[str, dict[str, str]],
                 problems.append((display_name(key), f"its {label} {clean_text(entry[column])} "
                                  f"starts like a spreadsheet formula, so the file has it with "
                                  f"a leading ' that {system} will not match; fix the mapping"))
-    rows: list[list[Cell]]
+    rows: list[Sequence[Cell]]
     if system == "canvas":
         rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
                 + [a.name for a in assignments]]
@@ -478,7 +480,7 @@ def _cell(value: Cell) -> str:
     return spreadsheet_text(value)
 
 
-def csv_bytes(rows: list[list[Cell]], bom: bool = False) -> bytes:
+def csv_bytes(rows: Sequence[Sequence[Cell]], bom: bool = False) -> bytes:
     """The rows as CSV in UTF-8 (with a byte-order mark when ``bom``)."""
     buffer = io.StringIO()
     csv.writer(buffer).writerows([[_cell(cell) for cell in row] for row in rows])

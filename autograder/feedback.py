@@ -30,8 +30,8 @@ from markdown_it import MarkdownIt
 from autograder import sanitize
 from autograder.cells import read_quietly, release_notebook
 from autograder.markdown_html import MARKDOWN_CELL_LIMIT, clean_html, markdown_renderer
-from autograder.records import (OWN_ERROR_STATUSES, TEST_STATUS_TO_ROW, RowStatus, TestStatus,
-                                row_status)
+from autograder.records import (OWN_ERROR_STATUSES, TEST_STATUS_TO_ROW, Record, RowStatus,
+                                TestStatus, row_status)
 from autograder.text import display_name
 
 TEXT_OUTPUT_LIMIT = 20_000     # characters shown of one text output
@@ -39,7 +39,7 @@ PAGE_OUTPUTS_LIMIT = 8 << 20   # characters of outputs (plots included) shown on
 CELL_PROBLEMS_SHOWN = 50       # cells that raised errors, listed by name
 NOTEBOOK_CELLS_SHOWN = 1_000   # cells of the student's notebook shown on the page
 
-STATUS_TEXT = {  # every row status, as a student reads it
+STATUS_TEXT: dict[str, str] = {  # every row status, as a student reads it
     RowStatus.OK: "graded normally",
     RowStatus.INVALID_NOTEBOOK: "the file could not be read as a notebook",
     RowStatus.MISSING_CELLS: "a function the tests need is missing (deleted cell or renamed "
@@ -53,7 +53,6 @@ STATUS_TEXT = {  # every row status, as a student reads it
     RowStatus.UNEXPECTED_NOTEBOOK: "this file is not the assignment's notebook, so it was not "
                                    "graded",
 }
-Record = dict[str, Any]  # a result, test record or written grade, as saved in JSON
 GRADER_PROBLEM = ("The grader had a problem of its own here (not caused by your code). "
                   "Your instructor sees it and will regrade.")
 
@@ -80,19 +79,20 @@ def public_message(record: Record) -> str:
     hidden input or expected value in it), and check()'s hint for that function always
     (its inputs are the notebook's own).
     """
-    if record["status"] == "grader_error":
+    if record["status"] == TestStatus.GRADER_ERROR:
         return GRADER_PROBLEM  # details (tracebacks, paths) are for the instructor only
-    if not record.get("hidden") or record["status"] == "passed":
+    if not record.get("hidden") or record["status"] == TestStatus.PASSED:
         return record["message"]
     hint = f"\n{record['hint']}" if record.get("hint") else ""
-    if record["status"] in ("error", "memory_limit") and record.get("where") is not None:
-        what = "ran out of memory" if record["status"] == "memory_limit" else "raised"
+    if (record["status"] in (TestStatus.ERROR, TestStatus.MEMORY_LIMIT)
+            and record.get("where") is not None):
+        what = "ran out of memory" if record["status"] == TestStatus.MEMORY_LIMIT else "raised"
         return (f"During this hidden test your code {what}: {record['where']}. Its message "
                 f"is not shown, since it could reveal the test's inputs. It checks: "
                 f"{record['summary']}{hint}")
     if record["status"] in OWN_ERROR_STATUSES - {TestStatus.ERROR, TestStatus.MEMORY_LIMIT}:
         return record["message"]  # the student's own error, not the test's internals
-    if record["status"] == "failed" and record.get("public"):
+    if record["status"] == TestStatus.FAILED and record.get("public"):
         return (f"This hidden test did not pass. It checks: {record['summary']} What went "
                 f"wrong: {record['message']}{hint}")
     return ("This hidden test did not pass. It checks: " + record["summary"] +
@@ -106,7 +106,7 @@ TABLE_HEAD = ("<tr><th>test</th><th>what it checks</th><th>points</th><th>status
 def _test_rows(records: list[Record]) -> str:
     rows = []
     for record in records:
-        css = "passed" if record["status"] == "passed" else "lost"
+        css = "passed" if record["status"] == TestStatus.PASSED else "lost"
         rows.append(
             f"<tr class='{css}'><td>{html.escape(record['grade_id'])}"
             f"{' (hidden)' if record['hidden'] else ''}</td>"
@@ -138,8 +138,8 @@ def _tests_html(result: Record, withhold_hidden: bool = False) -> str:
     """Tests that lost points in a table; the passed ones folded away below it. While
     ``withhold_hidden``, the hidden tests are only counted (see ``_withheld_note``)."""
     shown = _shown_tests(result, withhold_hidden)
-    lost = [r for r in shown if r["status"] != "passed"]
-    passed = [r for r in shown if r["status"] == "passed"]
+    lost = [r for r in shown if r["status"] != TestStatus.PASSED]
+    passed = [r for r in shown if r["status"] == TestStatus.PASSED]
     parts = []
     if withhold_hidden and _hidden(result):
         parts.append(f"<p class='result pending'>The {_withheld_note(result)}.</p>")
@@ -294,7 +294,8 @@ def _outputs_html(outputs: Any, budget: "_Budget", markdown: MarkdownIt) -> str:
         if kind == "stream":
             part = _text_html(output.get("text", ""))
         elif kind in ("execute_result", "display_data"):
-            data = output.get("data") if isinstance(output.get("data"), dict) else {}
+            data: dict[str, Any] = (output.get("data")  # type: ignore[assignment]  # a dict (checked)
+                                    if isinstance(output.get("data"), dict) else {})
             part = _rich_html(data, markdown)
         elif kind == "error":
             part = (f"<pre>{html.escape(str(output.get('ename', '')))}: "
@@ -323,12 +324,15 @@ def _notebook_html(notebook: Any, release: Any, result: Record,
             parts.append(f"<div class='cell'><pre class='source'>{html.escape(source)}</pre>"
                          f"<div class='output'>{shown}</div></div>")
         if grade_id in withheld:
-            parts.append(f"<div class='result pending'><b>{html.escape(grade_id)}</b> (hidden): "
+            shown_id = html.escape(grade_id)  # type: ignore[arg-type]  # a test's: a str
+            parts.append(f"<div class='result pending'><b>{shown_id}</b> (hidden): "
                          f"its result will be released later.</div>")
         elif grade_id in by_id:
             record = by_id[grade_id]
-            parts.append(f"<div class='result {'passed' if record['status'] == 'passed' else 'lost'}'>"
-                         f"<b>{html.escape(grade_id)}: {record['points']:g} / {record['max_points']:g}"
+            css = "passed" if record["status"] == TestStatus.PASSED else "lost"
+            shown_id = html.escape(grade_id)  # type: ignore[arg-type]  # a test's: a str
+            parts.append(f"<div class='result {css}'>"
+                         f"<b>{shown_id}: {record['points']:g} / {record['max_points']:g}"
                          f"</b><pre>{html.escape(public_message(record))}</pre></div>")
     if len(cells) > NOTEBOOK_CELLS_SHOWN:
         parts.append(f"<p><i>... and {len(cells) - NOTEBOOK_CELLS_SHOWN} more cells, not "
@@ -355,7 +359,7 @@ def _cell_problems(result: Record) -> str:
 
 
 def _row_message(result: Record) -> str:
-    return GRADER_PROBLEM if result["status"] == "grader_error" else result["message"]
+    return GRADER_PROBLEM if result["status"] == RowStatus.GRADER_ERROR else result["message"]
 
 
 def _shown_status(result: Record, withhold_hidden: bool) -> str:
@@ -375,7 +379,7 @@ def render(student_id: str, assignment_name: str, result: Record, notebook_path:
     ``withhold_hidden``: show the visible tests' results only, and of the hidden tests only
     their number and points (``autograder.visibility``)."""
     notebook_part = ""
-    if assignment is not None and notebook_path and result["status"] != "invalid_notebook":
+    if assignment is not None and notebook_path and result["status"] != RowStatus.INVALID_NOTEBOOK:
         release = release_notebook(assignment.release_notebook)
         try:
             notebook = read_quietly(notebook_path)

@@ -56,6 +56,7 @@ from autograder import gradebook_record
 from autograder.build import copy_student_package, nbgrader_env
 from autograder.gradebook_notebook import submission_for_gradebook
 from autograder.inert import inert_notebook
+from autograder.records import Record
 from autograder.text import clean_text, display_name
 
 EXIT_NOT_RECORDED = 3  # exit code of `grade` when the gradebook disagrees with grades.csv
@@ -89,7 +90,7 @@ c.ClearHiddenTests.enforce_metadata = False
 '''
 
 
-def generate_assignment(course, assignment):
+def generate_assignment(course: Path, assignment: courses.Assignment) -> None:
     """nbgrader's ``generate_assignment ASSIGNMENT --force`` in ``course``, run in this process
     (the command costs an interpreter start) with the course's configuration file."""
     settings = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
@@ -116,7 +117,7 @@ def generate_assignment(course, assignment):
         log.removeHandler(handler)
 
 
-def source_fingerprint(assignment):
+def source_fingerprint(assignment: courses.Assignment) -> str:
     """Hash of what an assignment's source folder is made from: its notebook and nnlab/."""
     digest = hashlib.sha256(assignment.source_notebook.read_bytes())
     for path in sorted(config.STUDENT_PACKAGE.rglob("*.py")):
@@ -125,7 +126,7 @@ def source_fingerprint(assignment):
     return digest.hexdigest()
 
 
-def prepare_course(course, assignment):
+def prepare_course(course: Path, assignment: courses.Assignment) -> str:
     """Make ``course`` an nbgrader course directory with ``assignment`` registered (again
     when its source changed); returns its source fingerprint."""
     (course / "source" / assignment.name).mkdir(parents=True, exist_ok=True)
@@ -151,7 +152,7 @@ def prepare_course(course, assignment):
     return fingerprint
 
 
-def create_gradebook(database):
+def create_gradebook(database: Path) -> None:
     """Create an empty gradebook at ``database`` (when there is none) as nbgrader's
     ``Gradebook`` does (its tables, and the alembic revision it is at), except that the
     revision is read here instead of by an ``alembic heads`` subprocess (~2 s)."""
@@ -176,7 +177,7 @@ def create_gradebook(database):
     partial.replace(database)  # a gradebook is there whole, or not at all
 
 
-def sync(out, results):
+def sync(out: str | os.PathLike[str], results: list[Record]) -> tuple[Path, list[str]]:
     """Record ``results`` (from batch.grade_all) in OUT/nbgrader's gradebook, one course
     directory for every assignment of the course.
 
@@ -200,12 +201,13 @@ def sync(out, results):
     return course / "gradebook.db", warnings
 
 
-def _sync_assignment(course, assignment, results):
+def _sync_assignment(course: Path, assignment: courses.Assignment,
+                     results: list[Record]) -> None:
     """``sync`` for the results of one assignment's notebook."""
     fingerprint = prepare_course(course, assignment)
     release = nbformat.read(str(assignment.release_notebook), as_version=4)
     name, notebook_name = assignment.name, assignment.notebook
-    pending = {}
+    pending: dict[str, tuple[Record, str, Path, str]] = {}
     for result in results:
         student = result["student_id"]
         reason = unsafe_id_reason(student)
@@ -242,7 +244,8 @@ def _sync_assignment(course, assignment, results):
         _record_pending(course, assignment, pending)
 
 
-def _made_inert(course, student, assignment, release):
+def _made_inert(course: Path, student: str, assignment: courses.Assignment,
+                release: nbformat.NotebookNode) -> bool:
     """Make the copies of a submission recorded by a grader older than ``autograder.inert``
     (its ``submitted/``, ``outputs/`` and ``autograded/`` notebooks) inert in place, without
     touching the gradebook (a TA's grades stay as they are). False when one cannot be read
@@ -262,7 +265,8 @@ def _made_inert(course, student, assignment, release):
     return True
 
 
-def _record_pending(course, assignment, pending):
+def _record_pending(course: Path, assignment: courses.Assignment,
+                    pending: dict[str, tuple[Record, str, Path, str]]) -> None:
     """Record ``pending`` ({student: (result, notebook text, marker, stamp)}) in one
     transaction; mark each recorded result, withdraw the others."""
     failed = gradebook_record.record(course, assignment,
@@ -276,7 +280,7 @@ def _record_pending(course, assignment, pending):
             result["gradebook"] = RECORDED
 
 
-def _withdraw(course, student, assignment_name):
+def _withdraw(course: Path, student: str, assignment_name: str) -> None:
     """Take one student's copy of one assignment out of ``submitted/`` and ``autograded/``."""
     for top in (course / "submitted", course / "autograded"):
         shutil.rmtree(top / student / assignment_name, ignore_errors=True)
@@ -286,7 +290,7 @@ def _withdraw(course, student, assignment_name):
             pass
 
 
-def unsafe_id_reason(student):
+def unsafe_id_reason(student: object) -> str | None:
     """Why nbgrader's gradebook cannot hold ``student`` as an id (None when it can). nbgrader
     matches submission paths with ``.*`` (no newline) and glob patterns, skips hidden
     folders, keeps ids as UTF-8 text and prints them raw (formgrader's pages too, unescaped
@@ -313,7 +317,7 @@ def unsafe_id_reason(student):
     return None
 
 
-def result_digest(result):
+def result_digest(result: Record) -> str:
     """What the gradebook must reflect of a result: its scores and messages (not its
     timing or whether it was reused), so a regrade with other outcomes is recorded."""
     graded = {"status": result.get("status"), "score": result.get("score"),

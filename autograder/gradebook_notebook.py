@@ -27,8 +27,10 @@ pairs that passed, which for these copies are the release's.
 
 import copy
 import json
+import os
 import re
 import warnings
+from typing import Any
 
 import nbformat
 from nbformat import validator
@@ -37,6 +39,7 @@ from nbgrader.nbgraderformat import MetadataValidator
 
 from autograder.cells import cell_source, grade_id_of, nbgrader_meta, read_quietly
 from autograder.inert import inert_notebook
+from autograder.records import Record, RowStatus
 
 CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's pattern for cell ids
 _CELL_KEYS = {"code": {"outputs"}, "markdown": {"attachments"}, "raw": {"attachments"}}
@@ -46,11 +49,11 @@ class _RememberingValidator(MetadataValidator):
     """nbgrader's metadata validator, skipping cells whose (cell type, nbgrader metadata) it
     passed before: its verdict depends on nothing else (the source only names a failing cell)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self._passed = set()
+        self._passed: set[tuple[Any, str]] = set()
 
-    def validate_cell(self, cell):
+    def validate_cell(self, cell: nbformat.NotebookNode) -> None:
         try:
             key = (cell.get("cell_type"), json.dumps(cell.metadata["nbgrader"], sort_keys=True))
         except (KeyError, TypeError, ValueError, AttributeError):  # not JSON: check it, do not remember
@@ -64,13 +67,13 @@ class _RememberingValidator(MetadataValidator):
 _VALIDATOR = _RememberingValidator()
 
 
-def check_metadata(notebook):
+def check_metadata(notebook: nbformat.NotebookNode) -> None:
     """What nbgrader's ``CheckCellMetadata`` checks (each cell's nbgrader metadata, grade_ids
     unique); raises nbgrader's ValidationError (or the schema's) when it would."""
     _VALIDATOR.validate_nb(notebook)
 
 
-def read_or_none(path):
+def read_or_none(path: str | os.PathLike[str] | None) -> nbformat.NotebookNode | None:
     """The notebook at ``path`` (nbformat 4), or None when there is none or it is unreadable."""
     try:
         with warnings.catch_warnings():  # nbformat warns about what this module repairs
@@ -81,12 +84,14 @@ def read_or_none(path):
     return notebook if notebook is not None and isinstance(notebook.get("cells"), list) else None
 
 
-def submission_for_gradebook(result, release):
+def submission_for_gradebook(result: Record,
+                             release: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The notebook to put in ``submitted/`` for ``result``: the student's, repaired as the
     module docstring says, or rebuilt from ``release``, with the student's content made
     inert for formgrader (``autograder.inert``). Tolerates any content."""
     # An invalid notebook is never read here (it may be a link to the instructor's source).
-    notebook = None if result.get("status") == "invalid_notebook" else read_or_none(result.get("path"))
+    notebook = (None if result.get("status") == RowStatus.INVALID_NOTEBOOK
+                else read_or_none(result.get("path")))
     if notebook is not None:
         repaired = repaired_or_none(notebook, release)
         if repaired is not None and not nbgrader_problems(repaired, release):
@@ -97,7 +102,8 @@ def submission_for_gradebook(result, release):
     return inert_notebook(rebuilt_from_release(notebook, release, with_outputs=False), release)
 
 
-def repaired_or_none(notebook, release):
+def repaired_or_none(notebook: nbformat.NotebookNode,
+                     release: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
     """A copy of ``notebook`` repaired as the module docstring says, or None when its cells
     are not all dicts or a grade_id of the release has no cell left."""
     if not all(isinstance(cell, dict) for cell in notebook.cells):
@@ -130,7 +136,7 @@ def repaired_or_none(notebook, release):
     return notebook
 
 
-def _repair_cell(cell):
+def _repair_cell(cell: dict[str, Any]) -> None:
     """Drop a cell's outputs or attachments when they are invalid (or not UTF-8). A cell
     still invalid after that gets the notebook rebuilt."""
     if cell.get("cell_type") in _CELL_KEYS and not _valid_cell(cell):
@@ -140,16 +146,16 @@ def _repair_cell(cell):
             cell["outputs"], cell["execution_count"] = [], None
 
 
-def _valid_cell(cell):
+def _valid_cell(cell: dict[str, Any]) -> bool:
     return _utf8_json(cell) and validator.isvalid(cell, ref=f"{cell.get('cell_type')}_cell",
                                                   version=4, version_minor=5)
 
 
-def _valid_notebook(notebook):
+def _valid_notebook(notebook: nbformat.NotebookNode) -> bool:
     return _utf8_json(notebook) and validator.isvalid(notebook)
 
 
-def _utf8_json(value):
+def _utf8_json(value: object) -> bool:
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
@@ -157,7 +163,7 @@ def _utf8_json(value):
     return True
 
 
-def _repair_cell_ids(notebook):
+def _repair_cell_ids(notebook: nbformat.NotebookNode) -> None:
     notebook.nbformat, notebook.nbformat_minor = 4, max(5, _int_or_zero(notebook.get("nbformat_minor")))
     seen = set()
     for cell in notebook.cells:
@@ -170,16 +176,17 @@ def _repair_cell_ids(notebook):
         seen.add(cell_id)
 
 
-def _int_or_zero(value):
+def _int_or_zero(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def rebuilt_from_release(notebook, release, with_outputs):
+def rebuilt_from_release(notebook: nbformat.NotebookNode | None, release: nbformat.NotebookNode,
+                         with_outputs: bool) -> nbformat.NotebookNode:
     """The release with the student's answers: each answer cell's text from the first cell
     of ``notebook`` with its grade_id (its outputs and attachments too when ``with_outputs``
     and they are valid). ``notebook`` may be None or hold anything."""
     rebuilt = nbformat.from_dict(copy.deepcopy(release))
-    answers = {}
+    answers: dict[str | None, dict[str, Any]] = {}
     for cell in notebook.cells if notebook is not None else []:
         if isinstance(cell, dict) and nbgrader_meta(cell).get("solution"):
             answers.setdefault(grade_id_of(cell), cell)
@@ -199,12 +206,12 @@ def rebuilt_from_release(notebook, release, with_outputs):
     return rebuilt
 
 
-def utf8_text(text):
+def utf8_text(text: str) -> str:
     """``text`` with anything UTF-8 cannot encode (lone surrogates from a JSON file) replaced."""
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def nbgrader_problems(notebook, release):
+def nbgrader_problems(notebook: nbformat.NotebookNode, release: nbformat.NotebookNode) -> list[str]:
     """Why nbgrader's autograde would not take ``notebook`` (empty when it would): nbformat's
     schema, text that is not UTF-8, nbgrader's metadata schema, a grade_id that is not the
     release's, repeated or missing, or a cell type that differs from the release's."""
@@ -212,7 +219,7 @@ def nbgrader_problems(notebook, release):
         return ["not writable as UTF-8 JSON"]
     if not validator.isvalid(notebook):
         return ["not a valid nbformat 4 notebook"]
-    expected = {grade_id_of(cell): cell.cell_type for cell in release.cells}
+    expected: dict[str | None, str] = {grade_id_of(cell): cell.cell_type for cell in release.cells}
     problems, seen = [], set()
     for index, cell in enumerate(notebook.cells):
         if "nbgrader" not in cell.metadata:
@@ -227,5 +234,6 @@ def nbgrader_problems(notebook, release):
         elif expected[grade_id] != cell.cell_type:
             problems.append(f"cell {index}: {grade_id} is a {cell.cell_type} cell")
         seen.add(grade_id)
-    problems += [f"no cell {grade_id}" for grade_id in sorted(set(expected) - {None} - seen)]
+    missing = set(expected) - {None} - seen
+    problems += [f"no cell {grade_id}" for grade_id in sorted(missing)]  # type: ignore[type-var]  # no None
     return problems

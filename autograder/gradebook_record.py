@@ -42,6 +42,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -57,6 +58,7 @@ from traitlets import Unicode
 from autograder import course as courses
 from autograder.feedback import public_message
 from autograder.gradebook_notebook import check_metadata, read_or_none
+from autograder.records import Record, TestStatus
 from autograder.text import clean_text
 
 LOG = logging.getLogger("autograder.nbgrader_steps")  # nbgrader's chatter, silent as in its own runs
@@ -73,7 +75,8 @@ class InjectResults(NbGraderPreprocessor):
     outputs_dir = Unicode("", help="the submitted notebooks, with their outputs, and their "
                                    "results, as sync wrote them").tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: nbformat.NotebookNode,
+                   resources: dict[str, Any]) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
         info = resources["nbgrader"]
         relative = Path(info["student"]) / info["assignment"] / info["notebook"]
         result = json.loads((Path(self.outputs_dir) / relative).with_suffix(".json").read_text())
@@ -81,7 +84,8 @@ class InjectResults(NbGraderPreprocessor):
         return inject_results(nb, result, submitted), resources
 
 
-def inject_results(nb, result, submitted):
+def inject_results(nb: nbformat.NotebookNode, result: Record,
+                   submitted: nbformat.NotebookNode | None) -> nbformat.NotebookNode:
     """Write ``result``'s per-test outcomes into ``nb``'s test cells (an error, so no points,
     for a test cell the result lacks) and the outputs of ``submitted`` (the copy given to
     nbgrader, outputs included; may be None) into the other code cells, index by index
@@ -93,7 +97,7 @@ def inject_results(nb, result, submitted):
             continue
         if meta.get("grade") and not meta.get("solution"):  # a test: no record, no points
             cell.outputs = [_output_for(records.get(meta.get("grade_id"), {
-                "grade_id": meta.get("grade_id"), "status": "not_run", "hidden": False,
+                "grade_id": meta.get("grade_id"), "status": TestStatus.NOT_RUN, "hidden": False,
                 "message": "not graded: the grader has no such test"}))]
         elif submitted is not None and index < len(submitted.cells) \
                 and submitted.cells[index].get("cell_type") == "code":
@@ -101,11 +105,11 @@ def inject_results(nb, result, submitted):
     return nb
 
 
-def _output_for(record):
+def _output_for(record: Record) -> nbformat.NotebookNode:
     """A test cell's output: a stream when it passed, else an error (no points). Made as
     nbformat's ``new_output`` makes it, without its validation of each output: the whole
     notebook is validated once it is complete."""
-    if record["status"] == "passed":
+    if record["status"] == TestStatus.PASSED:
         return nbformat.NotebookNode(output_type="stream", name="stdout",
                                      text=f"passed: {record['grade_id']}\n")
     message = clean_text(public_message(record) or "")  # nbgrader writes it as UTF-8
@@ -117,12 +121,13 @@ class _OverwriteCells(OverwriteCells):
     """nbgrader's OverwriteCells (locked cells, points, cell types and checksums restored
     from the source), asking ``cells`` instead of a Gradebook it would open per notebook."""
 
-    def __init__(self, cells, **kwargs):
+    def __init__(self, cells: "AssignmentCells", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         assert not self.add_missing_cells, "the copies hold every cell: nothing to add back"
         self.gradebook = cells
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: nbformat.NotebookNode,
+                   resources: dict[str, Any]) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
         self.notebook_id = resources["nbgrader"]["notebook"]
         self.assignment_id = resources["nbgrader"]["assignment"]
         return NbGraderPreprocessor.preprocess(self, nb, resources)  # the cell by cell part
@@ -132,7 +137,7 @@ class AssignmentCells:
     """One assignment notebook's cells in the gradebook, read once: what OverwriteCells and
     the recording of grades ask for."""
 
-    def __init__(self, book, assignment):
+    def __init__(self, book: Gradebook, assignment: courses.Assignment) -> None:
         notebook = book.find_notebook(assignment.notebook, assignment.name)
         self.notebook, self.row = assignment.notebook, notebook
         self.assignment = notebook.assignment
@@ -143,12 +148,12 @@ class AssignmentCells:
         self.code_tests = {c.name for c in notebook.grade_cells if c.cell_type == "code"}
         self.kernelspec = json.loads(notebook.kernelspec) if notebook.kernelspec else None
 
-    def find_source_cell(self, name, notebook, assignment):
+    def find_source_cell(self, name: str, notebook: str, assignment: str) -> Any:
         if name not in self.source:
             raise MissingEntry(f"No such source cell: {assignment}/{notebook}/{name}")
         return self.source[name]
 
-    def find_graded_cell(self, name, notebook, assignment):
+    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> Any:
         if name not in self.graded:
             raise MissingEntry(f"No such graded cell: {assignment}/{notebook}/{name}")
         return self.graded[name]
@@ -157,7 +162,8 @@ class AssignmentCells:
 class Recorder:
     """The autograde steps of one assignment, made once (see the module docstring)."""
 
-    def __init__(self, course, assignment, cells):
+    def __init__(self, course: str | os.PathLike[str], assignment: courses.Assignment,
+                 cells: AssignmentCells) -> None:
         self.course, self.assignment, self.cells = Path(course), assignment, cells
         self.sanitize = [ClearOutput(log=LOG), DeduplicateIds(log=LOG), _OverwriteCells(cells, log=LOG)]
         self.autograde = [IgnorePattern(log=LOG), ClearMetadataPreprocessor(log=LOG), LimitOutput(log=LOG)]
@@ -165,7 +171,8 @@ class Recorder:
         source = self.course / "source" / assignment.name
         self.source_files = _other_files(source, self.ignore)
 
-    def autograded(self, student, text, result):
+    def autograded(self, student: str, text: str, result: Record,
+                   ) -> tuple[nbformat.NotebookNode, dict[str, float], dict[str, str | None]]:
         """(the autograded notebook, {grade_id: auto_score}, {grade_id: auto_comment}) of the
         copy ``text`` of ``student``'s submission; raises what nbgrader's steps would."""
         submitted = nbformat.reads(text, as_version=4)
@@ -188,7 +195,7 @@ class Recorder:
                     for cell in nb.cells if utils.is_solution(cell) or utils.is_task(cell)}
         return nb, scores, comments
 
-    def write(self, student, nb):
+    def write(self, student: str, nb: nbformat.NotebookNode) -> None:
         """Write ``autograded/<student>/<assignment>/`` as nbgrader does: afresh, the
         submitted folder's other files and the source's, the notebook, all read-only."""
         name = self.assignment.name
@@ -208,7 +215,7 @@ class Recorder:
             for filename in filenames:
                 os.chmod(os.path.join(folder, filename), READ_ONLY)
 
-    def timestamp(self, student):
+    def timestamp(self, student: str) -> Any:
         """The submission's time from ``submitted/.../timestamp.txt``, as nbgrader reads it
         (None without one; raises ValueError when it is not a time)."""
         path = self.course / "submitted" / student / self.assignment.name / "timestamp.txt"
@@ -216,13 +223,13 @@ class Recorder:
         return utils.parse_utc(text) if text else None
 
 
-def _auto_comment(cell):
+def _auto_comment(cell: nbformat.NotebookNode) -> str | None:
     """SaveAutoGrades' comment: "No response." for an answer left as released."""
     unchanged = cell.metadata.nbgrader.get("checksum", None) == utils.compute_checksum(cell)
     return "No response." if unchanged and not utils.is_task(cell) else None
 
 
-def _other_files(folder, ignore):
+def _other_files(folder: Path, ignore: list[str]) -> list[Path]:
     """The files of ``folder`` other than notebooks, as nbgrader copies them (relative)."""
     if not folder.is_dir():
         return []
@@ -230,7 +237,8 @@ def _other_files(folder, ignore):
                   for path in utils.find_all_files(str(folder), ignore + ["*.ipynb"]))
 
 
-def record(course, assignment, pending):
+def record(course: str | os.PathLike[str], assignment: courses.Assignment,
+           pending: dict[str, tuple[Record, str]]) -> dict[str, str]:
     """Record ``pending`` ({student: (result, text of its copy in ``submitted/``)}) of
     ``assignment`` in ``course``'s gradebook as nbgrader's autograde would. Returns
     {student: why it is not recorded}; every other one is, in one transaction."""
@@ -263,7 +271,7 @@ def record(course, assignment, pending):
     return failed
 
 
-def _save(book, cells, made):
+def _save(book: Gradebook, cells: AssignmentCells, made: dict[str, tuple[Any, ...]]) -> None:
     """Students, submissions, grades and comments of ``made`` ({student: (scores, comments,
     timestamp)}) into the gradebook, as nbgrader's autograde leaves them; one commit."""
     if not made:
@@ -284,7 +292,8 @@ def _save(book, cells, made):
     ids = [rows[student].id for student in made]
     notebooks = {n.assignment_id: n for n in db.query(SubmittedNotebook).filter(
         SubmittedNotebook.notebook_id == cells.row.id, SubmittedNotebook.assignment_id.in_(ids))}
-    by_notebook, mine = {}, [n.id for n in notebooks.values()]
+    by_notebook: dict[tuple[Any, str], dict[str, Any]] = {}
+    mine = [n.id for n in notebooks.values()]
     for kind, table in (("grade", Grade), ("comment", Comment)):
         for row in db.query(table).filter(table.notebook_id.in_(mine)):
             by_notebook.setdefault((row.notebook_id, kind), {})[cells.names[row.cell_id]] = row
@@ -311,7 +320,7 @@ def _save(book, cells, made):
     db.commit()
 
 
-def _new_submission(db, assignment, student):
+def _new_submission(db: Any, assignment: Any, student: str) -> Any:
     """A submission with a notebook, grades and comments for every cell of the assignment,
     as ``Gradebook.add_submission`` makes one (without its commit)."""
     with db.no_autoflush:  # the rows are flushed together, once complete

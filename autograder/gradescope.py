@@ -27,7 +27,9 @@ student code runs under rlimits, as ``nnstudent`` (``$AUTOGRADER_SANDBOX_USER``,
 that switch of uid does not work. The results' top-level output says which.
 """
 
+import argparse
 import json
+import os
 import shutil
 import tempfile
 import zipfile
@@ -84,7 +86,7 @@ exec "$PYTHON" -m autograder.gradescope_run
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 
-def requirements():
+def requirements() -> str:
     """The lock's pins (this project's own package is not in it: the bundle has its code)."""
     lines = [line for line in config.LOCK_FILE.read_text().splitlines()
              if line.strip() and not line.startswith(("#", "-e"))]
@@ -92,7 +94,7 @@ def requirements():
             + "\n".join(lines) + "\n")
 
 
-def course_file(assignment):
+def course_file(assignment: course.Assignment) -> str:
     """course.toml restricted to ``assignment`` (its entry's module, if not the default)."""
     lines = [f'course_id = "{course.current().course_id}"', "", "[[assignment]]",
              f'name = "{assignment.name}"']
@@ -101,7 +103,7 @@ def course_file(assignment):
     return "\n".join(lines) + "\n"
 
 
-def stage(assignment, folder):
+def stage(assignment: course.Assignment, folder: str | os.PathLike[str]) -> None:
     """Write the bundle's files for ``assignment`` into ``folder``."""
     folder = Path(folder)
     if assignment.root != config.ROOT or not assignment.module.startswith("autograder.suite."):
@@ -112,7 +114,7 @@ def stage(assignment, folder):
                                 f"`python -m autograder build {assignment.name}` first")
     others = set(course.current().names) - {assignment.name}
 
-    def grader_ignore(where, names):
+    def grader_ignore(where: str, names: list[str]) -> set[str]:
         skipped = set(SKIPPED(where, names))
         if Path(where) == config.ROOT / "autograder" / "suite":
             skipped |= others & set(names)
@@ -139,7 +141,7 @@ def stage(assignment, folder):
         (folder / name).chmod(0o755)
 
 
-def make_zip(assignment, target):
+def make_zip(assignment: course.Assignment, target: str | os.PathLike[str]) -> Path:
     """Write the autograder zip for ``assignment`` at ``target``; returns its path."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -156,7 +158,7 @@ def make_zip(assignment, target):
     return target
 
 
-def add_parser(subparsers):
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser("gradescope", help="write a Gradescope autograder zip for ASSIGNMENT")
     p.add_argument("assignment", help="the assignment")
     p.add_argument("--out", type=Path, default=None,
@@ -164,7 +166,7 @@ def add_parser(subparsers):
     return p
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     assignment = course.current().get(args.assignment)
     if assignment is None:
         print(f"error: unknown assignment {args.assignment}; this course has "

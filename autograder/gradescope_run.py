@@ -35,6 +35,12 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from autograder.records import GradescopeStatus, RowStatus, TestStatus
+
+if TYPE_CHECKING:
+    from autograder.course import Assignment
 
 SOURCE = Path(__file__).resolve().parent.parent  # the bundle's root (GRADESCOPE_ROOT/source)
 CHILD_MARGIN = 60.0  # seconds past the grader's own guard before the child is killed
@@ -42,15 +48,15 @@ PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 SHARED = ("venv",)  # GRADESCOPE_ROOT's entries that student code may read
 
 
-def gradescope_root():
+def gradescope_root() -> Path:
     return Path(os.environ.get("GRADESCOPE_ROOT", "/autograder"))
 
 
-def bundle_config():
+def bundle_config() -> dict[str, Any]:
     return json.loads((SOURCE / "gradescope.json").read_text())
 
 
-def find_notebook(folder, expected):
+def find_notebook(folder: Path, expected: str) -> tuple[Path | None, str]:
     """(path or None, note): the submitted notebook. The folder's notebooks first (the one
     named like the assignment's, else the only one: a renamed copy), else the only one
     anywhere below it (an uploaded folder)."""
@@ -101,22 +107,23 @@ def grade_child(target: str | os.PathLike) -> None:
     Path(target).write_text(json.dumps(result, default=str))
 
 
-def to_gradescope(result, assignment):
+def to_gradescope(result: dict[str, Any], assignment: "Assignment") -> dict[str, Any]:
     """Gradescope's results.json (a dict) from one of our result dicts."""
     from autograder import feedback
-    tests = []
+    tests: list[dict[str, Any]] = []
     for number, record in enumerate(result["tests"], 1):
         kind = "hidden" if record.get("hidden") else "visible"
         output = feedback.public_message(record) or ""
         status = record["status"]
-        if status != "passed":
+        if status != TestStatus.PASSED:
             output = f"[{status}] {output}"
         tests.append({
             "name": f"{record['grade_id']} ({kind} test): {record.get('summary', '')}".strip(),
             "number": str(number),
             "score": float(record["points"]),
             "max_score": float(record["max_points"]),
-            "status": "passed" if status == "passed" else "failed",
+            "status": (GradescopeStatus.PASSED if status == TestStatus.PASSED
+                       else GradescopeStatus.FAILED),
             "output": output,
             "visibility": "after_published" if record.get("hidden") else "visible",
         })
@@ -124,7 +131,8 @@ def to_gradescope(result, assignment):
     lines = [f"{assignment.name}: status {row} "
              f"({feedback.STATUS_TEXT.get(row, row)})"]
     if result.get("message"):
-        lines.append(feedback.GRADER_PROBLEM if row == "grader_error" else result["message"])
+        lines.append(feedback.GRADER_PROBLEM if row == RowStatus.GRADER_ERROR
+                     else result["message"])
     if result.get("submitted"):
         lines.append(f"Graded file: {result['submitted']} (as {assignment.notebook}.ipynb)")
     lines.append(f"Student code ran in isolation: {result.get('isolation_line') or result.get('isolation', 'unknown')}")
@@ -142,11 +150,11 @@ def to_gradescope(result, assignment):
     }
 
 
-def failed_result(assignment, message):
+def failed_result(assignment: "Assignment", message: str) -> dict[str, Any]:
     """A result whose tests did not run because the grader itself failed."""
     from autograder.grading import empty_tests
-    return {"status": "grader_error", "message": message, "tests": empty_tests(
-        assignment, "grader_error", "not run: the grader failed"), "seconds": 0.0}
+    return {"status": RowStatus.GRADER_ERROR, "message": message, "tests": empty_tests(
+        assignment, TestStatus.GRADER_ERROR, "not run: the grader failed"), "seconds": 0.0}
 
 
 def protect(root: Path) -> None:
@@ -274,7 +282,7 @@ def main() -> int:
                 done = subprocess.run([sys.executable, "-m", "autograder.gradescope_run",
                                        "--grade", str(target)], cwd=SOURCE, env=env,
                                       timeout=limit)
-                code = done.returncode
+                code: int | str = done.returncode
             except subprocess.TimeoutExpired:
                 code = "timeout"
             if code == 0 and target.is_file():
@@ -293,17 +301,18 @@ def main() -> int:
                   "write the results and signal the grader")
         for warning in result.get("isolation_warnings", []):
             print(f"warning: {warning}")
-        if result["status"] == "grader_error":
+        if result["status"] == RowStatus.GRADER_ERROR:
             print(result.get("message", ""))
         payload = to_gradescope(result, assignment)
     except Exception:  # results.json must be written whatever happens
         print(traceback.format_exc())
-        payload = {"score": 0.0, "tests": [], "extra_data": {"status": "grader_error"},
+        payload = {"score": 0.0, "tests": [], "extra_data": {"status": RowStatus.GRADER_ERROR},
                    "output": "The grader had a problem of its own (not caused by your "
                              "code). Your instructor sees it and will regrade."}
         if assignment is not None:
             payload["tests"] = [{"name": t.grade_id, "score": 0.0, "max_score": float(t.points),
-                                 "status": "failed", "output": "not run: the grader failed",
+                                 "status": GradescopeStatus.FAILED,
+                                 "output": "not run: the grader failed",
                                  "visibility": "after_published" if t.hidden else "visible"}
                                 for t in assignment.tests]
     payload["execution_time"] = round(time.monotonic() - started)

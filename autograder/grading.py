@@ -14,22 +14,28 @@ import hashlib
 import json
 import shutil
 import tempfile
+import os
 import time
+from typing import TYPE_CHECKING, Any
 from pathlib import Path
 
 from autograder import config, diagnosis, hidden
 from autograder.cells import answer_cells_present, code_cells, release_notebook
 from autograder.hidden_record import hidden_record
-from autograder.records import RowStatus, TestStatus, row_status
+from autograder.records import Record, RowStatus, TestStatus, row_status
+from autograder.registry import GradedTest
 from autograder.runner import GraderError, StudentDied, StudentProcess, StudentTimeout
 from autograder.runner import StudentOutOfMemory
 from autograder.remote_student import UNREADABLE, RemoteStudent, StudentCodeError, UnreadableReply
 from autograder.sandbox import Limits, isolation_mode
 from autograder.submission import check_path, copy_submission_files, read_notebook
+
+if TYPE_CHECKING:
+    from autograder.course import Assignment
 from nnlab.testing import MissingFunction, PublicFailure, hiding_values
 
 
-def suite_fingerprint():
+def suite_fingerprint() -> str:
     """Hash of everything that decides a grade: tests, reference, worker, helpers."""
     digest = hashlib.sha256()
     for folder in ("autograder", "solutions", "nnlab"):
@@ -39,15 +45,16 @@ def suite_fingerprint():
     return digest.hexdigest()[:16]
 
 
-def empty_tests(assignment, status, message):
+def empty_tests(assignment: "Assignment | None", status: TestStatus, message: str) -> list[Record]:
     """A record per test of ``assignment`` (none when it is None), all ``status``."""
     return [{"grade_id": test.grade_id, "points": 0.0, "max_points": test.points,
              "hidden": test.hidden, "summary": test.summary, "status": status,
              "message": message} for test in (assignment.tests if assignment else ())]
 
 
-def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_path=None,
-                   timing=None):
+def grade_notebook(path: str | os.PathLike[str], assignment: "Assignment",
+                   limits: Limits = Limits(), isolation: str = "auto", release_path: str | os.PathLike[str] | None = None,
+                   timing: dict[str, Any] | None = None) -> Record:
     """Grade one notebook file of ``assignment`` (``autograder.course.Assignment``);
     returns a JSON-ready dict (no row identity fields).
 
@@ -69,14 +76,14 @@ def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_
         present = answer_cells_present(notebook)
     except (ValueError, OSError, AttributeError, TypeError) as exc:
         return refused(assignment, isolation, exc, started)
-    result = {"isolation": isolation, "cells": {}, "missing_answer_cells": []}
+    result: Record = {"isolation": isolation, "cells": {}, "missing_answer_cells": []}
     expected_answers = {f"answer_{assignment.target_of(test)}" for test in assignment.tests}
     result["missing_answer_cells"] = sorted(expected_answers - present)
     try:
         cells = code_cells(notebook, release)
     except (AttributeError, TypeError, KeyError) as exc:
         result.update(status=RowStatus.INVALID_NOTEBOOK, message=f"the notebook's cells are malformed ({exc})",
-                      tests=empty_tests(assignment, "not_run",
+                      tests=empty_tests(assignment, TestStatus.NOT_RUN,
                                         "not run: the notebook's cells are malformed"))
         return finish(result, started, assignment)
     try:
@@ -126,7 +133,8 @@ def grade_notebook(path, assignment, limits=Limits(), isolation="auto", release_
     return finish(result, started, assignment)
 
 
-def _timed_test(timing, test, process, limits, started, assignment):
+def _timed_test(timing: dict[str, Any], test: GradedTest, process: StudentProcess, limits: Limits,
+                started: float, assignment: "Assignment") -> Record:
     """``run_one``; its seconds, less the start and cells it set off, go to timing["tests"]."""
     before, setup = time.perf_counter(), sum(process.seconds.values())
     record = run_one(test, process, limits, started, assignment)
@@ -135,7 +143,8 @@ def _timed_test(timing, test, process, limits, started, assignment):
     return record
 
 
-def refused(assignment, isolation, reason, started=None):
+def refused(assignment: "Assignment", isolation: str, reason: object,
+            started: float | None = None) -> Record:
     """The result of a notebook that cannot be read (``reason``: why, an exception or text)."""
     result = {"isolation": isolation, "cells": {}, "missing_answer_cells": [],
               "status": RowStatus.INVALID_NOTEBOOK, "message": str(reason),
@@ -143,16 +152,22 @@ def refused(assignment, isolation, reason, started=None):
     return finish(result, time.monotonic() if started is None else started, assignment)
 
 
-def finish(result, started, assignment):
+def finish(result: Record, started: float, assignment: "Assignment | None") -> Record:
     result["score"] = round(sum(t["points"] for t in result["tests"]), 6)
     result["max_score"] = assignment.max_score if assignment else 0.0
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
 
 
-def run_one(test, process, limits, started, assignment):
+# A student exception's kind (from the worker) -> the test's status; any other: ERROR.
+_KIND_STATUS: dict[str | None, TestStatus] = {"memory": TestStatus.MEMORY_LIMIT,
+                                              "not_implemented": TestStatus.NOT_IMPLEMENTED}
+
+
+def run_one(test: GradedTest, process: StudentProcess, limits: Limits, started: float,
+            assignment: "Assignment") -> Record:
     """Run one test of ``assignment``; never raises. Returns its record."""
-    record = {"grade_id": test.grade_id, "points": 0.0, "max_points": test.points,
+    record: Record = {"grade_id": test.grade_id, "points": 0.0, "max_points": test.points,
               "hidden": test.hidden, "summary": test.summary}
     if time.monotonic() - started > limits.notebook_seconds:
         return dict(record, status=TestStatus.TIMEOUT,
@@ -172,8 +187,7 @@ def run_one(test, process, limits, started, assignment):
     except MissingFunction as exc:
         record.update(status=TestStatus.MISSING_FUNCTION, message=str(exc))
     except StudentCodeError as exc:
-        status = {"memory": TestStatus.MEMORY_LIMIT,
-                  "not_implemented": TestStatus.NOT_IMPLEMENTED}.get(exc.kind, TestStatus.ERROR)
+        status = _KIND_STATUS.get(exc.kind, TestStatus.ERROR)
         message = str(exc)
         if status == TestStatus.NOT_IMPLEMENTED:
             message = (f"`{assignment.target_of(test)}` (or a function it calls) still raises "
@@ -210,5 +224,5 @@ def run_one(test, process, limits, started, assignment):
     return hidden_record(record, test.source()) if test.hidden else record
 
 
-def to_json(result):
+def to_json(result: Record) -> str:
     return json.dumps(result, indent=1, sort_keys=True, default=str)

@@ -139,7 +139,7 @@ def test(grade_id: str) -> Iterator[None]:
         _TEST.reset(token)
 
 
-test.__test__ = False  # not a pytest test
+test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 def in_context() -> bool:

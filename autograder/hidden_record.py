@@ -6,6 +6,7 @@ messages without sizes or positions taken from the student's values."""
 
 import builtins
 import re
+from typing import Any
 
 from autograder.records import TestStatus
 
@@ -44,7 +45,7 @@ def without_sizes(message: str, source: str) -> str:
                       else "(...)", message)
 
 
-def hidden_record(record: dict, source: str = "") -> dict:
+def hidden_record(record: dict[str, Any], source: str = "") -> dict[str, Any]:
     """A hidden test's record with nothing the student's code chose in its shown fields.
 
     Hidden inputs reach the student's functions, which may write them into anything they

@@ -187,14 +187,14 @@ def raster_attachments(attachments: object) -> dict[str, dict[str, str]]:
     other type, such as SVG or HTML, is dropped."""
     if not isinstance(attachments, Mapping):
         return {}
-    kept = {}
+    kept: dict[str, dict[str, str]] = {}
     for name, bundle in attachments.items():
         if not isinstance(name, str) or not isinstance(bundle, Mapping):
             continue
         images = {kind: _joined(bundle[kind]) for kind in RASTER_ATTACHMENTS if kind in bundle}
         images = {kind: data for kind, data in images.items() if _is_base64(data)}
         if images:
-            kept[name] = images
+            kept[name] = images  # type: ignore[assignment]  # _is_base64: str only
     return kept
 
 
@@ -287,7 +287,9 @@ class _Checker(HTMLParser):
 
     def __init__(self, taken_ids: frozenset[str]) -> None:
         super().__init__(convert_charrefs=True)
-        self.taken_ids, self.problems, self.text, self.skipping = taken_ids, [], [], 0
+        self.taken_ids, self.skipping = taken_ids, 0
+        self.problems: list[str] = []
+        self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
@@ -359,7 +361,7 @@ def safe_url(url: str, schemes: tuple[str, ...], relative: bool) -> bool:
 
 def _raster_data_url(url: str) -> bool:
     match = re.fullmatch(r"data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s]*)", url.strip())
-    return bool(match) and _is_base64(match.group(2))
+    return bool(match) and _is_base64(match.group(2))  # type: ignore[union-attr]  # matched
 
 
 def _is_base64(data: object) -> bool:
@@ -399,8 +401,9 @@ def _inert_output(output: Mapping[str, Any]) -> NotebookNode:
         lines = [_text(line) for line in traceback] if isinstance(traceback, list) else []
         return nbformat.NotebookNode(output_type="error", ename=_text(output.get("ename")),
                                      evalue=_text(output.get("evalue")), traceback=lines)
-    data = output.get("data") if isinstance(output.get("data"), Mapping) else {}
-    kept = {}
+    data: Mapping[Any, Any] = (output.get("data")  # type: ignore[assignment]  # checked
+                               if isinstance(output.get("data"), Mapping) else {})
+    kept: dict[str, object] = {}
     for mime in SAFE_OUTPUT_TYPES:
         value = _joined(data.get(mime))
         if mime == "text/plain" and isinstance(value, str):

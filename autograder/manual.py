@@ -12,7 +12,10 @@ the page says it is still to be graded.
 
 import dataclasses
 import functools
+import os
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -38,33 +41,37 @@ class WrittenGrade:
 
     grade_id: str
     points: float
-    score: object
+    score: float | None
     comment: str
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 @functools.lru_cache(maxsize=None)
-def _written_cells(release_path, modified):  # ``modified``: a rebuilt release is read anew
+def _written_cells(release_path: Path, modified: int) -> list[WrittenCell]:
+    # ``modified``: a rebuilt release is read anew
     release = nbformat.read(str(release_path), as_version=4)
-    return [WrittenCell(grade_id_of(cell), float(nbgrader_meta(cell).get("points") or 0))
+    return [WrittenCell(grade_id_of(cell),  # type: ignore[arg-type]  # has one (below)
+                        float(nbgrader_meta(cell).get("points") or 0))
             for cell in release.cells
             if nbgrader_meta(cell).get("grade") and nbgrader_meta(cell).get("solution")
             and grade_id_of(cell)]
 
 
-def written_cells(assignment):
+def written_cells(assignment: course.Assignment) -> list[WrittenCell]:
     """``assignment``'s manually graded answer cells (from its release), notebook order."""
     path = assignment.release_notebook
     return list(_written_cells(path, path.stat().st_mtime_ns))
 
 
-def ungraded(cells):
+def ungraded(cells: Iterable[WrittenCell]) -> list[WrittenGrade]:
     return [WrittenGrade(cell.grade_id, cell.points, None, "") for cell in cells]
 
 
-def read_gradebook(course_dir, assignment, students, cells):
+def read_gradebook(course_dir: str | os.PathLike[str], assignment: course.Assignment,
+                   students: Collection[str],
+                   cells: list[WrittenCell]) -> dict[str, list[WrittenGrade]]:
     """{student: [WrittenGrade per cell]} of ``assignment`` from the gradebook of the
     course directory ``course_dir``; a student the gradebook does not hold (or no gradebook
     at all) gets every answer ungraded."""
@@ -98,7 +105,7 @@ class GradebookUnreadable(RuntimeError):
     """OUT's gradebook exists but cannot be read."""
 
 
-def _written(cell, grade, comment):
+def _written(cell: WrittenCell, grade: Any, comment: Any) -> WrittenGrade:
     score = None
     if grade is not None and grade.manual_score is not None:
         score = float(grade.manual_score) + float(grade.extra_credit or 0.0)
@@ -106,7 +113,7 @@ def _written(cell, grade, comment):
     return WrittenGrade(cell.grade_id, cell.points, score, text)
 
 
-def add_totals(result, written):
+def add_totals(result: dict[str, Any], written: Sequence[WrittenGrade]) -> dict[str, Any]:
     """Put the written grades and the total (autograded + written) into ``result``."""
     result["written"] = [grade.to_dict() for grade in written]
     result["total"] = round(result["score"] + sum(g.score or 0.0 for g in written), 6)

@@ -11,10 +11,23 @@ import multiprocessing
 import os
 import resource
 import signal
+from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from autograder.task import GuardTimeout, grade_guarded, grader_error, save_result
 from autograder.text import display_name
+
+if TYPE_CHECKING:
+    from autograder.batch import Progress
+    from autograder.discovery import Submission
+    from autograder.manual import WrittenGrade
+    from autograder.records import Record
+    from autograder.sandbox import Limits
+
+T = TypeVar("T")
 
 GRADER_MEMORY_MARGIN = 2 << 30  # address space of a grading process beyond the student limit
 PR_SET_PDEATHSIG = 1
@@ -29,7 +42,7 @@ class Terminated(BaseException):
 _BUSY = False  # in a pool process: grading a submission right now
 
 
-def busy_call(function, *args):
+def busy_call(function: Callable[..., T], *args: object) -> T:
     """``function(*args)`` in a pool process, marked busy: a SIGTERM meanwhile unwinds
     through its ``finally`` blocks (student processes and scratch folders cleaned up),
     then the process exits."""
@@ -43,14 +56,15 @@ def busy_call(function, *args):
         _BUSY = False
 
 
-def grade_task(item, out, limits, isolation, key, written):
+def grade_task(item: "Submission", out: Path, limits: "Limits", isolation: str, key: str,
+               written: Sequence["WrittenGrade"]) -> "Record":
     """Grade one submission in a pool process, save its JSON and feedback page; never
     raises for anything one submission can cause."""
     return busy_call(lambda: save_result(out, item, key, grade_guarded(item, limits, isolation),
                                          written))
 
 
-def process_setup(parent, address_space):
+def process_setup(parent: int, address_space: int) -> None:
     """In each grading process: die with ``parent`` (SIGTERM when it goes, even by
     SIGKILL); on SIGTERM, a busy process unwinds (``busy_call``) and an idle one exits at
     once; the address space is capped, so a student's return value cannot make the grader
@@ -64,13 +78,13 @@ def process_setup(parent, address_space):
         resource.setrlimit(resource.RLIMIT_AS, (address_space, hard))
 
 
-def _terminate(signum, frame):
+def _terminate(signum: int, frame: FrameType | None) -> None:
     if _BUSY:
         raise Terminated()
     os._exit(143)
 
 
-def _prctl(option, value):
+def _prctl(option: int, value: int) -> None:
     try:
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
@@ -78,17 +92,19 @@ def _prctl(option, value):
         pass
 
 
-def killed(item):
+def killed(item: "Submission") -> "Record":
     """The result of a submission whose grading processes were killed three times."""
     return grader_error(item, KILLED_THRICE, "not run: the grader's process was killed")
 
 
-def grader_address_space(limits):
+def grader_address_space(limits: "Limits") -> int:
     """The address-space cap of a grading process: the student limit plus a margin."""
     return limits.memory_bytes + GRADER_MEMORY_MARGIN
 
 
-def run_local(todo, jobs, out, limits, isolation, keys, written, bar):
+def run_local(todo: list["Submission"], jobs: int, out: Path, limits: "Limits", isolation: str,
+              keys: dict["Submission", str], written: dict["Submission", list["WrittenGrade"]],
+              bar: "Progress") -> list["Record"]:
     """Grade ``todo`` in pools of ``jobs`` processes; returns the saved results."""
     results = []
     for _ in range(2):
@@ -104,7 +120,10 @@ def run_local(todo, jobs, out, limits, isolation, keys, written, bar):
     return results
 
 
-def run_pool(items, workers, out, limits, isolation, keys, written, bar):
+def run_pool(items: list["Submission"], workers: int, out: Path, limits: "Limits",
+             isolation: str, keys: dict["Submission", str],
+             written: dict["Submission", list["WrittenGrade"]],
+             bar: "Progress") -> tuple[list["Record"], list["Submission"]]:
     """Grade ``items`` in one process pool; returns (results, items lost to a broken pool).
 
     Ctrl-C cancels what has not started and re-raises: saved results stay, and a rerun

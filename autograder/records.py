@@ -8,6 +8,7 @@ from here.
 
 import enum
 import typing
+from collections.abc import Iterable
 
 
 class RowStatus(enum.StrEnum):
@@ -43,15 +44,23 @@ class TestStatus(enum.StrEnum):
     NOT_RUN = "not_run"
 
 
+class GradescopeStatus(enum.StrEnum):
+    """A test's status in Gradescope's ``results.json`` (Gradescope's own two words)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+
+
 # Row statuses of a graded notebook, most important first: a row shows the first that applies.
 ROW_STATUS_ORDER = (RowStatus.INVALID_NOTEBOOK, RowStatus.GRADER_ERROR, RowStatus.MISSING_CELLS,
                     RowStatus.MEMORY_LIMIT, RowStatus.TIMEOUT, RowStatus.KERNEL_DIED, RowStatus.OK)
 # The row status a test's status raises the row to (tests not listed leave it ``ok``).
-TEST_STATUS_TO_ROW = {TestStatus.GRADER_ERROR: RowStatus.GRADER_ERROR,
-                      TestStatus.MISSING_FUNCTION: RowStatus.MISSING_CELLS,
-                      TestStatus.MEMORY_LIMIT: RowStatus.MEMORY_LIMIT,
-                      TestStatus.TIMEOUT: RowStatus.TIMEOUT,
-                      TestStatus.KERNEL_DIED: RowStatus.KERNEL_DIED}
+TEST_STATUS_TO_ROW: dict[str, RowStatus] = {
+    TestStatus.GRADER_ERROR: RowStatus.GRADER_ERROR,
+    TestStatus.MISSING_FUNCTION: RowStatus.MISSING_CELLS,
+    TestStatus.MEMORY_LIMIT: RowStatus.MEMORY_LIMIT,
+    TestStatus.TIMEOUT: RowStatus.TIMEOUT,
+    TestStatus.KERNEL_DIED: RowStatus.KERNEL_DIED}
 # Test statuses whose message is about the student's own code, not the test's internals.
 OWN_ERROR_STATUSES = frozenset({TestStatus.ERROR, TestStatus.NOT_IMPLEMENTED,
                                 TestStatus.MISSING_FUNCTION, TestStatus.TIMEOUT,
@@ -59,10 +68,14 @@ OWN_ERROR_STATUSES = frozenset({TestStatus.ERROR, TestStatus.NOT_IMPLEMENTED,
                                 TestStatus.NOT_RUN})
 
 
-def row_status(test_statuses):
+def row_status(test_statuses: Iterable[str]) -> RowStatus:
     """The row status of a graded notebook from its tests' statuses."""
     raised = {TEST_STATUS_TO_ROW.get(status) for status in test_statuses}
     return next(s for s in ROW_STATUS_ORDER if s in raised or s == RowStatus.OK)
+
+
+# A result or test record as the modules pass it around (a plain dict, as saved in JSON).
+Record = dict[str, typing.Any]
 
 
 class TestRecord(typing.TypedDict, total=False):
@@ -80,7 +93,7 @@ class TestRecord(typing.TypedDict, total=False):
     exception type's name, no ``output``.
     """
 
-    __test__ = False
+    __test__ = False  # type: ignore[misc]  # for pytest, not a key
 
     grade_id: str
     points: float
@@ -112,7 +125,7 @@ class Result(typing.TypedDict, total=False):
     notebook: str
     status: str
     message: str
-    tests: list
+    tests: list[TestRecord]
     score: float
     max_score: float
     total: float

@@ -2,7 +2,13 @@
 student's functions in the sandboxed student process (``autograder.runner``) over the wire,
 and the exceptions that say how a call went wrong."""
 
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
 from nnlab.testing import MissingFunction
+
+if TYPE_CHECKING:
+    from autograder.runner import StudentProcess
 
 
 class StudentCodeError(Exception):
@@ -12,7 +18,7 @@ class StudentCodeError(Exception):
     text: all a hidden test shows, since the text can carry the test's inputs.
     """
 
-    def __init__(self, kind, message, where=""):
+    def __init__(self, kind: str | None, message: str, where: str | None = "") -> None:
         super().__init__(message)
         self.kind = kind
         self.where = where or "an exception"
@@ -32,21 +38,21 @@ UNREADABLE = "your function returned something that is not plain numbers, arrays
 class RemoteStudent:
     """The interface tests use (see nnlab.testing), backed by the student process."""
 
-    def __init__(self, process, timeout):
+    def __init__(self, process: "StudentProcess", timeout: float) -> None:
         self._process = process
         self._timeout = timeout
-        self.output = []
+        self.output: list[str] = []
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self._call(name, args, kwargs, False)["result"]
 
-    def track(self, name, *args, **kwargs):
+    def track(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         reply = self._call(name, args, kwargs, True)
         return reply["result"], reply["args_after"]
 
-    def attempt(self, name, *args, after=False):
+    def attempt(self, name: str, *args: Any, after: bool = False) -> Any:
         """``name(*args)``, or None when the student's function raises, is missing or
         returns what cannot cross the wire (as ``nnlab.testing.LocalStudent.attempt``);
         with ``after``, ``(result, positional args after the call)``."""
@@ -56,7 +62,8 @@ class RemoteStudent:
             return None
         return (reply["result"], reply["args_after"]) if after else reply["result"]
 
-    def record(self, watch, name, *args, **kwargs):
+    def record(self, watch: Mapping[str, object], name: str, *args: Any,
+               **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         """Call ``name`` and record its calls of the notebook's functions in ``watch``.
 
         ``watch`` maps a function name to "all" or n (keep its last n calls). Returns
@@ -65,7 +72,7 @@ class RemoteStudent:
         """
         track = {"record": {str(key): keep for key, keep in dict(watch).items()}}
         reply = self._call(name, args, kwargs, track)
-        recording = reply.get("recording")
+        recording: Any = reply.get("recording")
         calls = recording.get("calls") if isinstance(recording, dict) else None
         counts = recording.get("counts") if isinstance(recording, dict) else None
         well_formed = isinstance(calls, list) and isinstance(counts, dict) \
@@ -81,7 +88,8 @@ class RemoteStudent:
                                  f"malformed (was the notebook's worker process modified?)")
         return reply["result"], recording
 
-    def _call(self, name, args, kwargs, track):
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+              track: bool | dict[str, Any]) -> dict[str, Any]:
         reply = self._process.call(name, args, kwargs, track, self._timeout)
         if reply.get("output"):
             self.output.append(reply["output"])

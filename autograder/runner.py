@@ -14,7 +14,9 @@ import signal
 import struct
 import subprocess
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from autograder import sandbox
 from autograder.text import clean_text
@@ -49,7 +51,8 @@ class GraderError(Exception):
 
 
 class StudentProcess:
-    def __init__(self, cells, scratch, limits, isolation):
+    def __init__(self, cells: Iterable[tuple[int, str]], scratch: str | os.PathLike[str],
+                 limits: sandbox.Limits, isolation: str) -> None:
         """cells: list of (index, source) to run in order; scratch: writable folder.
 
         ``seconds`` adds up the wall time spent starting the process until it is ready
@@ -58,20 +61,22 @@ class StudentProcess:
         self.scratch = scratch
         self.limits = limits
         self.isolation = isolation
-        self.process = None
-        self.requests = None
-        self.replies = None
-        self.definitions_only = set()
-        self.skipped = set()
-        self.cell_results = {}
-        self.record_sizes, self.record_chars = {}, 0  # characters kept per cell, in all
-        self.not_kept = {}  # {cell index: ok} of the cells whose records were not kept
+        self.process: sandbox.SandboxProcess | None = None
+        # the pipes' file descriptors, set with ``process`` (and only used while it is set)
+        self.requests: int = None  # type: ignore[assignment]
+        self.replies: int = None  # type: ignore[assignment]
+        self.definitions_only: set[int] = set()
+        self.skipped: set[int] = set()
+        self.cell_results: dict[int, dict[str, Any]] = {}
+        self.record_sizes: dict[int, int] = {}  # characters kept per cell,
+        self.record_chars = 0  # and in all
+        self.not_kept: dict[int, bool] = {}  # {cell index: ok}: cells whose records were not kept
         self.starts = 0
         self.seconds = {"start": 0.0, "cells": 0.0}
         self.deadline = time.monotonic() + limits.notebook_seconds
 
     # -- process lifecycle -------------------------------------------------------
-    def _spawn(self):
+    def _spawn(self) -> None:
         stderr_path = Path(self.scratch).parent / "sandbox-stderr.txt"
         try:
             self.process, self.requests, self.replies = sandbox.start(
@@ -96,7 +101,7 @@ class StudentProcess:
             raise GraderError(f"the sandbox ({self.isolation}) did not start: {exc}"
                               + (f"; its error output: {detail}" if detail else "")) from exc
 
-    def kill(self):
+    def kill(self) -> None:
         if self.process is None:
             return
         sandbox.stop(self.process)  # the process group, then all of the cgroup
@@ -107,10 +112,10 @@ class StudentProcess:
                 pass
         self.process = None
 
-    def alive(self):
+    def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def ensure_started(self):
+    def ensure_started(self) -> None:
         """Start the process if needed and run the notebook's cells in it."""
         if self.alive():
             return
@@ -126,14 +131,14 @@ class StudentProcess:
         raise StudentDied("the notebook's cells could not be run without crashing")
 
     @contextlib.contextmanager
-    def _timed(self, phase):
+    def _timed(self, phase: str) -> Iterator[None]:
         started = time.perf_counter()
         try:
             yield
         finally:
             self.seconds[phase] += time.perf_counter() - started
 
-    def _run_cells(self):
+    def _run_cells(self) -> bool:
         """Run every cell; on a hang or crash, demote that cell and return False."""
         for index, source in self.cells:
             if index in self.skipped:
@@ -161,7 +166,7 @@ class StudentProcess:
                                       for key in ("ok", "kind", "message", "output")})
         return True
 
-    def _record_cell(self, index, record):
+    def _record_cell(self, index: int, record: dict[str, Any]) -> None:
         """Keep a cell's record while the notebook's budgets last (CELL_RECORDS_CHARS of
         messages and outputs, CELL_RECORDS_KEPT records); past them only whether it worked
         is kept, in ``not_kept`` (30,000 cells that each print and raise must not make a
@@ -178,12 +183,13 @@ class StudentProcess:
         self.record_chars = spent + size
         self.cell_results[index] = record
 
-    def _check_budget(self):
+    def _check_budget(self) -> None:
         if time.monotonic() >= self.deadline:
             raise StudentTimeout(f"the notebook used up its {self.limits.notebook_seconds:g} s")
 
     # -- calls ---------------------------------------------------------------------
-    def call(self, name, args, kwargs, track, timeout):
+    def call(self, name: str, args: Iterable[Any], kwargs: Mapping[str, Any],
+             track: bool | dict[str, Any], timeout: float) -> dict[str, Any]:
         """Call a student function; returns the worker's reply dict."""
         self.ensure_started()
         request = {"op": "call", "name": name, "args": tuple(args), "kwargs": dict(kwargs),
@@ -194,7 +200,7 @@ class StudentProcess:
             self.kill()
             raise
 
-    def _exchange(self, request, timeout):
+    def _exchange(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request and wait for its reply, all within ``timeout`` seconds."""
         budget = self.deadline - time.monotonic()
         if budget < timeout:
@@ -211,7 +217,7 @@ class StudentProcess:
         self._write(payload, deadline, reason)
         return self._receive(deadline, reason)
 
-    def _receive(self, deadline, reason):
+    def _receive(self, deadline: float, reason: str) -> dict[str, Any]:
         """Read one reply frame by ``deadline`` (``reason`` explains a timeout)."""
         (size,) = struct.unpack(">Q", self._read(8, deadline, reason))
         if size > REPLY_LIMIT:
@@ -221,7 +227,7 @@ class StudentProcess:
         except WireError as exc:
             raise StudentDied(f"the process sent an unreadable message ({exc})") from exc
 
-    def _write(self, data, deadline, reason):
+    def _write(self, data: bytes, deadline: float, reason: str) -> None:
         """Write without blocking past the deadline: a process that stops reading its
         requests (busy, or student code holding the pipe) cannot hang the grader."""
         view = memoryview(data)
@@ -237,7 +243,7 @@ class StudentProcess:
                 raise StudentDied(self._death_reason()) from exc
             view = view[written:]
 
-    def _read(self, count, deadline, reason):
+    def _read(self, count: int, deadline: float, reason: str) -> bytearray:
         """``count`` bytes, as a bytearray (the decoded arrays then use its memory)."""
         data, filled = bytearray(count), 0
         view = memoryview(data)
@@ -251,11 +257,11 @@ class StudentProcess:
             filled += got
         return data
 
-    def _death_reason(self):
+    def _death_reason(self) -> str:
         """Why the process ended, as a message; raises StudentOutOfMemory instead when
         the kernel's OOM killer ended it (the sandbox's cgroup counts OOM kills)."""
         try:
-            code = self.process.wait(timeout=5)
+            code = self.process.wait(timeout=5)  # type: ignore[union-attr]  # only while it runs
         except Exception:  # still running although its pipe closed
             return "the process closed its connection to the grader"
         if code < 0 or code > 128:
@@ -271,12 +277,12 @@ class StudentProcess:
             return f"the process was killed by signal {name}"
         return f"the process exited with code {code} (os._exit or sys.exit in your code?)"
 
-    def close(self):
+    def close(self) -> None:
         self.kill()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _text(value, limit):
+def _text(value: object, limit: int) -> str:
     """A student-sent text, capped at ``limit`` characters and safe to write as UTF-8."""
     text = value if isinstance(value, str) else repr(value)
     if len(text) > limit:
@@ -284,7 +290,7 @@ def _text(value, limit):
     return clean_text(text)
 
 
-def clean_reply(reply):
+def clean_reply(reply: object) -> dict[str, Any]:
     """Check a reply's shape and cap its texts: the student process is not trusted."""
     if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
         raise WireError("a reply must be a dict with a boolean 'ok'")

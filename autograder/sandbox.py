@@ -60,7 +60,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO, Any
 
 from autograder import bubblewrap, cgroups, config, sandbox_uid, seccomp
 
@@ -87,11 +89,12 @@ class Limits:
 class SandboxProcess(subprocess.Popen):
     """The sandbox's top process; ``cgroup`` is its ``cgroups.Cgroup`` (or None), ``uid``
     the uid student code runs as when it is one of its own (rlimits as root), else None."""
-    cgroup = None
-    uid = None
+    cgroup: cgroups.Cgroup | None = None
+    uid: int | None = None
 
 
-def _set_limits(limits, cgroup_fds=(), address_space=None):
+def _set_limits(limits: Limits, cgroup_fds: Iterable[int] = (),
+                address_space: int | None = None) -> None:
     """Between fork and exec: own session, die with the grader, join the cgroup, rlimits
     (``address_space`` defaults to the memory limit)."""
     os.setsid()  # own process group: the grader kills the whole group
@@ -105,7 +108,7 @@ def _set_limits(limits, cgroup_fds=(), address_space=None):
         resource.setrlimit(name, (value, value))
 
 
-def _load_prctl():
+def _load_prctl() -> Callable[..., int] | None:
     # Loaded once, at import: dlopen must not run between fork and exec (preexec_fn).
     try:
         return ctypes.CDLL(None, use_errno=True).prctl
@@ -116,7 +119,7 @@ def _load_prctl():
 _PRCTL = _load_prctl()
 
 
-def _die_with_parent():
+def _die_with_parent() -> None:
     """Linux: SIGKILL this process when the process that started it dies (what bwrap's
     --die-with-parent does), so a grading process killed mid-way leaves no orphan."""
     if _PRCTL is not None:
@@ -134,7 +137,7 @@ def _worker_args(mode: str, read_fd: int, write_fd: int, limits: Limits) -> list
     return args
 
 
-def _nproc_per_namespace():
+def _nproc_per_namespace() -> bool:
     """Linux 5.14 and later count RLIMIT_NPROC per user namespace."""
     numbers = platform.release().split("-")[0].split(".")
     try:
@@ -143,13 +146,15 @@ def _nproc_per_namespace():
         return False
 
 
-def bubblewrap_command(scratch, inner, limits=Limits(), mode="userns", seccomp_fd=None):
+def bubblewrap_command(scratch: str | os.PathLike[str], inner: list[str], limits: Limits = Limits(),
+                       mode: str = "userns", seccomp_fd: int | None = None) -> list[str]:
     """bwrap's arguments (without "bwrap") to run ``inner``, a list whose first item is
     "python": this Python as the sandbox sees it. ``mode``: "setuid" or "userns"."""
     return bubblewrap.command(scratch, inner, limits, mode, WORKER, seccomp_fd)
 
 
-def _bubblewrap(scratch, inner, limits, mode, pass_fds, **popen):
+def _bubblewrap(scratch: str | os.PathLike[str], inner: list[str], limits: Limits, mode: str,
+                pass_fds: Iterable[int], **popen: Any) -> SandboxProcess:
     """Start ``inner`` in bubblewrap; returns a SandboxProcess (see bubblewrap.launch)."""
     program = seccomp.program() if seccomp.supported() else None
     return bubblewrap.launch(
@@ -158,10 +163,10 @@ def _bubblewrap(scratch, inner, limits, mode, pass_fds, **popen):
 
 
 # -- which isolation ----------------------------------------------------------------------
-_PROBE_NOTES = {}
+_PROBE_NOTES: dict[str, str] = {}
 
 
-def _probe(mode):
+def _probe(mode: str) -> str | None:
     """Start the worker's self-check (``--check``: drop privileges, import numpy and
     nnlab, write to /scratch and /tmp) in a sandbox of this mode; None or what failed."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -181,7 +186,7 @@ def _probe(mode):
 
 
 @functools.lru_cache(maxsize=None)
-def bubblewrap_mode():
+def bubblewrap_mode() -> str | None:
     """"setuid" (grading as root), "userns", or None when bubblewrap does not work here.
     Probed once; why a mode was passed over is in ``describe``."""
     if shutil.which("bwrap") is None:
@@ -292,12 +297,12 @@ def rlimits_uid_failure() -> str | None:
     return None if rlimits_uid_mode() else _PROBE_NOTES.get("rlimits-uid", "?")
 
 
-def bubblewrap_works():
+def bubblewrap_works() -> bool:
     """True when bwrap exists and can start the worker's self-check here."""
     return bubblewrap_mode() is not None
 
 
-def isolation_mode(requested="auto"):
+def isolation_mode(requested: str = "auto") -> str:
     """'bubblewrap' or 'rlimits'; 'auto' picks bubblewrap when it works."""
     if requested not in ("auto", "bubblewrap", "rlimits"):
         raise ValueError(f"unknown isolation {requested!r}")
@@ -364,7 +369,7 @@ def describe(isolation: str, limits: Limits = Limits()) -> tuple[str, list[str]]
     return line, warnings
 
 
-def environment(sandboxed=False):
+def environment(sandboxed: bool = False) -> dict[str, str]:
     """The student process's environment; inside bubblewrap it names no host path."""
     env = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL") if key in os.environ}
     env.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -405,11 +410,12 @@ def start(scratch: str | os.PathLike, limits: Limits, isolation: str,
     mode = bubblewrap_mode() if isolation == "bubblewrap" else None
     identity = (sandbox_uid.rlimits_identity(scratch) if mode is None and rlimits_uid_mode()
                 else None)
-    group = cgroups.make(limits.memory_bytes, limits.processes)
-    group = None if isinstance(group, str) else group
+    made = cgroups.make(limits.memory_bytes, limits.processes)
+    group = None if isinstance(made, str) else made
     to_worker_r, to_worker_w = os.pipe()
     from_worker_r, from_worker_w = os.pipe()
-    stderr, join_fds = None, []
+    stderr: IO[bytes] | int | None = None
+    join_fds: list[int] = []
     try:
         join_fds = group.join_files() if group else []
         stderr = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
@@ -417,9 +423,9 @@ def start(scratch: str | os.PathLike, limits: Limits, isolation: str,
         # requests into MemoryError: the interpreter maps far more than it uses, and one
         # process may then use most of the limit. Without one, it is the limit.
         address_space = limits.memory_bytes + (AS_HEADROOM if group else 0)
-        popen = dict(cwd=scratch, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                     stderr=stderr, preexec_fn=functools.partial(
-                         _set_limits, limits, join_fds, address_space))
+        popen: dict[str, Any] = dict(
+            cwd=scratch, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+            preexec_fn=functools.partial(_set_limits, limits, join_fds, address_space))
         if mode is not None:
             inner = ["python", "-B", "-s", "/grader/worker.py",
                      *_worker_args(mode, to_worker_r, from_worker_w, limits)]
@@ -451,7 +457,7 @@ def start(scratch: str | os.PathLike, limits: Limits, isolation: str,
         for fd in (to_worker_r, from_worker_w, *join_fds):
             os.close(fd)
         if stderr not in (None, subprocess.DEVNULL):
-            stderr.close()
+            stderr.close()  # type: ignore[union-attr]  # a file: not None, not DEVNULL
     os.set_blocking(to_worker_w, False)
     return process, to_worker_w, from_worker_r
 
@@ -470,7 +476,7 @@ def stop(process: SandboxProcess) -> int | None:
         group.kill()
         peak = group.peak_bytes()
     if getattr(process, "uid", None) is not None:
-        sandbox_uid.kill_uid(process.uid)
+        sandbox_uid.kill_uid(process.uid)  # type: ignore[arg-type]  # not None (above)
     process.wait()
     if group is not None:
         group.remove()
@@ -478,7 +484,7 @@ def stop(process: SandboxProcess) -> int | None:
     return peak
 
 
-def out_of_memory(process):
+def out_of_memory(process: object) -> bool:
     """True when the kernel's OOM killer ended a process of this sandbox's cgroup."""
     group = getattr(process, "cgroup", None)
     return group is not None and group.oom_kills() > 0

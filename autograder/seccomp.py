@@ -56,16 +56,16 @@ ARCHES = {
 }
 
 
-def _op(code, k, jt=0, jf=0):
+def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("<HBBI", code, jt, jf, k)
 
 
-def supported(machine=None):
+def supported(machine: str | None = None) -> bool:
     """True when a filter can be built for this machine's architecture."""
     return (machine or platform.machine()) in ARCHES
 
 
-def program(machine=None):
+def program(machine: str | None = None) -> bytes:
     """The filter as bytes (an array of ``struct sock_filter``), for ``bwrap --seccomp``.
 
     Raises KeyError on an architecture without a table (see ``supported``).

@@ -37,6 +37,7 @@ from copydetect.detector import CodeFingerprint, compare_files
 
 from autograder import course, sanitize, storage
 from autograder.cells import cell_source, grade_id_of, nbgrader_meta, read_quietly
+from autograder.records import RowStatus
 from autograder.storage import write_atomic
 from autograder.text import display_name
 
@@ -47,8 +48,8 @@ SUBMISSION_LIMIT = 100_000   # characters of one submission's answer code compar
 COMPARE_SECONDS = 600.0      # the whole comparison of one assignment (fingerprints and pairs)
 PAGE_LIMIT = 4_000_000       # characters of code shown on one report page
 NOTES_SHOWN = 200            # cuts and omissions named one by one on the page
-NOT_COMPARED = {"invalid_notebook", "missing_notebook", "unknown_assignment",
-                "unexpected_notebook"}
+NOT_COMPARED = {RowStatus.INVALID_NOTEBOOK, RowStatus.MISSING_NOTEBOOK,
+                RowStatus.UNKNOWN_ASSIGNMENT, RowStatus.UNEXPECTED_NOTEBOOK}
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:90rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;
@@ -105,7 +106,7 @@ def release_answers(assignment: Any) -> tuple[list[str], str]:
     release = read_quietly(assignment.release_notebook)
     ids = [grade_id_of(c) for c in release.cells
            if c.cell_type == "code" and nbgrader_meta(c).get("solution") and grade_id_of(c)]
-    return ids, answer_code(release, ids)
+    return ids, answer_code(release, ids)  # type: ignore[return-value,arg-type]  # no None (filter)
 
 
 def fingerprint(name: str, code: str, boilerplate: Any = None) -> CodeFingerprint:
@@ -115,7 +116,7 @@ def fingerprint(name: str, code: str, boilerplate: Any = None) -> CodeFingerprin
 
 def submissions(out: Path, warn: Warn = print) -> dict[str, list[tuple[str, Path]]]:
     """{assignment: [(label, notebook path)]} from OUT/results/**/*.json."""
-    found = {}
+    found: dict[str, list[tuple[str, str, Path]]] = {}
     for result in storage.saved_results(out, warn=warn):
         if not isinstance(result.get("path"), str) or result["status"] in NOT_COMPARED:
             continue

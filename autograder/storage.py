@@ -21,9 +21,12 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 
 from autograder import course, manual
+from autograder.discovery import Submission
+from autograder.records import Record, RowStatus, TestStatus
 from autograder.submission import MAX_NOTEBOOK_BYTES, submission_files
 from autograder.text import display_name, formula_like, utf8
 
@@ -41,7 +44,7 @@ class WriteFailed(OSError):
     written is left behind."""
 
 
-def _umask():
+def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -50,7 +53,7 @@ def _umask():
 UMASK = _umask()
 
 
-def write_atomic(path, text):
+def write_atomic(path: str | os.PathLike[str], text: str | bytes) -> None:
     """Write ``text`` (str, written as UTF-8 whatever it holds, or bytes) to ``path``."""
     path = Path(path)
     data = text if isinstance(text, bytes) else utf8(text)
@@ -67,7 +70,7 @@ def write_atomic(path, text):
         raise
 
 
-def _file_digest(path):
+def _file_digest(path: Path) -> bytes:
     """SHA-256 of a file read in chunks; a file over the notebook limit is keyed by its
     size and time only (it is refused unread, so its content cannot matter)."""
     info = path.stat()
@@ -80,7 +83,7 @@ def _file_digest(path):
     return digest.digest()
 
 
-def content_key(path, fingerprint):
+def content_key(path: str | os.PathLike[str] | None, fingerprint: str) -> str:
     """Hash of the grader and of everything grading reads: the notebook and its extra files."""
     digest = hashlib.sha256(fingerprint.encode())
     if path is not None:
@@ -97,7 +100,7 @@ def content_key(path, fingerprint):
     return digest.hexdigest()
 
 
-def is_result(value):
+def is_result(value: object) -> bool:
     """True when ``value`` has the shape of a saved result (anything else is regraded)."""
     if not isinstance(value, dict) or not isinstance(value.get("status"), str):
         return False
@@ -111,17 +114,18 @@ def is_result(value):
         for t in tests)
 
 
-def result_path(out, item):
+def result_path(out: str | os.PathLike[str], item: Submission) -> Path:
     student, assignment, notebook, _ = item
     return Path(out) / "results" / student / assignment / f"{notebook}.json"
 
 
-def feedback_path(out, item):
+def feedback_path(out: str | os.PathLike[str], item: Submission) -> Path:
     student, assignment, notebook, _ = item
     return Path(out) / "feedback" / student / assignment / f"{notebook}.html"
 
 
-def load_previous(out, item, key, regrade=()):
+def load_previous(out: str | os.PathLike[str], item: Submission, key: str,
+                  regrade: Iterable[str] = ()) -> Record | None:
     """The saved result of ``item`` if it can be reused: same key, its page exists, and its
     row status is not in ``regrade`` (nor grader_error, which is never final)."""
     try:
@@ -130,13 +134,14 @@ def load_previous(out, item, key, regrade=()):
         return None
     if not is_result(result):
         return None
-    if result["status"] in {"grader_error", *regrade} or any(
-            t["status"] == "grader_error" for t in result["tests"]):
+    if result["status"] in {RowStatus.GRADER_ERROR, *regrade} or any(
+            t["status"] == TestStatus.GRADER_ERROR for t in result["tests"]):
         return None
     return result if result.get("key") == key and feedback_path(out, item).exists() else None
 
 
-def saved_results(out, skip=(), warn=None):
+def saved_results(out: str | os.PathLike[str], skip: Container[str] = (),
+                  warn: Callable[[str], object] | None = None) -> list[Record]:
     """The results saved under OUT/results, without those whose assignment is in ``skip``
     (e.g. the rows of a ``grade --assignment`` run, which come from the run itself).
     A file that is not a result of ``grade`` is left out, and ``warn(text)`` (when given)
@@ -158,7 +163,7 @@ def saved_results(out, skip=(), warn=None):
     return found
 
 
-def csv_columns(results):
+def csv_columns(results: Iterable[Record]) -> list[tuple[str, str, bool]]:
     """The per-test and per-written-answer columns: those of every assignment with a row,
     in course order (each assignment's autograded tests, then its written answers)."""
     present = {result["assignment"] for result in results}
@@ -171,7 +176,7 @@ def csv_columns(results):
     return columns
 
 
-def _cell(result, assignment, grade_id, written):
+def _cell(result: Record, assignment: str, grade_id: str, written: bool) -> str:
     """One per-test or per-answer cell: blank when it is not the row's assignment's, or a
     written answer not graded yet."""
     if result["assignment"] != assignment:
@@ -190,7 +195,7 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if formula_like(text) else text
 
 
-def csv_text(results):
+def csv_text(results: list[Record]) -> str:
     """grades.csv's text: one row per result; its autograded score, per-test points (the
     union of the assignments' tests, blank where a test is not the row's assignment's),
     the TAs' points per written answer (blank until graded) and the total."""
@@ -209,7 +214,7 @@ def csv_text(results):
     return buffer.getvalue()
 
 
-def write_csv(out, results):
+def write_csv(out: str | os.PathLike[str], results: list[Record]) -> Path:
     """Write OUT/grades.csv atomically; raises WriteFailed with a plain message."""
     target = Path(out) / "grades.csv"
     try:
@@ -220,7 +225,7 @@ def write_csv(out, results):
 
 
 @contextlib.contextmanager
-def locked(out):
+def locked(out: str | os.PathLike[str]) -> Iterator[None]:
     """Hold OUT's lock for one ``grade`` run; raises OutputLocked if another holds it."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,13 +7,15 @@ import shutil
 import stat
 from pathlib import Path
 
+import nbformat
+
 from autograder.cells import read_quietly
 
 
 MAX_NOTEBOOK_BYTES = 50 << 20
 
 
-def check_path(path):
+def check_path(path: str | os.PathLike[str]) -> Path:
     """``path`` as a Path, or raise ValueError when the grader must not read it: a link in
     ``<student>/<assignment>/<notebook>.ipynb`` (it could point at the instructor's source
     notebook or at another student's work), not a regular file, or over the size limit."""
@@ -30,7 +32,7 @@ def check_path(path):
     return path
 
 
-def read_notebook(path):
+def read_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
     """The notebook, or raise ValueError with a message a person can act on."""
     path = check_path(path)
     try:
@@ -43,14 +45,16 @@ def read_notebook(path):
     return notebook
 
 
-def submission_files(folder, notebook_name, limit=20 << 20, count=100):
+def submission_files(folder: Path, notebook_name: str, limit: int = 20 << 20,
+                     count: int = 100) -> list[Path]:
     """The student's extra files (data their code reads): at most ``count``, ``limit`` bytes.
 
     The folder is walked without recursion, at most MAX_DEPTH folders deep and
     MAX_ENTRIES entries in all (a submission of 1,100 nested folders or a million files
     costs a bounded walk); links are never followed.
     """
-    chosen, total = [], 0
+    chosen: list[Path] = []
+    total = 0
     for item in walk_files(Path(folder)):
         if item.name == notebook_name or ".ipynb_checkpoints" in item.parts:
             continue
@@ -67,7 +71,8 @@ MAX_DEPTH = 16
 MAX_ENTRIES = 10_000
 
 
-def walk_files(top, max_depth=MAX_DEPTH, max_entries=MAX_ENTRIES):
+def walk_files(top: str | os.PathLike[str], max_depth: int = MAX_DEPTH,
+               max_entries: int = MAX_ENTRIES) -> list[Path]:
     """Regular files below ``top`` (not links), sorted folder by folder, within bounds."""
     pending, seen, found = [(Path(top), 0)], 0, []
     while pending:
@@ -92,7 +97,7 @@ def walk_files(top, max_depth=MAX_DEPTH, max_entries=MAX_ENTRIES):
     return sorted(found)
 
 
-def copy_submission_files(folder, scratch, notebook_name):
+def copy_submission_files(folder: Path, scratch: Path, notebook_name: str) -> None:
     """Copy the submission's extra files into scratch."""
     for item in submission_files(folder, notebook_name):
         target = scratch / item.relative_to(folder)

@@ -11,15 +11,22 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
 
 from autograder import course, feedback, manual, visibility
-from autograder.discovery import notebook_role
+from autograder.discovery import Submission, notebook_role
 from autograder.grading import empty_tests, finish, grade_notebook, refused, to_json
-from autograder.records import RowStatus, TestStatus
+from autograder.records import Record, RowStatus, TestStatus
+from autograder.sandbox import Limits
 from autograder.storage import feedback_path, result_path, write_atomic
 from autograder.submission import check_path
 from autograder.text import clean_text, display_name
+
+if TYPE_CHECKING:
+    from autograder.manual import WrittenGrade
 
 GUARD_MARGIN = 120.0  # seconds past the notebook limit before the grader gives up on itself
 RENDER_SECONDS = 60.0  # to make one feedback page; past it, a page of scores only
@@ -37,14 +44,14 @@ class RenderTimeout(BaseException):
 
 
 @contextlib.contextmanager
-def time_limit(seconds, error):
+def time_limit(seconds: float, error: Callable[[str], BaseException]) -> Iterator[None]:
     """Raise ``error`` in this block after ``seconds`` (SIGALRM; main thread only, where
     pool processes run their tasks; elsewhere, e.g. in a test's thread, no limit applies)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def expired(signum, frame):
+    def expired(signum: int, frame: FrameType | None) -> NoReturn:
         raise error(f"over its time limit of {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expired)
@@ -56,7 +63,8 @@ def time_limit(seconds, error):
         signal.signal(signal.SIGALRM, previous)
 
 
-def grade_guarded(item, limits, isolation, execute=True):
+def grade_guarded(item: Submission, limits: Limits, isolation: str,
+                  execute: bool = True) -> Record:
     """Grade ``item`` (a ``discovery.Submission``); never raises for anything one
     submission can cause: a grader bug or hang costs this row a grader_error status.
     Without ``execute``, only what is settled before student code would run (no
@@ -70,7 +78,7 @@ def grade_guarded(item, limits, isolation, execute=True):
         return grader_error(item, clean_text(traceback.format_exc(limit=5)))
 
 
-def _grade(item, limits, isolation, execute):
+def _grade(item: Submission, limits: Limits, isolation: str, execute: bool) -> Record:
     student, name, notebook, path = item
     assignment = course.current().get(name)
     where = f"{display_name(student)}/{display_name(name)}/"
@@ -96,7 +104,7 @@ def _grade(item, limits, isolation, execute):
     return result
 
 
-def _refusal(path, assignment, isolation):
+def _refusal(path: Path, assignment: course.Assignment, isolation: str) -> Record:
     """What grading ``path`` gives when the grader refuses to read it; else a grader_error
     (it was readable after all: it changed while being checked)."""
     try:
@@ -107,20 +115,23 @@ def _refusal(path, assignment, isolation):
                       "be graded: rerun to grade it", "not run: the notebook changed", assignment)
 
 
-def grader_error(item, message, test_message="not run: the grader failed"):
+def grader_error(item: Submission, message: str,
+                 test_message: str = "not run: the grader failed") -> Record:
     """The result of ``item`` when the grader, not the student, failed on it."""
     return not_graded(RowStatus.GRADER_ERROR, message, test_message,
                       course.current().get(item.assignment))
 
 
-def not_graded(status, message, test_message, assignment):
+def not_graded(status: RowStatus, message: str, test_message: str,
+               assignment: course.Assignment | None) -> Record:
     """A result whose tests did not run (``assignment`` None: an unknown assignment)."""
     return finish({"status": status, "message": message,
                    "tests": empty_tests(assignment, TestStatus.NOT_RUN, test_message)},
                   time.monotonic(), assignment)
 
 
-def complete(item, key, result, written, withhold, notebook=None):
+def complete(item: Submission, key: str, result: Record, written: Sequence["WrittenGrade"],
+             withhold: bool, notebook: Path | None = None) -> str:
     """Add the row's identity, the TAs' grades of its written answers (``written``, from
     ``autograder.manual``) and its total to ``result``; return its feedback page (hidden
     tests' results left out when ``withhold``). ``notebook``: where the submitted notebook
@@ -141,7 +152,7 @@ def complete(item, key, result, written, withhold, notebook=None):
         return feedback.minimal_page(student, assignment, result, withhold_hidden=withhold)
 
 
-def write_outputs(out, item, result, page):
+def write_outputs(out: str | Path, item: Submission, result: Record, page: str) -> Record:
     """Write the feedback page and the JSON of a completed ``result`` under ``out``; a
     file that cannot be written (a full disk, a name too long) is noted in the result's
     ``write_errors``, never raised. Returns ``result``."""
@@ -156,7 +167,8 @@ def write_outputs(out, item, result, page):
     return result
 
 
-def save_result(out, item, key, result, written=()):
+def save_result(out: str | Path, item: Submission, key: str, result: Record,
+                written: Sequence["WrittenGrade"] = ()) -> Record:
     """``complete`` then ``write_outputs``, hidden results withheld as OUT/release.json says."""
     page = complete(item, key, result, written, not visibility.hidden_released(out))
     return write_outputs(out, item, result, page)

@@ -89,7 +89,7 @@ def _as_str(name: object) -> str:
     return name if isinstance(name, str) else str(name)
 
 
-def display_name(name: str | bytes | os.PathLike | object) -> str:
+def display_name(name: str | bytes | os.PathLike[str] | object) -> str:
     """A folder or file name (or a path) as one safe, printable line; one-to-one, and
     unchanged when the name holds no backslash, control, invisible or non-UTF-8 character."""
     return _NAME_UNSAFE.sub(_escape_name, _as_str(name))

@@ -13,10 +13,12 @@ Both sides import this module: the grader as ``autograder.wire``, the worker (a 
 the sandbox, where only it and this file are bound, at /grader) as ``wire``.
 """
 
+import io
 import json
 import math
 import re
 import struct
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
@@ -33,15 +35,15 @@ class WireError(ValueError):
     """A message that is not plain data, or is too large or malformed."""
 
 
-def _padding(size):
+def _padding(size: int) -> int:
     return -size % ALIGN
 
 
-def encode(value):
+def encode(value: object) -> bytes:
     """Plain data -> bytes (JSON + array bytes); raises WireError for anything else."""
-    arrays = []
+    arrays: list[np.ndarray] = []
 
-    def walk(item, depth):
+    def walk(item: object, depth: int) -> object:
         if depth > MAX_DEPTH:
             raise WireError("data nested too deeply")
         if item is None or isinstance(item, (bool, str)):
@@ -53,7 +55,8 @@ def encode(value):
             if array.dtype.kind not in ARRAY_KINDS:
                 raise WireError(f"array of dtype {array.dtype} is not plain numbers")
             # Fortran order is kept, as np.save keeps it; anything else travels in C order
-            order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+            order: Literal["C", "F"] = ("F" if array.flags.f_contiguous
+                                        and not array.flags.c_contiguous else "C")
             arrays.append(array.ravel(order=order).view(np.uint8))  # its bytes, as tobytes
             tag = "__array__" if isinstance(item, np.ndarray) else "__scalar__"
             return {tag: [array.dtype.str, list(array.shape), order]}
@@ -70,13 +73,14 @@ def encode(value):
         raise WireError(f"a value of type {type(item).__name__} is not plain data")
 
     tree = json.dumps(walk(value, 0)).encode()
-    parts = [struct.pack(">Q", len(tree)), tree, bytes(_padding(8 + len(tree)))]
+    parts: list[bytes | np.ndarray] = [struct.pack(">Q", len(tree)), tree,
+                                       bytes(_padding(8 + len(tree)))]
     for data in arrays:
         parts += [data, bytes(_padding(data.size))]
-    return b"".join(parts)
+    return b"".join(parts)  # type: ignore[arg-type]  # an ndarray is a buffer
 
 
-def decode(data, max_bytes=MAX_FRAME_BYTES):
+def decode(data: bytes | bytearray, max_bytes: int = MAX_FRAME_BYTES) -> Any:
     """bytes -> plain data; strict: anything unexpected raises WireError, nothing else.
     Arrays decoded from a bytearray use its memory (no copy); from bytes, a copy."""
     try:
@@ -87,7 +91,8 @@ def decode(data, max_bytes=MAX_FRAME_BYTES):
         raise WireError(f"unreadable message ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
-def _array(spec, buffer, offset, scalar):
+def _array(spec: object, buffer: bytearray | memoryview, offset: int,
+           scalar: bool) -> tuple[Any, int]:
     """The array ``spec`` ([dtype, shape, order]) describes at ``offset`` of ``buffer``
     (writable memory, so the arrays are writable as np.load's are, each in bytes of its
     own); returns (array, the next array's offset)."""
@@ -107,7 +112,7 @@ def _array(spec, buffer, offset, scalar):
     return (array[()] if scalar else array), offset + size + _padding(size)
 
 
-def _decode(data, max_bytes):
+def _decode(data: bytes | bytearray, max_bytes: int) -> Any:
     if len(data) < 8:
         raise WireError("truncated message")
     (size,) = struct.unpack(">Q", data[:8])
@@ -126,7 +131,7 @@ def _decode(data, max_bytes):
         else bytearray(memoryview(data)[start:])
     offset = 0
 
-    def walk(item, depth):
+    def walk(item: Any, depth: int) -> Any:
         nonlocal offset
         if depth > MAX_DEPTH:
             raise WireError("data nested too deeply")
@@ -150,14 +155,14 @@ def _decode(data, max_bytes):
     return value
 
 
-def write_frame(stream, value):
+def write_frame(stream: BinaryIO, value: object) -> None:
     payload = encode(value)
     stream.write(struct.pack(">Q", len(payload)))
     stream.write(payload)
     stream.flush()
 
 
-def read_frame(stream, max_bytes=MAX_FRAME_BYTES):
+def read_frame(stream: io.BufferedIOBase, max_bytes: int = MAX_FRAME_BYTES) -> Any:
     """One frame from a binary stream; None at end of stream."""
     header = stream.read(8)
     if len(header) < 8:

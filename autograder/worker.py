@@ -17,13 +17,15 @@ import resource
 import sys
 import tokenize
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from nnlab.recording import CallRecorder  # nnlab: from /grader/lib in the sandbox
 
 try:  # as the sandbox runs it: a script with wire.py beside it
-    from wire import OUTPUT_LIMIT, WireError, read_frame, write_frame
+    from wire import OUTPUT_LIMIT, WireError, read_frame, write_frame  # type: ignore[import-not-found]
 except ImportError:  # imported as part of the autograder package (tests)
     from autograder.wire import OUTPUT_LIMIT, WireError, read_frame, write_frame
 
@@ -31,13 +33,14 @@ except ImportError:  # imported as part of the autograder package (tests)
 class CappedOutput(io.TextIOBase):
     """Keeps the first OUTPUT_LIMIT characters written; counts the rest."""
 
-    def __init__(self):
-        self.parts, self.kept, self.dropped = [], 0, 0
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.kept, self.dropped = 0, 0
 
-    def writable(self):
+    def writable(self) -> bool:
         return True
 
-    def write(self, text):
+    def write(self, text: object) -> int:
         text = str(text)
         room = OUTPUT_LIMIT - self.kept
         if room > 0:
@@ -46,7 +49,7 @@ class CappedOutput(io.TextIOBase):
         self.dropped += max(0, len(text) - max(room, 0))
         return len(text)
 
-    def take(self):
+    def take(self) -> str:
         text = "".join(self.parts)
         if self.dropped:
             text += f"\n[... {self.dropped} more characters of output dropped]"
@@ -54,7 +57,7 @@ class CappedOutput(io.TextIOBase):
         return text
 
 
-def _at_statement_start(lines):
+def _at_statement_start(lines: list[str]) -> bool:
     """True when the code in ``lines`` is complete (not inside brackets, a string or a
     backslash continuation), so a following line begins a new statement."""
     try:
@@ -65,10 +68,10 @@ def _at_statement_start(lines):
     return True
 
 
-def strip_magics(source):
+def strip_magics(source: str) -> str:
     """IPython magics and shell escapes (a statement starting with % or !) are not Python:
     comment them out. A line inside brackets or a continuation is left alone."""
-    lines = []
+    lines: list[str] = []
     for line in source.splitlines():
         stripped = line.lstrip()
         if stripped.startswith(("%", "!")) and _at_statement_start(lines):
@@ -77,7 +80,7 @@ def strip_magics(source):
     return "\n".join(lines)
 
 
-def _shown(function, fallback):
+def _shown(function: Callable[[], object], fallback: str) -> str:
     """``function()``, or ``fallback`` when it raises or does not give a str: student
     exceptions may define a ``__str__`` that raises, hangs up or returns anything."""
     try:
@@ -87,7 +90,7 @@ def _shown(function, fallback):
     return value if isinstance(value, str) else fallback
 
 
-def describe_error(exc):
+def describe_error(exc: BaseException) -> tuple[str, str, str]:
     """(kind, text, where) for an exception raised by student code.
 
     ``where`` names the exception type and the student's innermost line, e.g.
@@ -116,7 +119,8 @@ def describe_error(exc):
     return "error", text, where
 
 
-def run_cell(namespace, index, source, definitions_only):
+def run_cell(namespace: dict[str, Any], index: int, source: str,
+             definitions_only: bool) -> tuple[str, str, str] | None:
     """Execute one cell in the student namespace; return an error description or None."""
     source = strip_magics(source)
     if definitions_only:  # a cell that hung before: keep only its defs and imports
@@ -141,7 +145,7 @@ def run_cell(namespace, index, source, definitions_only):
     return None
 
 
-def serve(requests, replies):
+def serve(requests: io.BufferedIOBase, replies: io.BufferedIOBase) -> None:
     """Answer requests until the grader closes the pipe."""
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     output = CappedOutput()
@@ -170,7 +174,7 @@ def serve(requests, replies):
             write_frame(replies, {"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"})
 
 
-def call(namespace, request, output):
+def call(namespace: dict[str, Any], request: dict[str, Any], output: CappedOutput) -> dict[str, Any]:
     function = namespace.get(request["name"])
     if not callable(function):
         return {"ok": False, "kind": "missing", "message": f"{request['name']} is not defined",
@@ -238,9 +242,9 @@ def self_check() -> None:
     (/scratch in bubblewrap) and /tmp writable. Exits 0 when all work."""
     import nnlab  # (from /grader/lib in the sandbox)
     for module in (os, np, nnlab):
-        folder = os.path.dirname(os.path.abspath(module.__file__))
+        folder = os.path.dirname(os.path.abspath(module.__file__))  # type: ignore[type-var]  # from a file
         os.listdir(folder)
-        with open(module.__file__, "rb") as handle:
+        with open(module.__file__, "rb") as handle:  # type: ignore[arg-type]  # from a file
             handle.read(1)
     for folder in (os.getcwd(), "/tmp"):
         with open(os.path.join(folder, f".probe-{os.getpid()}"), "w") as handle:
