@@ -9,6 +9,7 @@
   python -m autograder release ASSIGNMENT [--zip PATH]
   python -m autograder export OUT --to canvas|moodle|csv --ids MAPPING [--percent] [--include-hidden]
   python -m autograder demo [--out OUT]
+  python -m autograder serve --exchange DIR --out OUT [--jobs N] | --out OUT --status | --health
 
 ``build`` regenerates the instructor's source notebooks and the student releases of the
 course's assignments (``course.toml``);
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from autograder import (batch, build, config, course, demo, export, gradebook, gradescope,
                         similarity, storage, visibility)
-from autograder import sandbox, task
+from autograder import sandbox, serve, task
 from autograder.cluster import ClusterUnavailable
 from autograder.discovery import Submission
 from autograder.sandbox import Limits, isolation_mode
@@ -103,6 +104,7 @@ def parser():
     export.add_parser(commands)
     similarity.add_parser(commands)
     gradescope.add_parser(commands)
+    serve.add_parser(commands)
     return top
 
 
@@ -333,4 +335,4 @@ def main(argv=None):
     return {"build": command_build, "grade": command_grade, "feedback": command_feedback,
             "release": command_release, "demo": command_demo,
             "export": export.run, "similarity": similarity.run,
-            "gradescope": gradescope.run}[args.command](args)
+            "gradescope": gradescope.run, "serve": serve.run}[args.command](args)

@@ -16,23 +16,15 @@ package ``playwright``; it is skipped without them. Never run ``playwright insta
 import argparse
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder import demo, feedback, markdown_html, sanitize, similarity
 from autograder.grading import empty_tests
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 from course_under_test import FND, TLN
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # CI installs it; elsewhere the browser test is skipped
-    sync_playwright = None
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
 RUN = "window.__pwned=1"
 COVER = ("position:fixed;top:0;left:0;width:100%;height:100%;background:white;z-index:2147483647")
 FAKE = "Autograded tests: 30 / 30. Status: ok"

@@ -24,13 +24,10 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -40,20 +37,13 @@ from nbgrader.api import Gradebook
 
 from autograder import demo
 from course_under_test import COURSE, TLN
+from browser_helpers import (CHROMIUM, CHROMIUM_ARGS, NEEDS_BROWSER, as_root_too, free_port,
+                             running_server, sync_playwright)
 from test_gradebook_inert import MARKER, STUDENT_TEXT, hostile_notebook, payload, write_submission
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # CI installs it; elsewhere the test is skipped
-    sync_playwright = None
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
 STUDENT = "ben_softmax_epsilon"  # his backprop derivation forgets the ReLU mask
 QUESTION = "derivation_backprop"  # the 4-point written question
 ANSWER = demo.written_in((TLN.demo_dir / "students").parent / "written" / f"{STUDENT}.md")[QUESTION]
-SERVER_START_SECONDS = 60
 # formgrader loads MathJax 2 from a CDN and, once it is there, sets up its keyboard shortcuts
 # (Tab to the next input, Esc to save, Ctrl+. for the next student). Offline we serve this
 # stand-in with the bit of MathJax's API that formgrader calls, so the page works as online
@@ -67,13 +57,7 @@ HOSTILE = "zed_hostile"  # the submission with the injection corpus
 CANARY_STUDENT = demo.CORRECT  # its autograded notebook gets a raw attempt, past the grader
 SETTLE_MS = 2500  # time for anything the page could run late (onerror, refresh, timers)
 
-pytestmark = [
-    pytest.mark.skipif(sync_playwright is None,
-                       reason="the 'playwright' pip package is not installed (pip install playwright; "
-                              "do not run 'playwright install')"),
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason=f"{CHROMIUM} is not installed (apt-get install chromium chromium-driver)"),
-]
+pytestmark = NEEDS_BROWSER
 
 
 def gradebook(course):
@@ -122,12 +106,6 @@ def offline(route):
         route.abort()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def formgrader(course, tmp_path_factory):
     """``jupyter server`` serving formgrader for the course: {"url", "token", "log"}."""
@@ -141,44 +119,20 @@ def formgrader(course, tmp_path_factory):
         {"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": True}}}))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config_dir), JUPYTER_RUNTIME_DIR=str(runtime_dir))
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    command = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.token={token}",
-               f"--ServerApp.root_dir={course}", "--ServerApp.open_browser=False"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--ServerApp.allow_root=True")  # containers and CI often run as root
+    command = as_root_too([sys.executable, "-m", "jupyter_server", "--no-browser",
+                           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                           "--ServerApp.port_retries=0", f"--ServerApp.token={token}",
+                           f"--ServerApp.root_dir={course}", "--ServerApp.open_browser=False"])
     log_path = tmp_path / "jupyter_server.log"
-    log = open(log_path, "w")
-    server = subprocess.Popen(command, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            assert server.poll() is None, (
-                f"jupyter server exited with {server.returncode}; its log:\n{log_path.read_text()[-4000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/formgrader/gradebook?token={token}", timeout=5) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            assert time.monotonic() < deadline, (
-                f"formgrader did not answer at {url}/formgrader within {SERVER_START_SECONDS} s; "
-                f"jupyter server log:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.25)
+    with running_server(command, course, env, f"{url}/formgrader/gradebook?token={token}", log_path):
         yield {"url": url, "token": token, "log": log_path}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
 
 
 def open_submission(page, formgrader, student, submission_id):
-    """Click from formgrader's start page to ``student``'s submission, as the README's TA
-    steps say: Manual Grading -> assignment -> notebook -> Show All Names -> the student."""
+    """Click from formgrader's start page to ``student``'s submission, as the TA tutorial's
+    steps say (docs/tutorials/ta.md): Manual Grading -> assignment -> notebook -> Show All
+    Names -> the student."""
     page.goto(f"{formgrader['url']}/formgrader?token={formgrader['token']}")
     assert page.url.endswith("/formgrader/manage_assignments"), f"formgrader opened {page.url}"
     page.get_by_role("link", name="Manual Grading", exact=True).first.click()
