@@ -41,8 +41,8 @@ def add_grading_options(parser):
                         help="submissions graded at once (default: number of CPUs)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:8786",
                         help="grade on the workers of this Dask scheduler instead of local "
-                             "processes (--jobs is then ignored); see README, 'Grading on a "
-                             "cluster'")
+                             "processes (--jobs is then ignored); see "
+                             "docs/tutorials/cluster-admin.md")
     parser.add_argument("--force", action="store_true",
                         help="regrade submissions whose results are up to date")
     parser.add_argument("--regrade", default="", metavar="STATUS[,STATUS]",

@@ -1,7 +1,9 @@
 """Grades for the institution's tools: a file Canvas or Moodle imports as it is, or a plain CSV.
 
-  python -m autograder export OUT --to canvas|moodle|csv --ids MAPPING [--output FILE]
-                              [--feedback-url BASE] [--percent] [--include-hidden]
+Usage::
+
+    python -m autograder export OUT --to canvas|moodle|csv --ids MAPPING [--output FILE]
+                                [--feedback-url BASE] [--percent] [--include-hidden]
 
 One row per student and ONE COLUMN PER ASSIGNMENT (those of the course with a result in
 OUT, course order), holding the total the student sees on the feedback page: autograded
@@ -48,7 +50,7 @@ number (``=``, ``+``, ``-``, ``@``, their full-width and small forms, U+2212 MIN
 tab, carriage return or newline, also after leading spaces or invisible characters:
 ``-inf``, ``+nan``, ``-1``, ``=HYPERLINK(...)``) is written with a leading ``'``.
 
-Formats (decided from the systems' documentation, see the README):
+Formats (decided from the systems' documentation, see docs/lms-exports.md):
 
 - canvas: ``Student, ID, SIS User ID, SIS Login ID, Section``, one column per assignment,
   then a ``Points Possible`` row; UTF-8 with a byte-order mark (what Excel writes as "CSV

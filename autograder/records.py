@@ -2,7 +2,7 @@
 
 A result is stored as JSON (``OUT/results/...``) and passed around as a plain dict, so
 these are ``StrEnum`` values (equal to their strings) and ``TypedDict`` shapes: the CSV,
-feedback pages, the gradebook, the README's tables and the tests all take their statuses
+feedback pages, the gradebook, the docs' tables and the tests all take their statuses
 from here.
 """
 
