@@ -88,3 +88,29 @@ def test_check_passes_every_stated_way_to_draw(name, capsys):
     assert checks.check("init_mlp", namespace_with(RIGHT[name])) is True, (
         f"{name} fails:\n{capsys.readouterr().out}")
     assert "Hint" not in capsys.readouterr().out
+
+
+def test_a_stub_called_outside_run_call_is_not_a_failure(capsys):
+    """A check that calls a student's helper directly (not through run.call) and meets its
+    untouched stub says "not implemented yet" (issue 18), never FAILED; check() is False."""
+    from nnlab.checking import ENGINE_HINTS, Table, run_check
+
+    def check_helper(run, helper):
+        with run.check("helper(1)"):
+            run.call(helper, 1)
+
+    def check_caller(run, caller):
+        with run.check("caller(1) is what helper gives"):
+            if run.call(caller, 1) != run.context.lookup("helper")(1):
+                raise AssertionError("differs")
+
+    table = Table("toy", ("helper", "caller"), {"helper": check_helper, "caller": check_caller},
+                  dict(ENGINE_HINTS, shape_error="shapes", key_error="keys"))
+    namespace = {}
+    exec("def helper(x):\n    raise NotImplementedError()\n", namespace)
+    exec("def caller(x):\n    return 2 * x\n", namespace)
+    assert run_check(table, None, namespace) is False
+    out = capsys.readouterr().out
+    assert "FAILED" not in out and "helper: not implemented yet" in out \
+        and "caller: cannot be checked yet: it calls helper, which is not implemented yet" \
+        in out, out

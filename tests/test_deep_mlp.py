@@ -22,6 +22,7 @@ from autograder.batch import grade_all
 from autograder.demo import functions_in, written_in
 from autograder.wire import decode, encode
 from course_under_test import DMLP
+from known_mistakes.deep_mlp import MISTAKES, train_variant
 from nnlab.deep_mlp import checks
 from nnlab.testing import LocalStudent
 from wrapped import squeezed
@@ -31,13 +32,16 @@ DEMO = DMLP.demo_dir
 REFERENCE = {function.__name__: function for function in reference.STUDENT_FUNCTIONS}
 DEMO_TRAININGS = ("sig_params", "F_train", "histories")  # the demo cells the test skips
 WRITTEN = {"sigmoid_slow": 2.0, "depth_changes": 2.0}
-# demo student -> (function with the mistake, autograded score, check() hint keys)
-DEMO_MISTAKES = {
-    "ben_sigmoid_at_activation": ("sigmoid_backward", 27, ["sigmoid_at_activation"]),
-    "cat_hidden_bias": ("mlp_backward", 26, ["mlp_bias_hidden"]),
-    "dan_cache_activation": ("mlp_forward", 28, ["mlp_cache_activation"]),
-    "eli_init_variance_as_std": ("init_mlp", 28, ["init_variance_as_std"]),
-}
+# the demo students' mistakes: the records of known_mistakes/deep_mlp.py with a student
+DEMO_MISTAKES = {mistake.student: mistake for mistake in MISTAKES if mistake.student}
+# train_mlp's mistakes (fails=None: the grader's training tests are too slow to run each)
+TRAIN_MISTAKES = [pytest.param(mistake, id=mistake.name) for mistake in MISTAKES
+                  if mistake.function == "train_mlp"]
+
+
+def demo_score(mistake):
+    """What the grader gives the demo student who makes ``mistake``: 30 less its fails."""
+    return 30 - sum(DMLP.by_id[grade_id].points for grade_id in mistake.fails)
 
 
 class WireStudent(LocalStudent):
@@ -129,7 +133,8 @@ def test_ada_full_marks_and_each_demo_mistake_loses_its_functions_points():
     assert points == 30 and not lost, lost
     students = sorted(path.stem for path in (DEMO / "students").glob("*.py"))
     assert students == sorted(["ada_correct", *DEMO_MISTAKES]), students
-    for student, (function, expected, _) in DEMO_MISTAKES.items():
+    for student, mistake in DEMO_MISTAKES.items():
+        function, expected = mistake.function, demo_score(mistake)
         points, lost = score(namespace_of(student))
         assert points == expected, f"{student}: {points}/30, expected {expected}; {lost}"
         assert any(g.startswith(function + "_") for g in lost), (student, sorted(lost))
@@ -151,17 +156,8 @@ def test_reference_and_ada_pass_every_check_quickly(capsys):
         assert time.perf_counter() - started < 3.0, "check() is slow"
 
 
-@pytest.mark.parametrize("student", sorted(DEMO_MISTAKES))
-def test_check_names_each_demo_mistake(student, capsys):
-    function, _, hints = DEMO_MISTAKES[student]
-    assert checks.check(function, namespace_of(student)) is False
-    out = capsys.readouterr().out
-    for key in hints:
-        assert squeezed(checks.HINTS[key]) in squeezed(out), f"{student}: hint {key!r} missing from\n{out}"
-
-
 # ----------------------------------------------------------------------------------------
-# check("train_mlp"): each known mistake of train_mlp gets its hint; correct variants pass
+# train_mlp: its mistakes fail the graded history test; correct variants pass check() and it
 
 
 def notebook_namespace():
@@ -173,155 +169,25 @@ def notebook_namespace():
     return namespace
 
 
-def train_variant(*edits):
-    """The reference train_mlp's source with each (old, new) edit applied (old must occur
-    exactly once)."""
-    source = textwrap.dedent(inspect.getsource(REFERENCE["train_mlp"]))
-    for old, new in edits:
-        assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times in\n{source}"
-        source = source.replace(old, new)
-    return source
-
-
-EVALUATION = (
-    '        for split, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):\n'
-    '            scores, _ = mlp_forward(X, params, activations)\n'
-    '            loss, _ = softmax_ce_loss(scores, Y)\n'
-    '            history[f"{split}_loss"].append(float(loss))\n'
-    '            history[f"{split}_acc"].append(float((scores.argmax(1) == Y.argmax(1)).mean()))\n')
-SHUFFLE = "        order = rng.permutation(N)\n"
-SEEN = (("norms, steps = np.zeros(L), 0", "norms, steps, seen = np.zeros(L), 0, []"),
-        ("_, dscores = softmax_ce_loss(scores, Y_train[batch])",
-         "seen_loss, dscores = softmax_ce_loss(scores, Y_train[batch])\n"
-         "            seen.append(seen_loss)"))
-ON_ALL = (("L, N = len(sizes) - 1, X_train.shape[0]",
-           "L = len(sizes) - 1\n    X_all, Y_all = np.vstack([X_train, X_test]), "
-           "np.vstack([Y_train, Y_test])\n    N = len(X_all)"),
-          ("mlp_forward(X_train[batch]", "mlp_forward(X_all[batch]"),
-          ("softmax_ce_loss(scores, Y_train[batch])", "softmax_ce_loss(scores, Y_all[batch])"))
-# (hint keys check("train_mlp") must print, train_mlp's source)
-TRAIN_MISTAKES = [
-    pytest.param(["train_history_data"], train_variant(
-        ('("test", X_test, Y_test)', '("test", X_train, Y_train)')),
-        id="test_metrics_on_the_training_set"),
-    pytest.param(["train_history_data"], train_variant(
-        ('("train", X_train, Y_train)', '("train", X_test, Y_test)')),
-        id="train_metrics_on_the_test_set"),
-    pytest.param(["train_history_stale"], train_variant(
-        (EVALUATION, ""), (SHUFFLE, EVALUATION + SHUFFLE)),
-        id="history_before_the_epochs_steps"),
-    pytest.param(["train_history_batches"], train_variant(*SEEN, (
-        'append(float(loss))', 'append(float(np.mean(seen) if split == "train" else loss))')),
-        id="train_loss_averaged_over_the_mini_batches"),
-    pytest.param(["train_history_batches"], train_variant(*SEEN, (
-        'append(float(loss))', 'append(float(seen[-1] if split == "train" else loss))')),
-        id="train_loss_of_the_last_mini_batch"),
-    pytest.param(["train_history_values"], train_variant(
-        ("append(float(loss))",
-         "append(float(loss) if split == 'train' else 0.5 ** len(history['test_loss']))")),
-        id="made_up_test_loss"),
-    pytest.param(["train_history_values"], train_variant(
-        ("float((scores.argmax(1) == Y.argmax(1)).mean())",
-         "100 * float((scores.argmax(1) == Y.argmax(1)).mean())")),
-        id="accuracy_in_percent"),
-    pytest.param(["train_grad_norms_last"], train_variant(
-        ("[float(v) for v in norms / steps]",
-         '[float(np.linalg.norm(grads[f"W{l}"])) for l in range(1, L + 1)]')),
-        id="grad_norms_of_the_last_mini_batch"),
-    pytest.param(["train_grad_norms_values"], train_variant(
-        ("for v in norms / steps]", "for v in norms]")), id="grad_norms_summed"),
-    pytest.param(["train_grad_norms_values"], train_variant(
-        ('np.linalg.norm(grads[f"W{l}"])', 'np.linalg.norm(params[f"W{l}"])')),
-        id="grad_norms_of_the_weights"),
-    pytest.param(["train_on_test"], train_variant(*ON_ALL), id="trains_on_train_and_test"),
-    pytest.param(["train_on_test"], train_variant(
-        ("mlp_forward(X_train[batch]", "mlp_forward(X_test[batch]"),
-        ("softmax_ce_loss(scores, Y_train[batch])", "softmax_ce_loss(scores, Y_test[batch])")),
-        id="mini_batches_from_the_test_set"),
-    pytest.param(["train_no_shuffle"], train_variant(
-        ("order = rng.permutation(N)", "order = np.arange(N)")), id="never_shuffles"),
-    pytest.param(["train_shuffle_once"], train_variant(
-        (SHUFFLE, ""), ("    for _ in range(epochs):\n",
-                        "    order = rng.permutation(N)\n    for _ in range(epochs):\n")),
-        id="shuffles_once_before_the_epochs"),
-    pytest.param(["train_shuffle_once"], train_variant(
-        ("order = rng.permutation(N)", "order = np.random.default_rng(seed).permutation(N)")),
-        id="generator_re_created_every_epoch"),
-    pytest.param(["train_same_batches"], train_variant(
-        ("order = rng.permutation(N)",
-         "order = np.concatenate([np.arange(b, min(b + batch_size, N)) "
-         "for b in rng.permutation(np.arange(0, N, batch_size))])")),
-        id="shuffles_the_batches_not_the_examples"),
-    pytest.param(["train_batches"], train_variant(
-        ("order = rng.permutation(N)", "order = rng.integers(0, N, N)")),
-        id="draws_with_replacement"),
-    pytest.param(["train_batches"], train_variant(
-        ("range(0, N, batch_size)", "range(0, N - batch_size, batch_size)")),
-        id="skips_the_last_mini_batch"),
-    pytest.param(["train_labels"], train_variant(
-        ("softmax_ce_loss(scores, Y_train[batch])", "softmax_ce_loss(scores, Y_train[np.sort(batch)])")),
-        id="targets_shuffled_apart_from_examples"),
-    pytest.param(["train_update"], train_variant(
-        ("momentum * velocity[name] - lr * grads[name]", "- lr * grads[name]")),
-        id="momentum_ignored"),
-    pytest.param(["train_update"], train_variant(
-        ("        norms, steps = np.zeros(L), 0\n",
-         "        norms, steps = np.zeros(L), 0\n"
-         "        velocity = {name: np.zeros_like(value) for name, value in params.items()}\n")),
-        id="velocity_reset_every_epoch"),
-    pytest.param(["train_update"], train_variant(
-        ("params[name] + velocity[name]", "params[name] - lr * grads[name]")),
-        id="plain_sgd_step_keeps_velocity_unused"),
-    pytest.param(["train_returned_params"], train_variant(
-        ("    velocity = {", "    start = {name: value.copy() for name, value in params.items()}\n"
-                           "    velocity = {"),
-        ("return params, history", "return start, history")),
-        id="returns_the_initial_params"),
-    pytest.param(["train_no_progress"], train_variant(
-        ("grads = mlp_backward(dscores, caches, params, activations)",
-         "grads = {name: 0 * value for name, value in params.items()}")),
-        id="no_gradient_step"),
-    pytest.param(["train_format"], train_variant(
-        ("return params, history", "return params, history['train_loss']")),
-        id="returns_only_the_losses"),
-]
-
-
-@pytest.mark.parametrize("hints, source", TRAIN_MISTAKES)
-def test_check_names_each_train_mistake(hints, source, capsys):
-    namespace = notebook_namespace()
-    exec(source, namespace)
-    assert checks.check("train_mlp", namespace) is False, capsys.readouterr().out
-    out = capsys.readouterr().out
-    for key in hints:
-        assert squeezed(checks.HINTS[key]) in squeezed(out), f"hint {key!r} missing for\n{source}\n{out}"
-
-
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("hints, source", TRAIN_MISTAKES)
-def test_graded_history_test_fails_each_train_mistake(hints, source):
+@pytest.mark.parametrize("mistake", TRAIN_MISTAKES)
+def test_graded_history_test_fails_each_train_mistake(mistake):
     """The same table drives the grader: its hidden train_mlp_history_of_its_steps reads a
     recorded run through check_training.audit, as check() does."""
     namespace = notebook_namespace()
-    exec(source, namespace)
+    exec(mistake.source, namespace)
     with pytest.raises(Exception):  # a failed test, or the student's code raised
         DMLP.by_id["train_mlp_history_of_its_steps"].function(LocalStudent(namespace))
 
 
-@pytest.mark.parametrize("hints, source", [case for case in TRAIN_MISTAKES if set(
-    case.values[0]) & {"train_history_data", "train_history_stale", "train_history_batches",
-                       "train_history_values", "train_grad_norms_last",
-                       "train_grad_norms_values", "train_no_shuffle", "train_shuffle_once"}])
-def test_a_history_or_shuffling_mistake_keeps_the_visible_train_test(hints, source):
+@pytest.mark.parametrize("mistake", [case for case in TRAIN_MISTAKES if set(
+    case.values[0].hints) & {"train_history_data", "train_history_stale", "train_history_batches",
+                             "train_history_values", "train_grad_norms_last",
+                             "train_grad_norms_values", "train_no_shuffle", "train_shuffle_once"}])
+def test_a_history_or_shuffling_mistake_keeps_the_visible_train_test(mistake):
     namespace = notebook_namespace()
-    exec(source, namespace)
+    exec(mistake.source, namespace)
     DMLP.by_id["train_mlp_history_format"].function(LocalStudent(namespace))
-
-
-def test_every_train_hint_is_exercised():
-    from nnlab.deep_mlp import check_training
-    exercised = {key for case in TRAIN_MISTAKES for key in case.values[0]}
-    assert set(check_training.HINTS) <= exercised, sorted(set(check_training.HINTS) - exercised)
 
 
 FLOAT32 = (("    params = init_mlp(sizes, scheme, seed)\n",
@@ -431,7 +297,8 @@ def test_graded_correct_untouched_and_mistakes(graded):
         (t["grade_id"], t["status"], t["message"][:200]) for t in ada["tests"]
         if t["status"] != "passed"]
     assert results["fay_untouched"]["score"] == 0
-    for student, (function, expected, _) in DEMO_MISTAKES.items():
+    for student, mistake in DEMO_MISTAKES.items():
+        function, expected = mistake.function, demo_score(mistake)
         assert results[student]["score"] == expected, (student, results[student]["score"])
         lost = {t["grade_id"] for t in results[student]["tests"]
                 if t["points"] < t["max_points"]}

@@ -17,13 +17,13 @@ import pytest
 
 import solutions.foundations as reference
 from autograder import build, config
-from wrapped import squeezed
 from autograder.demo import functions_in, written_in
 from autograder.wire import decode, encode
 from course_under_test import FND
 from nnlab.foundations import checks, handout
 from nnlab.foundations.networks import one_hidden_layer
 from nnlab.checking.hints import diagnosis
+from known_mistakes.foundations import MISTAKES, fnd
 from nnlab.testing import LocalStudent, TestFailed
 
 BY_ID, FUNCTION_NAMES, TESTS, target_of = FND.by_id, FND.functions, FND.tests, FND.target_of
@@ -39,15 +39,8 @@ POINTS = {"graph_forward": (2, 1), "graph_backward": (2, 2), "count_parameters":
           "conv_output_size": (1, 1), "softmax_jacobian": (2, 2), "l1_loss": (1, 1),
           "l1_subgradient": (2, 1), "fit_l1": (1, 2), "box_network": (1, 2),
           "staircase_network": (1, 3)}
-# demo student -> (function with the mistake, autograded score, check() hint keys)
-DEMO_MISTAKES = {
-    "ben_skip_gradient": ("graph_backward", 26, ["graph_skip_gradient"]),
-    "cat_weights_only": ("count_parameters", 28, ["count_no_biases"]),
-    "dan_conv_no_floor": ("conv_output_size", 28, ["conv_no_floor"]),
-    "eli_jacobian_sign": ("softmax_jacobian", 26, ["jacobian_plus"]),
-    "gus_sign_zero": ("l1_subgradient", 27, ["l1_sign_zero"]),
-    "hal_box_swapped": ("box_network", 27, ["box_swapped"]),
-}
+# the demo students' mistakes: the records of known_mistakes/foundations.py with a student
+DEMO_MISTAKES = {mistake.student: mistake for mistake in MISTAKES if mistake.student}
 
 
 def notebook_namespace():
@@ -195,7 +188,9 @@ def test_ada_gets_full_marks_and_every_demo_mistake_loses_points():
     assert points == 30 and not lost, f"ada_correct loses {lost}"
     students = sorted(path.stem for path in (DEMO / "students").glob("*.py"))
     assert students == sorted(["ada_correct", *DEMO_MISTAKES]), students
-    for student, (function, expected, _) in DEMO_MISTAKES.items():
+    for student, mistake in DEMO_MISTAKES.items():
+        function = mistake.function
+        expected = 30 - sum(BY_ID[grade_id].points for grade_id in mistake.fails)
         points, lost = score(namespace_of(student))
         assert points == expected, f"{student}: {points}/30, expected {expected}; lost {lost}"
         assert any(grade_id.startswith(function + "_") for grade_id in lost), (
@@ -230,131 +225,11 @@ def test_reference_and_ada_pass_every_check_quickly(capsys):
 
 
 @pytest.mark.parametrize("student", sorted(DEMO_MISTAKES))
-def test_demo_students_get_their_hint(student, capsys):
-    function, _, hints = DEMO_MISTAKES[student]
-    passed, out = run_check(function, namespace_of(student), capsys)
-    assert passed is False, f"{student}'s {function} passes check:\n{out}"
-    for key in hints:
-        assert squeezed(checks.HINTS[key]) in squeezed(out), f"{student}: hint {key!r} missing from\n{out}"
+def test_check_of_a_demo_students_whole_notebook_fails(student, capsys):
+    """check() of the notebook of each demo student fails (check(function) names each
+    mistake: tests/test_hints.py, over the table)."""
     passed, out = run_check(None, namespace_of(student), capsys)
     assert passed is False and out.count("FAILED") >= 1, out
-
-
-def variant(name, old, new):
-    """The reference ``name``'s source with ``old`` replaced by ``new`` (which must occur
-    once); with ``old`` None, ``new`` is the whole source."""
-    if old is None:
-        return f"def {name}{new}"
-    source = textwrap.dedent(inspect.getsource(REFERENCE[name]))
-    assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times in\n{source}"
-    return source.replace(old, new)
-
-
-SIGNATURE = "(n, kernel, stride=1, padding=0):\n    return "
-# (hint check() must print, function, text of the reference to replace, replacement)
-MISTAKES = [
-    ("graph_forward_not_dict", "graph_forward", "return {", "return 0.62, {"),
-    ("graph_forward_keys", "graph_forward", '"s1": float(s1)', '"S1": s1'),
-    ("graph_not_scalars", "graph_forward", '"z": float(z)', '"z": [z]'),
-    ("graph_forward_values", "graph_forward", 'params["w0"] * x0', 'params["w0"] + x0'),
-    ("graph_skip_missing", "graph_forward", "y = s1 + x0", "y = s1"),
-    ("graph_skip_source", "graph_forward", "y = s1 + x0", "y = s1 + x1"),
-    ("graph_hidden_relu", "graph_forward", "max(s0, 0.0)", "s0"),
-    ("graph_output_relu", "graph_forward", "max(y, 0.0)", "y"),
-    ("graph_forward_inplace", "graph_forward", "    p0 = ", '    p0 = params["w0"] = '),
-    ("key_error", "graph_forward", 'params["b0"]', 'params["B0"]'),
-    ("graph_backward_not_dict", "graph_backward", "return {", "return 0.94, {"),
-    ("graph_backward_keys", "graph_backward", '"b1": float(ds1)', '"db1": float(ds1)'),
-    ("graph_backward_values", "graph_backward", '"b1": float(ds1)', '"b1": float(2 * ds1)'),
-    ("graph_skip_gradient", "graph_backward", "+ dy)", ")"),
-    ("graph_skip_only", "graph_backward", 'float(ds0 * params["w0"] + dy)', "float(dy)"),
-    ("graph_product_rule", "graph_backward", 'ds1 * cache["x1"]', 'ds1 * params["w1"]'),
-    ("graph_relu_derivative", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0',
-     'dx1 * cache["x1"]'),
-    ("graph_relu_gate", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0', "dx1"),
-    ("graph_relu_at_zero", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0',
-     'dx1 if cache["s0"] >= 0 else 0.0'),
-    ("graph_relu_at_zero", "graph_backward", 'dy = 1.0 if cache["y"] > 0 else 0.0',
-     'dy = 1.0 if cache["y"] >= 0 else 0.0'),
-    ("graph_relu_at_zero", "graph_backward", 'dx1 if cache["s0"] > 0 else 0.0',
-     'dx1 * np.heaviside(cache["s0"], 0.5)'),
-    ("graph_backward_fd", "graph_backward", "float(ds0 * x0)", "float(ds0 * abs(x0))"),
-    ("graph_backward_inplace", "graph_backward", "    dy = ", '    cache["y"] = 1.0\n    dy = '),
-    ("count_parameters_values", "count_parameters", " + int(fan_out)\n", " + 1 + int(fan_out)\n"),
-    ("count_no_biases", "count_parameters", " + int(fan_out)\n", "\n"),
-    ("count_bias_per_input", "count_parameters", " + int(fan_out)\n", " + int(fan_in)\n"),
-    ("count_one_bias_per_layer", "count_parameters", " + int(fan_out)\n", " + 1\n"),
-    ("count_units", "count_parameters", None, "(layer_sizes):\n    return sum(layer_sizes)\n"),
-    ("count_layers", "count_parameters", "layer_sizes[1:]", "layer_sizes[1:-1]"),
-    ("count_not_int", "count_parameters", "return total", "return float(total)"),
-    ("count_inplace", "count_parameters", "    total = 0\n", "    total = layer_sizes.pop() * 0\n"),
-    ("conv_plus_one", "conv_output_size", "// int(stride) + 1", "// int(stride)"),
-    ("conv_no_padding", "conv_output_size", "+ 2 * int(padding)", ""),
-    ("conv_padding_once", "conv_output_size", "2 * int(padding)", "int(padding)"),
-    ("conv_no_floor", "conv_output_size", "//", "/"),
-    ("conv_ceil", "conv_output_size", None, SIGNATURE
-     + "-(-(n + 2 * padding - kernel) // stride) + 1"),
-    ("conv_stride", "conv_output_size", "// int(stride)", "// 1"),
-    ("conv_not_int", "conv_output_size", None,
-     SIGNATURE + "float((n + 2 * padding - kernel) // stride + 1)"),
-    ("conv_output_size_values", "conv_output_size", "// int(stride) + 1", "+ 7"),
-    ("softmax_jacobian_values", "softmax_jacobian", "diagonal - outer", "outer"),
-    ("jacobian_sign", "softmax_jacobian", "diagonal - outer", "outer - diagonal"),
-    ("jacobian_plus", "softmax_jacobian", "diagonal - outer", "diagonal + outer"),
-    ("jacobian_off_diagonal", "softmax_jacobian", "diagonal - outer",
-     "diagonal * (1 - y[..., None])"),
-    ("jacobian_outer", "softmax_jacobian", "diagonal - outer", "diagonal - y * y"),
-    ("jacobian_of_probabilities", "softmax_jacobian", "    diagonal =",
-     "    y = np.exp(y) / np.exp(y).sum(-1, keepdims=True)\n    diagonal ="),
-    ("jacobian_shape", "softmax_jacobian", "diagonal - outer", "(diagonal - outer).ravel()"),
-    ("jacobian_batch", "softmax_jacobian", None, "(y):\n    return np.diag(y) - np.outer(y, y)\n"),
-    ("jacobian_inplace", "softmax_jacobian", None,
-     "(y):\n    outer = np.outer(y, y)\n    y -= y ** 2\n"
-     "    return np.diag(y + np.diag(outer)) - outer"),
-    ("l1_loss_values", "l1_loss", "np.mean(np.abs(X @ w - y))", "np.abs(np.mean(X @ w - y))"),
-    ("l1_loss_sum", "l1_loss", "np.mean(", "np.sum("),
-    ("l1_loss_squared", "l1_loss", "np.abs(X @ w - y)", "(X @ w - y) ** 2"),
-    ("l1_loss_abs", "l1_loss", "np.abs(X @ w - y)", "X @ w - y"),
-    ("l1_loss_not_scalar", "l1_loss", "float(np.mean(np.abs(X @ w - y)))", "np.abs(X @ w - y)"),
-    ("l1_inplace", "l1_loss", "np.abs(X @ w - y)", "np.abs(np.subtract(y, X @ w, out=y))"),
-    ("l1_subgradient_values", "l1_subgradient", "X.shape[0]", "X.shape[1]"),
-    ("l1_sign_zero", "l1_subgradient", "np.sign(X @ w - y)", "np.where(X @ w > y, 1, -1)"),
-    ("l1_sign_zero_nan", "l1_subgradient", "np.sign(X @ w - y)", "((X @ w - y) / abs(X @ w - y))"),
-    ("l1_subgradient_mean", "l1_subgradient", " / X.shape[0]", ""),
-    ("l1_subgradient_sign", "l1_subgradient", "X @ w - y", "y - X @ w"),
-    ("l1_subgradient_l2", "l1_subgradient", "np.sign(X @ w - y)", "(X @ w - y)"),
-    ("l1_subgradient_shape", "l1_subgradient", "X.T @ np.sign", "np.sign"),
-    ("shape_error", "l1_subgradient", "X.T @", "X @"),
-    ("fit_l1_values", "fit_l1", "np.sqrt(t + 1)", "np.sqrt(t + 2)"),
-    ("fit_return", "fit_l1", "return best, np.array(history)", "return best"),
-    ("fit_history_length", "fit_l1", "np.array(history)", "np.array(history[1:])"),
-    ("fit_start", "fit_l1", "np.zeros(X.shape[1])", "np.ones(X.shape[1])"),
-    ("fit_uphill", "fit_l1", "w = w - lr", "w = w + lr"),
-    ("fit_constant_step", "fit_l1", "lr / np.sqrt(t + 1)", "lr"),
-    ("fit_step_schedule", "fit_l1", "np.sqrt(t + 1)", "(t + 1)"),
-    ("fit_last_iterate", "fit_l1", "return best,", "return w,"),
-    ("box_network_values", "box_network", "[-a, -b]", "[-a, -a]"),
-    ("box_shapes", "box_network", "np.array([[1.0, 1.0]])", "np.array([1.0, 1.0])"),
-    ("box_swapped", "box_network", "[-a, -b]", "[-b, -a]"),
-    ("box_height", "box_network", "[[h], [-h]]", "[[1.0], [-1.0]]"),
-    ("box_bias_sign", "box_network", "[-a, -b]", "[a, b]"),
-    ("box_outside", "box_network", "[[h], [-h]]", "[[h], [h]]"),
-    ("box_edges", "box_network", '[[1.0, 1.0]]), "b1": np.array([-a, -b]',
-     '[[-1.0, -1.0]]), "b1": np.array([b, a]'),
-    ("staircase_network_values", "staircase_network", "heights, -heights", "2 * heights, -heights"),
-    ("staircase_units", "staircase_network", "    return {", "    n += 1\n    return {"),
-    ("staircase_edges", "staircase_network", "linspace(-B, B, n + 1)", "linspace(-B, 0, n + 1)"),
-]
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("hint, name, old, new", MISTAKES, ids=[m[0] for m in MISTAKES])
-def test_check_names_the_mistake(hint, name, old, new, capsys):
-    namespace, source = notebook_namespace(), variant(name, old, new)
-    exec(source, namespace)
-    passed, out = run_check(name, namespace, capsys)
-    assert passed is False, f"check passes a wrong {name}:\n{source}\n{out}"
-    assert squeezed(checks.HINTS[hint]) in squeezed(out), f"hint {hint!r} missing for\n{source}\n{out}"
 
 
 # correct graph_backward gates (derivative 0 at an input of exactly 0) that must pass
@@ -371,16 +246,10 @@ CORRECT_VARIANTS = [
 @pytest.mark.parametrize("name, old, new", CORRECT_VARIANTS,
                          ids=[f"{m[0]}_{i}" for i, m in enumerate(CORRECT_VARIANTS)])
 def test_check_passes_correct_variants(name, old, new, capsys):
-    namespace, source = notebook_namespace(), variant(name, old, new)
+    namespace, source = notebook_namespace(), fnd(name, old, new)
     exec(source, namespace)
     passed, out = run_check(name, namespace, capsys)
     assert passed is True and "Hint" not in out, f"check fails a correct {name}:\n{source}\n{out}"
-
-
-def test_every_hint_of_this_assignment_is_exercised():
-    mine = set(checks.HINTS) - set(checks.COMMON_HINTS) | {"shape_error", "key_error"}
-    exercised = {hint for hint, *_ in MISTAKES}
-    assert mine <= exercised, f"hints no mistake shows: {sorted(mine - exercised)}"
 
 
 def test_stubs_blocked_and_missing_functions(capsys, tmp_path):

@@ -7,11 +7,10 @@ import pytest
 from autograder import demo
 from autograder.batch import grade_all
 from course_under_test import FND
+from known_mistakes.foundations import MISTAKES as KNOWN_MISTAKES
 
-# demo student -> the function its one mistake is in
-MISTAKES = {"ben_skip_gradient": "graph_backward", "cat_weights_only": "count_parameters",
-            "dan_conv_no_floor": "conv_output_size", "eli_jacobian_sign": "softmax_jacobian",
-            "gus_sign_zero": "l1_subgradient", "hal_box_swapped": "box_network"}
+# demo student -> the function its one mistake is in (known_mistakes/foundations.py)
+MISTAKES = {mistake.student: mistake.function for mistake in KNOWN_MISTAKES if mistake.student}
 
 
 @pytest.fixture(scope="module")

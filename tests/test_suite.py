@@ -1,9 +1,7 @@
 """The graded tests themselves: well formed, notebook-safe, and able to fail."""
 
-import importlib
 import inspect
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
@@ -11,12 +9,16 @@ import pytest
 import solutions.two_layer_net as solutions
 from autograder.demo import functions_in
 from course_under_test import TLN
+from known_mistakes import edited, reference_notebook, table
+# tests/test_misses_18.py imports these from here
+from known_mistakes import failing_tests, reference_source  # noqa: F401
 from nnlab.testing import LocalStudent, MissingFunction
 
 BY_ID, FUNCTION_NAMES, NOTEBOOK_TEST_IMPORTS, TESTS, target_of = (
     TLN.by_id, TLN.functions, TLN.test_imports, TLN.tests, TLN.target_of)
 
 REFERENCE = {f.__name__: f for f in solutions.STUDENT_FUNCTIONS}
+MISTAKES = {mistake.name: mistake for mistake in table("two_layer_net")}  # known mistakes
 DEMO = TLN.demo_dir / "students"
 
 
@@ -66,193 +68,6 @@ def test_a_missing_function_is_reported_by_name():
         BY_ID["softmax_handout_vector"].function(LocalStudent(namespace))
 
 
-# -- machinery any assignment's mistake tables use (tests/test_one_charge.py too) ----------
-def edited(source, *pairs):
-    """``source`` with each ``old`` (occurring exactly once) replaced by its ``new``."""
-    for old, new in zip(pairs[::2], pairs[1::2]):
-        assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
-        source = source.replace(old, new)
-    return source
-
-
-def reference_source(assignment, name):
-    """The source of the reference's function ``name`` of ``assignment``, as a notebook cell."""
-    module = importlib.import_module(f"solutions.{assignment.name}")
-    return textwrap.dedent(inspect.getsource(getattr(module, name)))
-
-
-def reference_notebook(assignment, *sources):
-    """The reference's functions of ``assignment`` defined in one namespace, as a notebook's
-    cells define them (each calls whatever the namespace holds), then ``sources`` run in it
-    (a mistake: one function's source replaced)."""
-    namespace = {"np": np}
-    for name in assignment.functions:
-        exec(reference_source(assignment, name), namespace)
-    for source in sources:
-        exec(textwrap.dedent(source), namespace)
-    return namespace
-
-
-def failing_tests(assignment, namespace, skip=()):
-    """{grade_id: error} of the tests of ``assignment`` (but those whose function is in
-    ``skip``) that fail on ``namespace``'s functions, each hidden test with the inputs one
-    grading run would draw (a fixed secret: the same on every run of this repository's tests)."""
-    from autograder import hidden
-    student, lost = LocalStudent(namespace), {}
-    for test in assignment.tests:
-        if assignment.target_of(test) in skip:
-            continue
-        with hidden.submission("mistake table", bytes(range(32))), \
-                hidden.test(test.grade_id), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            try:
-                test.function(student)
-            except Exception as error:  # a failed test, or the student's code raised
-                lost[test.grade_id] = f"{type(error).__name__}: {error}"[:300]
-    return lost
-
-
-# Typical mistakes (many from the seed write-ups) and the tests that must catch them.
-def relu_in_place(x):
-    x[x < 0] = 0
-    return x
-
-
-def softmax_epsilon(x):
-    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
-    return e / (e.sum(axis=-1, keepdims=True) + 1e-5)
-
-
-def softmax_global_max(x):
-    e = np.exp(x - np.max(x))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def softmax_naive(x):
-    return np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)
-
-
-def layer_transposed(X, W, b):
-    return (W.T @ X.T).T + b[::-1]
-
-
-def average_ce_over_nk(target, prediction):
-    return -np.mean(target * np.log(prediction))
-
-
-def average_ce_no_minus(target, prediction):
-    return np.sum(target * np.log(prediction)) / len(target)
-
-
-def average_ce_epsilon(target, prediction):
-    return -np.sum(target * np.log(prediction + 1e-5)) / len(target)
-
-
-def grad_ce_not_averaged(target, prediction):
-    return prediction - target
-
-
-def forward_without_h(X, params):
-    cache = solutions.forward(X, params)
-    del cache["H"]
-    return cache
-
-
-def backprop_mask_in_place(X, target, params, cache):
-    dz2 = solutions.gradCE(target, cache["P"])
-    mask = cache["H"]
-    dW2 = mask.T @ dz2
-    mask[mask > 0] = 1
-    dz1 = dz2 @ params["W2"].T * mask
-    return {"W1": X.T @ dz1, "b1": dz1.sum(0), "W2": dW2, "b2": dz2.sum(0)}
-
-
-def backprop_no_mask(X, target, params, cache):
-    dz2 = solutions.gradCE(target, cache["P"])
-    dz1 = dz2 @ params["W2"].T
-    return {"W1": X.T @ dz1, "b1": dz1.sum(0), "W2": cache["H"].T @ dz2, "b2": dz2.sum(0)}
-
-
-def backprop_mask_on_activation_derivative(X, target, params, cache):
-    # applies a derivative to the activation H instead of the pre-activation Z1
-    dz2 = solutions.gradCE(target, cache["P"])
-    dz1 = dz2 @ params["W2"].T * cache["H"]
-    return {"W1": X.T @ dz1, "b1": dz1.sum(0), "W2": cache["H"].T @ dz2, "b2": dz2.sum(0)}
-
-
-def sgd_without_momentum(params, grads, velocity, lr, momentum):
-    return {k: params[k] - lr * grads[k] for k in params}, velocity
-
-
-def sgd_scales_grads_in_place(params, grads, velocity, lr, momentum):
-    for key in params:
-        grads[key] *= lr
-        velocity[key] = momentum * velocity[key] - grads[key]
-        params[key] = params[key] + velocity[key]
-    return params, velocity
-
-
-def sgd_wrong_sign(params, grads, velocity, lr, momentum):
-    v = {k: momentum * velocity[k] + lr * grads[k] for k in params}
-    return {k: params[k] + v[k] for k in params}, v
-
-
-def train_without_learning(X_train, Y_train, X_test, Y_test, hidden=30, epochs=10,
-                           batch_size=64, lr=0.05, momentum=0.9, seed=0):
-    from nnlab.utils import init_params
-    params = init_params(X_train.shape[1], hidden, Y_train.shape[1], np.random.default_rng(seed))
-    history = {k: [0.1] * epochs for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
-    return params, history
-
-
-MISTAKES = [
-    ("relu", relu_in_place, ["relu_properties"]),
-    ("relu", np.abs, ["relu_handout_table", "relu_properties", "relu_random_inputs"]),
-    ("softmax", softmax_epsilon, ["softmax_handout_vector", "softmax_handout_batch",
-                                  "softmax_random_inputs"]),
-    ("softmax", softmax_global_max, ["softmax_stability"]),
-    ("softmax", softmax_naive, ["softmax_stability"]),
-    ("compute_layer", layer_transposed, ["compute_layer_small_example",
-                                         "compute_layer_random_inputs"]),
-    ("averageCE", average_ce_over_nk, ["averageCE_handout_batch", "averageCE_mean_over_examples",
-                                       "averageCE_random_inputs"]),
-    ("averageCE", average_ce_no_minus, ["averageCE_handout_batch"]),
-    ("averageCE", average_ce_epsilon, ["averageCE_handout_batch"]),
-    ("gradCE", grad_ce_not_averaged, ["gradCE_handout_matrix", "gradCE_finite_differences",
-                                      "gradCE_random_inputs"]),
-    ("forward", forward_without_h, ["forward_returns_cache", "forward_layers",
-                                    "forward_random_inputs"]),
-    ("backprop", backprop_mask_in_place, ["backprop_shapes", "backprop_random_inputs"]),
-    ("backprop", backprop_no_mask, ["backprop_gradient_check", "backprop_finite_differences",
-                                    "backprop_random_inputs"]),
-    ("backprop", backprop_mask_on_activation_derivative, ["backprop_gradient_check",
-                                                          "backprop_finite_differences"]),
-    ("sgd_momentum_step", sgd_without_momentum, ["sgd_momentum_step_two_steps",
-                                                 "sgd_momentum_step_random_inputs"]),
-    ("sgd_momentum_step", sgd_wrong_sign, ["sgd_momentum_step_two_steps"]),
-    ("sgd_momentum_step", sgd_scales_grads_in_place, ["sgd_momentum_step_two_steps",
-                                                      "sgd_momentum_step_random_inputs"]),
-    ("train", train_without_learning, ["train_reaches_accuracy"]),
-]
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("name, wrong, must_fail", MISTAKES,
-                         ids=[f"{m[0]}-{m[1].__name__}" for m in MISTAKES])
-def test_mistake_is_caught(name, wrong, must_fail):
-    student = LocalStudent(dict(REFERENCE, **{name: wrong}))
-    for grade_id in must_fail:
-        with pytest.raises(AssertionError):
-            BY_ID[grade_id].function(student)
-
-
-def test_every_test_catches_at_least_one_mistake():
-    caught = {grade_id for _, _, must_fail in MISTAKES for grade_id in must_fail}
-    caught |= {"train_history_format"}  # shown by the stub and by test_train_history_rejects_bad
-    caught |= {grade_id for _, must_fail, _ in TRAIN_MISTAKES.values() for grade_id in must_fail}
-    assert caught == set(BY_ID), f"tests no mistake exercises: {sorted(set(BY_ID) - caught)}"
-
-
 def test_train_history_rejects_a_history_per_batch():
     def train_per_batch(X_train, Y_train, X_test, Y_test, **kwargs):
         params, history = solutions.train(X_train, Y_train, X_test, Y_test, **kwargs)
@@ -297,8 +112,8 @@ def notebook(*sources):
 
 
 def changed(old, new, source=TRAIN):
-    assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
-    return source.replace(old, new)
+    """``source`` (train's, by default) with ``old`` (occurring once) replaced by ``new``."""
+    return edited(source, old, new)
 
 
 CORRECT_TRAINS = {
@@ -560,7 +375,7 @@ def test_failure_messages_name_the_worst_gradient_entries():
     """The visible gradient check names the worst entries; the hidden one only the relative
     error, in a message the student may see (PublicFailure)."""
     from nnlab.testing import PublicFailure
-    student = LocalStudent(dict(REFERENCE, backprop=backprop_no_mask))
+    student = LocalStudent(reference_notebook(TLN, MISTAKES["backprop_no_relu_mask"].source))
     with pytest.raises(AssertionError) as info:
         BY_ID["backprop_gradient_check"].function(student)
     message = str(info.value)
@@ -570,110 +385,6 @@ def test_failure_messages_name_the_worst_gradient_entries():
     message = str(info.value)
     assert "d loss / d W1" in message and "relative error" in message, message
     assert "Worst entries" not in message and "finite differences -" not in message, message
-
-
-# -- value bugs of forward and backprop: each fails a visible test -----------------------
-FORWARD = """
-def forward(X, params):
-    Z1 = compute_layer(X, params["W1"], params["b1"])
-    H = relu(Z1)
-    Z2 = compute_layer(H, params["W2"], params["b2"])
-    return {"Z1": Z1, "H": H, "Z2": Z2, "P": softmax(Z2)}
-"""
-BACKPROP = """
-def backprop(X, target, params, cache):
-    dZ2 = gradCE(target, cache["P"])
-    dH = dZ2 @ params["W2"].T
-    dZ1 = dH * (cache["Z1"] > 0)
-    dW1 = X.T @ dZ1
-    db1 = np.sum(dZ1, axis=0)
-    dW2 = cache["H"].T @ dZ2
-    db2 = np.sum(dZ2, axis=0)
-    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-"""
-
-
-
-
-# (function, buggy source, the visible test that catches it); the hint each gets is in
-# tests/test_hints.py. These are the value bugs of check()'s hint table and the issue's list.
-VALUE_BUGS = {
-    "forward_layer2_takes_Z1": ("forward", edited(FORWARD, 'compute_layer(H, params["W2"]',
-                                                  'compute_layer(Z1, params["W2"]'),
-                                "forward_layers"),
-    "forward_forgets_b1": ("forward", edited(FORWARD, 'compute_layer(X, params["W1"], params["b1"])',
-                                             'X @ params["W1"]'), "forward_layers"),
-    "forward_forgets_b2": ("forward", edited(FORWARD, 'Z2 = compute_layer(H, params["W2"], params["b2"])',
-                                             'Z2 = H @ params["W2"]'), "forward_layers"),
-    "forward_stores_relu_as_Z1": ("forward", edited(FORWARD, '{"Z1": Z1,', '{"Z1": H,'),
-                                  "forward_layers"),
-    "forward_without_relu": ("forward", edited(FORWARD, "H = relu(Z1)", "H = Z1"),
-                             "forward_layers"),
-    "forward_abs_instead_of_relu": ("forward", edited(FORWARD, "H = relu(Z1)", "H = np.abs(Z1)"),
-                                    "forward_layers"),
-    "forward_without_softmax": ("forward", edited(FORWARD, '"P": softmax(Z2)', '"P": Z2'),
-                                "forward_layers"),
-    "forward_softmax_of_twice_Z2": ("forward", edited(FORWARD, '"P": softmax(Z2)',
-                                                      '"P": softmax(2 * Z2)'), "forward_layers"),
-    "forward_transposed_Z1": ("forward", edited(FORWARD, '{"Z1": Z1,', '{"Z1": Z1.T,'),
-                              "forward_layers"),
-    "forward_scales_X_in_place": ("forward", edited(FORWARD, "    Z1 = ", "    X /= 255.0\n    Z1 = "),
-                                  "forward_returns_cache"),
-    "forward_lowercase_keys": ("forward", edited(FORWARD, '{"Z1": Z1, "H": H, "Z2": Z2, "P"',
-                                                 '{"z1": Z1, "h": H, "z2": Z2, "p"'),
-                               "forward_returns_cache"),
-    "backprop_no_relu_mask": ("backprop", edited(BACKPROP, 'dZ1 = dH * (cache["Z1"] > 0)', "dZ1 = dH"),
-                              "backprop_gradient_check"),
-    "backprop_mask_on_Z2": ("backprop", edited(
-        BACKPROP, 'dZ2 = gradCE(target, cache["P"])',
-        'dZ2 = gradCE(target, cache["P"]) * (cache["Z2"] > 0)'), "backprop_gradient_check"),
-    "backprop_mask_is_H": ("backprop", edited(BACKPROP, 'dZ1 = dH * (cache["Z1"] > 0)',
-                                              'dZ1 = dH * cache["H"]'), "backprop_gradient_check"),
-    "backprop_mask_is_Z1": ("backprop", edited(BACKPROP, 'dZ1 = dH * (cache["Z1"] > 0)',
-                                               'dZ1 = dH * cache["Z1"]'), "backprop_gradient_check"),
-    "backprop_bias_averaged": ("backprop", edited(BACKPROP, "db1 = np.sum(dZ1", "db1 = np.mean(dZ1",
-                                                  "db2 = np.sum(dZ2", "db2 = np.mean(dZ2"),
-                               "backprop_gradient_check"),
-    "backprop_b1_averaged": ("backprop", edited(BACKPROP, "db1 = np.sum(dZ1", "db1 = np.mean(dZ1"),
-                             "backprop_gradient_check"),
-    "backprop_divides_by_N_twice": ("backprop", edited(
-        BACKPROP, 'dZ2 = gradCE(target, cache["P"])',
-        'dZ2 = gradCE(target, cache["P"]) / X.shape[0]'), "backprop_gradient_check"),
-    "backprop_never_divides_by_N": ("backprop", edited(BACKPROP, 'dZ2 = gradCE(target, cache["P"])',
-                                                       'dZ2 = cache["P"] - target'),
-                                    "backprop_gradient_check"),
-    "backprop_sign_flipped": ("backprop", edited(BACKPROP, 'dZ2 = gradCE(target, cache["P"])',
-                                                 'dZ2 = (target - cache["P"]) / len(X)'),
-                              "backprop_gradient_check"),
-    "backprop_dW2_from_Z1": ("backprop", edited(BACKPROP, 'dW2 = cache["H"].T', 'dW2 = cache["Z1"].T'),
-                             "backprop_gradient_check"),
-    "backprop_wrong_scale": ("backprop", edited(BACKPROP, "dW1 = X.T @ dZ1", "dW1 = 2 * X.T @ dZ1"),
-                             "backprop_gradient_check"),
-    "backprop_W1_transposed": ("backprop", edited(BACKPROP, "dW1 = X.T @ dZ1", "dW1 = dZ1.T @ X"),
-                               "backprop_shapes"),
-    "backprop_bias_keepdims": ("backprop", edited(BACKPROP, "db1 = np.sum(dZ1, axis=0)",
-                                                  "db1 = np.sum(dZ1, axis=0, keepdims=True)"),
-                               "backprop_shapes"),
-    "backprop_mask_overwrites_cache_Z1": ("backprop", edited(
-        BACKPROP, 'dZ1 = dH * (cache["Z1"] > 0)',
-        'mask = cache["Z1"]\n    mask[mask > 0] = 1\n    mask[mask < 0] = 0\n    dZ1 = dH * mask'),
-        "backprop_shapes"),
-    "backprop_updates_params": ("backprop", edited(BACKPROP, "    return {",
-                                                   '    params["W1"] -= 0.1 * dW1\n    return {'),
-                                "backprop_shapes"),
-}
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("bug", sorted(VALUE_BUGS))
-def test_value_bug_fails_a_visible_test(bug):
-    name, source, catcher = VALUE_BUGS[bug]
-    namespace = dict(REFERENCE, np=np)
-    exec(textwrap.dedent(source), namespace)
-    student = LocalStudent(namespace)
-    with pytest.raises(AssertionError):
-        BY_ID[catcher].function(student)
-    assert not BY_ID[catcher].hidden, f"{catcher} is not a visible test"
 
 
 def test_the_visible_gradient_check_avoids_relu_kinks():
@@ -686,7 +397,6 @@ def test_the_visible_gradient_check_avoids_relu_kinks():
     assert np.abs(Z1).min() > 0.05, np.abs(Z1).min()
 
 
-# -- one mistake costs the tests of its own function only --------------------------------
 def demo_notebook(student):
     """The functions of a demo student (ada's, with the student's own on top) in one
     namespace, as in their notebook."""
@@ -699,58 +409,11 @@ def demo_notebook(student):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("student, function", [
-    ("ben_softmax_epsilon", "softmax"), ("cat_loss_over_nk", "averageCE"),
-    ("dan_inplace_mask", "backprop"), ("eli_momentum_ignored", "sgd_momentum_step")])
-def test_demo_students_lose_points_only_on_their_function(student, function):
-    notebook_student = demo_notebook(student)
-    lost = set()
-    for test in TESTS:
-        try:
-            test.function(notebook_student)
-        except AssertionError:
-            lost.add(test.grade_id)
-    assert lost and {target_of(BY_ID[g]) for g in lost} == {function}, (
-        f"{student} loses {sorted(lost)}")
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("bug", sorted(VALUE_BUGS))
-def test_a_forward_or_backprop_value_bug_costs_no_other_function(bug):
-    name, source, _ = VALUE_BUGS[bug]
-    namespace = dict(REFERENCE, np=np)
-    exec(textwrap.dedent(source), namespace)
-    student = LocalStudent(namespace)
-    for test in TESTS:
-        if target_of(test) not in (name, "train"):
-            test.function(student)
-
-
-def check_mistakes():
-    """Every mistake of check()'s hint table (tests/test_check.py), as (id, name, source)."""
-    from test_check import MISTAKES as CHECK_MISTAKES
-    return [(case.id, case.values[0], case.values[1]) for case in CHECK_MISTAKES]
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("case, name, source", check_mistakes(),
-                         ids=[case for case, _, _ in check_mistakes()])
-def test_no_mistake_costs_the_tests_of_the_functions_calling_it(case, name, source):
-    """forward's tests pass with any softmax, relu or compute_layer mistake, backprop's with any
-    gradCE mistake, and so on (train's own tests: below)."""
-    from test_check import with_sources
-    student = LocalStudent(with_sources(source))
-    for test in TESTS:
-        if target_of(test) not in (name, "train"):
-            test.function(student)
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("function, source", [
     ("softmax", functions_in(DEMO / "ben_softmax_epsilon.py")["softmax"]),
     ("gradCE", "def gradCE(target, prediction):\n    return prediction - target\n"),
-    ("forward", VALUE_BUGS["forward_layer2_takes_Z1"][1]),
-    ("backprop", VALUE_BUGS["backprop_no_relu_mask"][1]),
+    ("forward", MISTAKES["forward_layer2_takes_Z1"].source),
+    ("backprop", MISTAKES["backprop_no_relu_mask"].source),
 ], ids=["softmax_epsilon_global_max", "gradCE_not_divided_by_N", "forward_layer2_takes_Z1",
         "backprop_no_relu_mask"])
 def test_train_is_not_charged_for_the_values_of_the_functions_it_calls(function, source):

@@ -20,7 +20,15 @@ HINTS = {
                               "db = the column sums of dZ (H,).",
     "affine_db_mean": "db is the mean of dZ's rows: it is their sum (the loss already "
                       "averages over the batch, in softmax_ce_loss).",
+    "affine_dW_transposed": "dW is transposed, shape (H, D): dW = X^T dZ = X.T @ dZ has W's "
+                            "shape (D, H), not dZ.T @ X.",
+    "affine_db_axis": "db sums dZ over the wrong axis: one entry per example (axis=1) instead "
+                      "of one per unit, dZ.sum(axis=0), of b's shape (H,).",
+    "affine_dW_mean": "dW is divided by N: it is X^T dZ without averaging (dZ already holds "
+                      "the 1/N of the mean loss, from softmax_ce_loss).",
     "affine_backward_triple": "affine_backward returns the triple (dX, dW, db).",
+    "relu_forward_abs": "relu(Z) is not |Z|: negative entries become 0, not their absolute "
+                        "value: np.maximum(Z, 0).",
     "relu_forward_values": "relu(Z) = max(Z, 0), entry by entry (np.maximum, not np.max).",
     "cache_preactivation": "the cache must hold the pre-activation Z (the layer's input), "
                            "not the activation A: the backward pass needs the derivative at Z.",
@@ -109,7 +117,16 @@ def _check_affine_backward(run, affine_backward):
             raise Failure(f"returned {describe(value)}", ("affine_backward_triple",))
         dX, dW, db = value
         _compare(dX, dZ @ W.T, "dX", ("affine_backward_values",))
+        dW_got, db_got = as_numbers(dW), as_numbers(db)
+        if dW_got.shape == W.T.shape and is_close(dW_got, dZ.T @ X):
+            raise Failure(f"dW has shape {dW_got.shape}, expected {W.shape}: the transpose "
+                          f"of X^T dZ", ("affine_dW_transposed",))
+        if dW_got.shape == W.shape and is_close(dW_got, X.T @ dZ / len(dZ)):
+            raise Failure("dW is X^T dZ / N", ("affine_dW_mean",))
         _compare(dW, X.T @ dZ, "dW", ("affine_backward_values",))
+        if db_got.shape == (len(dZ),) and is_close(db_got, dZ.sum(axis=1)):
+            raise Failure(f"db has shape {db_got.shape}, expected ({dZ.shape[1]},): dZ's "
+                          f"row sums", ("affine_db_axis",))
         if as_numbers(db).shape == (5,) and is_close(as_numbers(db), dZ.mean(axis=0)):
             raise Failure("db is the mean of dZ's rows", ("affine_db_mean",))
         _compare(db, dZ.sum(axis=0), "db", ("affine_backward_values",))
@@ -120,14 +137,16 @@ def _check_activation_forward(run, function, name, expected_of, hint):
     with run.check(f"{name}(Z (2, 3))"):
         given = Z.copy()
         A, cache = _pair(run.call(function, given), "layer_pair")
+        if name == "relu_forward" and is_close(as_numbers(A), np.abs(Z)):
+            raise Failure("A = |Z|", ("relu_forward_abs",))
         _compare(A, expected_of(Z), "A", (hint,))
+        if count_changed(Z, given):  # (then its cache holds the changed Z too)
+            raise Failure("Z was changed in place", ("layer_inplace",))
         cache = _cache_of(cache, "cache_preactivation")
         if "Z" not in cache:
             raise Failure(f"the cache is {describe(cache)}", ("cache_preactivation",))
         if not is_close(as_numbers(cache["Z"]), Z):
             raise Failure("cache['Z'] is not the Z it was given", ("cache_preactivation",))
-        if count_changed(Z, given):
-            raise Failure("Z was changed in place", ("layer_inplace",))
 
 
 def _check_relu_forward(run, relu_forward):

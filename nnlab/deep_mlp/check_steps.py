@@ -5,12 +5,14 @@ rebuilt from the recorded gradients, and the history entries compared with them.
 
 Each ``check_*``/``compare_*`` raises ``Failure`` with the hint key of the mistake it
 recognises (the hints are in ``check_training``, whose ``audit`` runs them all on one
-recording).
+recording). Which rows each epoch must visit is ``nnlab.checking.epochs``' (shared with
+two_layer_net's train).
 """
 
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers
+from nnlab.checking.epochs import check_epochs
 
 _NAMES = {"mlp_forward": ("X", "params", "activations"),
           "softmax_ce_loss": ("scores", "Y"),
@@ -90,35 +92,13 @@ def rows_of(X_batch, X_train, X_test):
     return index if close.all() else None
 
 
-def check_epochs(rows, epochs, per_epoch, N):
-    """Every epoch: per_epoch mini-batches holding each of the N training rows once, in a
-    new random order (not the given one, not the last epoch's, not its batches again)."""
-    if len(rows) != epochs * per_epoch:
-        raise Failure(f"{len(rows)} steps (mlp_backward calls) for {epochs} epochs, expected "
-                      f"{epochs * per_epoch}", ("train_batches",))
-    batches = [rows[e * per_epoch:(e + 1) * per_epoch] for e in range(epochs)]
-    orders = [np.concatenate(epoch) for epoch in batches]
-    for number, order in enumerate(orders, start=1):
-        if len(order) != N or len(set(order.tolist())) != N:
-            raise Failure(f"epoch {number}'s mini-batches hold {len(order)} rows, "
-                          f"{len(set(order.tolist()))} distinct, of the {N} training "
-                          f"examples", ("train_batches",))
-    for number, order in enumerate(orders, start=1):
-        if np.array_equal(order, np.arange(N)):
-            raise Failure(f"epoch {number} visits the examples in their given order (sorted "
-                          f"by class): every mini-batch holds one class",
-                          ("train_no_shuffle",))
-    for number in range(1, epochs):
-        if np.array_equal(orders[number], orders[number - 1]):
-            raise Failure(f"epochs {number} and {number + 1} visit the examples in the same "
-                          f"order", ("train_shuffle_once",))
-        if _parts(batches[number]) == _parts(batches[number - 1]):
-            raise Failure(f"epochs {number} and {number + 1} use the same mini-batches",
-                          ("train_same_batches",))
-
-
-def _parts(epoch):
-    return sorted(sorted(batch.tolist()) for batch in epoch)
+def check_last_batch_kept(recording: dict, data: tuple, epochs: int, batch_size: int) -> None:
+    """A recorded run whose batch_size does not divide N: every epoch's ceil(N / batch_size)
+    mini-batches (the last one smaller, not dropped) hold each training row once, in a new
+    order (``nnlab.checking.epochs.check_epochs``); nothing to say if no step is readable."""
+    rows = [rows_of(step["X"], data[0], data[2]) for step in steps_of(recording)]
+    if rows and all(index is not None for index in rows):
+        check_epochs(rows, epochs, batch_size, len(data[0]), "train_batches")
 
 
 def _close(first, second):

@@ -219,3 +219,33 @@ def own_network_right(student, X, Y, params, activations, forward, loss, backwar
         and _agrees(student.attempt("softmax_ce_loss", scores, Y), (value, dscores)) \
         and _agrees(student.attempt("mlp_backward", dscores, caches, params, activations),
                     backward(dscores, caches, params, activations))
+
+
+# What mlp_forward and mlp_backward call, by the notebook's formulas, with a probe each
+# (distinct sizes): a layer that breaks is stood in while its caller is graded
+# (nnlab.stand_ins).
+def _sigmoid_backward(dA, cache):
+    A = _sigmoid(cache["Z"])
+    return dA * A * (1.0 - A)
+
+
+def _pair_probe(rng):
+    return rng.normal(size=(3, 4)), {"Z": rng.normal(size=(3, 4))}
+
+
+STAND_INS = {
+    "affine_forward": (lambda X, W, b: (X @ W + b, {"X": X, "W": W}),
+                       lambda rng: (rng.normal(size=(6, 5)), rng.normal(size=(5, 4)),
+                                    rng.normal(size=4))),
+    "affine_backward": (lambda dZ, cache: (dZ @ cache["W"].T, cache["X"].T @ dZ,
+                                           dZ.sum(axis=0)),
+                        lambda rng: (rng.normal(size=(6, 4)), {"X": rng.normal(size=(6, 5)),
+                                                               "W": rng.normal(size=(5, 4))})),
+    "relu_forward": (lambda Z: (np.maximum(Z, 0.0), {"Z": Z}),
+                     lambda rng: (rng.normal(size=(3, 4)),)),
+    "relu_backward": (lambda dA, cache: dA * (cache["Z"] > 0), _pair_probe),
+    "sigmoid_forward": (lambda Z: (_sigmoid(Z), {"Z": Z}), lambda rng: (rng.normal(size=(3, 4)),)),
+    "sigmoid_backward": (_sigmoid_backward, _pair_probe),
+}
+FORWARD_HELPERS = ("affine_forward", "relu_forward", "sigmoid_forward")
+BACKWARD_HELPERS = ("affine_backward", "relu_backward", "sigmoid_backward")

@@ -27,6 +27,7 @@ from nnlab.deep_mlp.checks import run_test
 from nnlab.deep_mlp.composition import (assert_mlp_forward, assert_mlp_gradients, caches_of,
                                         layer_values, mean_cross_entropy, param_shapes,
                                         small_network)
+from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.testing import (assert_close, assert_gradient, assert_params, assert_public,
                            assert_shape, assert_unchanged, numerical_gradient)"""
 

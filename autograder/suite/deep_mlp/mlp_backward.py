@@ -1,12 +1,14 @@
 """Tests of mlp_backward(dscores, caches, params, activations): gradients against finite
 differences of sum(G * scores), given the correct caches (never the student's forward), or
 what the student's own layer backwards compose to (nnlab/deep_mlp/composition.py), so that a
-wrong layer function costs its own tests only."""
+wrong layer function costs its own tests only; a layer backward that raises, returns a wrong
+shape or modifies its input is stood in by its formula (nnlab.stand_ins)."""
 
 import numpy as np
 
 from autograder.registry import graded
 from nnlab.deep_mlp.composition import assert_mlp_gradients, caches_of, small_network
+from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.testing import assert_unchanged
 
 
@@ -18,9 +20,10 @@ def mlp_backward_gradient_check(student):
     X, params = small_network(rng, [5, 4, 3, 2], activations=activations)
     G = rng.normal(size=(4, 2))
     caches = caches_of(X, params, activations)
-    grads, after = student.track("mlp_backward", G, caches, params, activations)
+    grads, after = track_on_own_work(student, "mlp_backward", G, caches, params, activations,
+                                     helpers=("affine_backward", "relu_backward", "sigmoid_backward"))
     assert_mlp_gradients(grads, X, params, activations, G, student=student)
-    for l, (before, now) in enumerate(zip(caches, after[1])):
+    for l, (before, now) in enumerate(zip(caches, after[1] if after else ())):
         assert_unchanged(before, now, f"caches[{l}]")
 
 
@@ -39,6 +42,7 @@ def mlp_backward_depths(student):
                    for l, kind in enumerate(activations) if kind == "relu"):
                 break
         G = rng.normal(size=(5, sizes[-1]))
-        grads = student.mlp_backward(G, caches, params, activations)
+        grads = call_on_own_work(student, "mlp_backward", G, caches, params, activations,
+                                 helpers=("affine_backward", "relu_backward", "sigmoid_backward"))
         assert_mlp_gradients(grads, X, params, activations, G, hide_values=True,
                              student=student)

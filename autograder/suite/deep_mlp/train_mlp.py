@@ -4,12 +4,15 @@ batch_size, lr, momentum, seed) on the embedded digits (no Fashion-MNIST needed)
 The hidden training tests give train_mlp the 4,000 training digits and, as its test set, the
 1,000 test digits, on which they then measure the accuracy of the returned params (that no
 test digit is ever trained on is graded apart, on a recorded run). The seed is drawn per
-grading run among the calibrated ones (autograder/suite/calibration.py)."""
+grading run among the calibrated ones (autograder/suite/calibration.py). The layer functions
+mlp_forward and mlp_backward call are stood in by their formulas when they raise, return a
+wrong shape or modify their input (nnlab.stand_ins): train_mlp's code can then run past them."""
 
 import numpy as np
 
 from autograder.registry import graded
 from nnlab.data import load_mnist
+from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.deep_mlp.composition import layer_values, param_shapes
 from nnlab.testing import assert_params, assert_public, assert_shape, assert_unchanged
 
@@ -19,10 +22,12 @@ def train_mlp_history_format(student):
     """train_mlp returns params of the right shapes and one history entry per epoch, and leaves its data unchanged."""
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     data = (X_train[::10], Y_train[::10], X_test[::5], Y_test[::5])
-    returned, after = student.track("train_mlp", *data, [784, 16, 10], ["relu"], "he", 2, 50,
-                                    0.05, 0.9, 0)
-    for name, before, now in zip(("X_train", "Y_train", "X_test", "Y_test"), data, after):
-        assert_unchanged(before, now, name)
+    returned, after = track_on_own_work(
+        student, "train_mlp", *data, [784, 16, 10], ["relu"], "he", 2, 50, 0.05, 0.9, 0,
+        helpers=("affine_forward", "affine_backward", "relu_forward", "relu_backward",
+                 "sigmoid_forward", "sigmoid_backward"))
+    for name, before, now in zip(("X_train", "Y_train", "X_test", "Y_test"), data, after or ()):
+        assert_unchanged(before, now, name)  # (unknown when a layer was stood in)
     assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
                   "train_mlp should return the pair (params, history)")
     assert_params(returned[0], param_shapes([784, 16, 10]), "the params returned by train_mlp")
@@ -50,9 +55,11 @@ def train_mlp_sigmoid_one_sample(student):
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     X_train, Y_train = X_train[::run["train_every"]], Y_train[::run["train_every"]]
     sizes, activations = run["sizes"], run["activations"]
-    returned = student.train_mlp(X_train, Y_train, X_test, Y_test, sizes,
-                                 activations, run["scheme"], run["epochs"], run["batch_size"],
-                                 run["lr"], run["momentum"], seed)
+    returned = call_on_own_work(
+        student, "train_mlp", X_train, Y_train, X_test, Y_test, sizes, activations,
+        run["scheme"], run["epochs"], run["batch_size"], run["lr"], run["momentum"], seed,
+        helpers=("affine_forward", "affine_backward", "relu_forward", "relu_backward",
+                 "sigmoid_forward", "sigmoid_backward"))
     assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
                   "train_mlp should return the pair (params, history)")
     params = assert_params(returned[0], param_shapes(sizes), "the params returned by train_mlp")
@@ -92,9 +99,11 @@ def train_mlp_relu_momentum(student):
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     X_train, Y_train = X_train[::run["train_every"]], Y_train[::run["train_every"]]
     sizes, activations = run["sizes"], run["activations"]
-    returned = student.train_mlp(X_train, Y_train, X_test, Y_test, sizes,
-                                 activations, run["scheme"], run["epochs"], run["batch_size"],
-                                 run["lr"], run["momentum"], seed)
+    returned = call_on_own_work(
+        student, "train_mlp", X_train, Y_train, X_test, Y_test, sizes, activations,
+        run["scheme"], run["epochs"], run["batch_size"], run["lr"], run["momentum"], seed,
+        helpers=("affine_forward", "affine_backward", "relu_forward", "relu_backward",
+                 "sigmoid_forward", "sigmoid_backward"))
     assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
                   "train_mlp should return the pair (params, history)")
     params = assert_params(returned[0], param_shapes(sizes), "the params returned by train_mlp")
@@ -111,11 +120,12 @@ def train_mlp_relu_momentum(student):
 
 @graded(points=1, hidden=True, timeout=60.0)
 def train_mlp_history_of_its_steps(student):
-    """Recorded on digits sorted by class: train_mlp trains only on its training set, in a new order every epoch, returns its last step's params, and its history (losses, accuracies, grad norms) is what its own steps give."""
+    """Recorded on digits sorted by class: train_mlp trains only on its training set, in a new order every epoch drawn from its seed (the last, smaller mini-batch kept), returns its last step's params, and its history (losses, accuracies, grad norms) is what its own steps give."""
     # One source of truth with check("train_mlp"): nnlab.deep_mlp.check_training.audit reads
     # the recording; here every recorded gradient is first confirmed with the reference.
     from solutions.deep_mlp import init_mlp, mlp_backward, mlp_forward, softmax_ce_loss
-    from nnlab.deep_mlp import check_training
+    from nnlab.checking import Failure
+    from nnlab.deep_mlp import check_repeat, check_steps, check_training
     from nnlab.deep_mlp.composition import own_network_right
     from nnlab.testing import PublicFailure
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
@@ -123,9 +133,11 @@ def train_mlp_history_of_its_steps(student):
     data = (X_train[3::20], Y_train[3::20], X_test[1::10], Y_test[1::10])
     sizes, activations = [784, 16, 10], ["relu"]
     epochs, batch_size, lr, momentum = 3, 20, 0.05, 0.9
-    returned, recording = student.record(
-        {"mlp_backward": "all", "softmax_ce_loss": "all"}, "train_mlp", *data, sizes,
-        activations, "he", epochs, batch_size, lr, momentum, 5)
+    layers = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
+              "sigmoid_forward", "sigmoid_backward")
+    returned, recording = call_on_own_work(
+        student, "train_mlp", *data, sizes, activations, "he", epochs, batch_size, lr, momentum,
+        5, helpers=layers, watch={"mlp_backward": "all", "softmax_ce_loss": "all"})
     assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2
                   and isinstance(returned[1], dict),
                   "train_mlp should return the pair (params, history), history a dict")
@@ -167,3 +179,22 @@ def train_mlp_history_of_its_steps(student):
         hints = [check_training.HINTS[key] for key in failure.hints
                  if key in check_training.HINTS]
         raise PublicFailure(check_training.GRADED[stage] + (f": {hints[0]}" if hints else ""))
+    # again with mini-batches of 24 (200 = 8 * 24 + 8): the last, smaller one is kept
+    _, partial = call_on_own_work(
+        student, "train_mlp", *data, sizes, activations, "he", 2, 24, lr, momentum, 5,
+        helpers=layers, watch={"mlp_backward": "all"})
+    try:
+        check_steps.check_last_batch_kept(partial, data, 2, 24)
+    except Failure as failure:
+        raise PublicFailure(check_training.GRADED["epochs"] + ": "
+                            + check_training.HINTS[failure.hints[0]]) from None
+    # again with the same seed: the same mini-batches; with another seed: others (the order
+    # comes from the seed, not from np.random's global generator or an unseeded one)
+    def again(seed):
+        return call_on_own_work(
+            student, "train_mlp", *(array.copy() for array in data), sizes, activations, "he",
+            epochs, batch_size, lr, momentum, seed, helpers=layers, watch={"mlp_backward": "all"})
+    try:
+        check_repeat.check_seed_used(recording, again, 5, data)
+    except Failure:
+        raise PublicFailure(check_training.HINTS["train_seed"]) from None

@@ -27,6 +27,7 @@ from nnlab.foundations.composition import (assert_fit_l1, fit_of_own_functions, 
                                            staircase_is_own_boxes)
 from nnlab.foundations.checks import run_test
 from nnlab.foundations.networks import one_hidden_layer
+from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.testing import (assert_close, assert_params, assert_shape, assert_unchanged,
                            describe, numerical_gradient)"""
 

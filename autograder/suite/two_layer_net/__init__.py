@@ -22,6 +22,7 @@ TESTS = collect([relu, softmax, compute_layer, averageCE, gradCE, forward, backp
 NOTEBOOK_TEST_IMPORTS = """\
 import numpy as np
 from nnlab.data import load_mnist
+from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.testing import (as_float_array, assert_close, assert_gradient, assert_params,
                            assert_public, assert_shape, assert_unchanged, numerical_gradient,
                            recorded_arguments)

@@ -8,13 +8,16 @@ forward, backprop, sgd_momentum_step or averageCE (which train runs) give wrong 
 since those lose points in their own tests; the steps must still be made as section 9 asks.
 train_history_of_its_steps grades, on a small recorded run with a test set of other digits,
 that train never trains on its test set, reshuffles every epoch, and reports the history its
-own steps give (read by the same nnlab.two_layer_net.checks.train_steps.audit as check()).
+own steps give (read by the same nnlab.two_layer_net.checks.train_steps.audit as check()). The layer functions forward and backprop call (compute_layer,
+relu, softmax, gradCE) are stood in by their formulas when they raise, return a wrong shape
+or modify their input (nnlab.stand_ins): train's code can then run past them.
 """
 
 import numpy as np
 
 from autograder.registry import graded
 from nnlab.data import load_mnist
+from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.two_layer_net.composition import agrees, same_as
 from nnlab.testing import (assert_params, assert_public, assert_shape, assert_unchanged,
                            recorded_arguments)
@@ -25,10 +28,11 @@ def train_history_format(student):
     """train returns params of the right shapes and one history entry per epoch, and leaves its data unchanged."""
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     data = (X_train[::8], Y_train[::8], X_test[::5], Y_test[::5])
-    returned, after = student.track("train", *data, hidden=16, epochs=3, batch_size=50,
-                                    lr=0.05, momentum=0.9, seed=0)
-    for name, before, now in zip(("X_train", "Y_train", "X_test", "Y_test"), data, after):
-        assert_unchanged(before, now, name)
+    returned, after = track_on_own_work(student, "train", *data, hidden=16, epochs=3,
+                                        batch_size=50, lr=0.05, momentum=0.9, seed=0,
+                                        helpers=("compute_layer", "relu", "softmax", "gradCE"))
+    for name, before, now in zip(("X_train", "Y_train", "X_test", "Y_test"), data, after or ()):
+        assert_unchanged(before, now, name)  # (unknown when a layer function was stood in)
     assert isinstance(returned, (tuple, list)) and len(returned) == 2, (
         f"train should return the pair (params, history), got {type(returned).__name__}")
     params, history = returned
@@ -65,10 +69,11 @@ def train_reaches_accuracy(student):
     # the 1,000 test digits that are scored never reach it.
     held_out = np.arange(len(X_train)) % run["held_out_every"] == 0
     epochs, batch_size = run["epochs"], run["batch_size"]
-    returned, recording = student.record(
-        {"sgd_momentum_step": 2}, "train", X_train[~held_out], Y_train[~held_out],
-        X_train[held_out], Y_train[held_out], hidden=run["hidden"], epochs=epochs,
-        batch_size=batch_size, lr=run["lr"], momentum=run["momentum"], seed=seed)
+    returned, recording = call_on_own_work(
+        student, "train", X_train[~held_out], Y_train[~held_out], X_train[held_out],
+        Y_train[held_out], hidden=run["hidden"], epochs=epochs, batch_size=batch_size,
+        lr=run["lr"], momentum=run["momentum"], seed=seed,
+        helpers=("compute_layer", "relu", "softmax", "gradCE"), watch={"sgd_momentum_step": 2})
     assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
                   f"train should return the pair (params, history), got "
                   f"{type(returned).__name__}")
@@ -157,10 +162,11 @@ def train_steps_carry_momentum(student):
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     X, Y = X_train[7::80], Y_train[7::80]  # 50 digits, 5 of each class
     hidden, epochs, batch_size, lr, momentum = 8, 3, 16, 0.07, 0.85
-    returned, recording = student.record(
-        {"sgd_momentum_step": "all", "backprop": "all"}, "train", X, Y, X_test[::100],
-        Y_test[::100], hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
-        momentum=momentum, seed=3)
+    returned, recording = call_on_own_work(
+        student, "train", X, Y, X_test[::100], Y_test[::100], hidden=hidden, epochs=epochs,
+        batch_size=batch_size, lr=lr, momentum=momentum, seed=3,
+        helpers=("compute_layer", "relu", "softmax", "gradCE"),
+        watch={"sgd_momentum_step": "all", "backprop": "all"})
     assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2,
                   f"train should return the pair (params, history), got "
                   f"{type(returned).__name__}")
@@ -274,22 +280,27 @@ def train_steps_carry_momentum(student):
 
 @graded(points=1, hidden=True, timeout=60.0)
 def train_history_of_its_steps(student):
-    """Recorded on digits sorted by class: train trains only on its training set, in a new order every epoch, and its history is what its own steps give."""
+    """Recorded on digits sorted by class: train trains only on its training set, in a new order every epoch drawn from its seed (the same seed gives the same mini-batches, another seed other ones), and its history is what its own steps give."""
     # One source of truth with check("train"): nnlab.two_layer_net.checks.train_steps.audit
     # reads the recording; here each recorded gradient and step is first confirmed with the
     # reference. The steps themselves (and the returned params) are graded by
     # train_steps_carry_momentum: a broken chain of steps is not charged again here.
     from solutions.two_layer_net import averageCE, backprop, forward, sgd_momentum_step
+    from nnlab.checking import Failure
+    from nnlab.checking.epochs import check_seeded
     from nnlab.testing import PublicFailure
     from nnlab.two_layer_net.checks import train as checked
     from nnlab.two_layer_net.checks import train_steps
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     # 250 training digits sorted by class, and 100 test digits it must never train on
     data = (X_train[5::16], Y_train[5::16], X_test[3::10], Y_test[3::10])
+    pristine = tuple(array.copy() for array in data)  # (a notebook's train gets data itself)
     hidden, epochs, batch_size, lr, momentum = 8, 3, 25, 0.05, 0.9
-    returned, recording = student.record(
-        {"sgd_momentum_step": "all", "backprop": "all"}, "train", *data, hidden=hidden,
-        epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum, seed=4)
+    layers = ("compute_layer", "relu", "softmax", "gradCE")
+    returned, recording = call_on_own_work(
+        student, "train", *data, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
+        momentum=momentum, seed=4, helpers=layers,
+        watch={"sgd_momentum_step": "all", "backprop": "all"})
     assert_public(isinstance(returned, (tuple, list)) and len(returned) == 2
                   and isinstance(returned[1], dict),
                   "train should return the pair (params, history), history a dict")
@@ -331,10 +342,31 @@ def train_history_of_its_steps(student):
                 "epochs": "train's mini-batches are not a new permutation of the training "
                           "set every epoch",
                 "history": "train's history is not what its own steps give"}
-    for stage, failure in found["findings"]:
-        if failure is None:
-            continue
-        if stage not in messages:  # graded by train_steps_carry_momentum and the others
-            return
+
+    def charged(stage, failure):
         hints = [checked.HINTS[key] for key in failure.hints if key in checked.HINTS]
-        raise PublicFailure(messages[stage] + (f": {hints[0]}" if hints else ""))
+        return PublicFailure(messages[stage] + (f": {hints[0]}" if hints else ""))
+
+    # the first stage that failed; the steps' own (gradients, steps) are graded by
+    # train_steps_carry_momentum and the other tests of train, not here
+    failed = next(((stage, failure) for stage, failure in found["findings"]
+                   if failure is not None), None)
+    if failed is not None and failed[0] in ("rows", "epochs"):
+        raise charged(*failed)
+    # the mini-batches (a new permutation every epoch: the epochs stage passed) come from the
+    # seed: called again with the same seed, train trains on the same mini-batches; with
+    # another seed, on others (not np.random's global generator, not a fixed seed)
+    finder = train_steps.RowFinder(pristine[0], pristine[2])
+    runs = [train_steps.batch_rows(recording, finder)]
+    for again in (4, 5) if ("epochs", None) in found["findings"] else ():
+        runs.append(train_steps.batch_rows(call_on_own_work(
+            student, "train", *(array.copy() for array in pristine), hidden=hidden,
+            epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum, seed=again,
+            helpers=layers, watch={"backprop": "all"})[1], finder))
+    if len(runs) == 3 and all(index is not None for rows in runs for index in rows):
+        try:
+            check_seeded(*runs)
+        except Failure:
+            raise PublicFailure(checked.HINTS["train_seed"]) from None
+    if failed is not None and failed[0] == "history":
+        raise charged(*failed)

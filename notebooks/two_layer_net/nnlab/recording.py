@@ -8,11 +8,19 @@ that rewrites this module there (see README, "what is protected").
 """
 
 import collections
+import contextlib
+import warnings
 
 import numpy as np
 
+from nnlab.stand_ins import STAND_IN, stand_in
+
 
 RECORD_LIMIT = 64 << 20     # bytes a recording of calls keeps in all
+# Watched under this name (never a function's), a recording counts the RuntimeWarnings the
+# whole call raised (NumPy's overflow, invalid value, division by zero: always warned, as
+# check() does), e.g. a sigmoid's exp(-Z) overflowing: ``counts[RUNTIME_WARNINGS]``.
+RUNTIME_WARNINGS = "<RuntimeWarning>"
 _PLAIN_DEPTH = 24           # nesting copied; deeper items become "<type>"
 _ARRAY_KINDS = "biufc"
 
@@ -29,21 +37,39 @@ class CallRecorder:
     however the call ended. A kept call is ``{"name", "index" (0 for the first call of
     that name), "args", "kwargs", "result"}``. Calls that raise are not kept. The kept
     copies hold at most RECORD_LIMIT bytes: from the first call that does not fit, calls
-    are only counted and the recording is marked truncated.
+    are only counted and the recording is marked truncated. Watching RUNTIME_WARNINGS
+    counts the RuntimeWarnings raised inside ``with recorder:`` instead; a name watched
+    with the keep value STAND_IN is bound to the notebook's formula for it
+    (``nnlab.stand_ins``), its calls counted, none kept.
     """
 
     def __init__(self, namespace, track):
         watch = track.get("record") if isinstance(track, dict) else None
         self.watch = {name: keep for name, keep in watch.items()
-                      if keep == "all" or (type(keep) is int and keep > 0)} \
+                      if keep in ("all", STAND_IN) or (type(keep) is int and keep > 0)} \
             if isinstance(watch, dict) else {}
         self.namespace = namespace
         self.kept = {name: collections.deque() for name in self.watch}
         self.counts = {name: 0 for name in self.watch}
         self.order, self.kept_bytes, self.truncated, self.saved = 0, 0, False, {}
+        self._warnings = None
 
     def __enter__(self):
-        for name in self.watch:
+        if RUNTIME_WARNINGS in self.watch:
+            self._warnings = contextlib.ExitStack()
+            self._caught = self._warnings.enter_context(warnings.catch_warnings(record=True))
+            warnings.simplefilter("always")
+            self._warnings.enter_context(np.errstate(over="warn", invalid="warn",
+                                                     divide="warn"))
+        for name, keep in self.watch.items():
+            if name == RUNTIME_WARNINGS:
+                continue
+            if keep == STAND_IN:
+                formula = stand_in(name)
+                if formula is not None:
+                    self.saved[name] = self.namespace.get(name)
+                    self.namespace[name] = self._counted(name, formula)
+                continue
             original = self.namespace.get(name)
             if callable(original):
                 self.saved[name] = original
@@ -51,8 +77,17 @@ class CallRecorder:
         return self
 
     def __exit__(self, *exc_info):
-        self.namespace.update(self.saved)
+        for name, value in self.saved.items():
+            if value is None:  # a stand-in for a name the namespace did not define
+                self.namespace.pop(name, None)
+            else:
+                self.namespace[name] = value
         self.saved = {}
+        if self._warnings is not None:
+            self._warnings.close()
+            self.counts[RUNTIME_WARNINGS] = sum(
+                1 for caught in self._caught if issubclass(caught.category, RuntimeWarning))
+            self._warnings = None
         return False
 
     def recording(self):
@@ -63,6 +98,14 @@ class CallRecorder:
         calls = [{key: entry[key] for key in ("name", "index", "args", "kwargs", "result")}
                  for entry in entries]
         return {"calls": calls, "counts": dict(self.counts), "truncated": self.truncated}
+
+    def _counted(self, name, formula):
+        def counted(*args, **kwargs):
+            self.counts[name] += 1
+            return formula(*args, **kwargs)
+
+        counted.__name__ = counted.__qualname__ = name
+        return counted
 
     def _watched(self, name, original):
         def watched(*args, **kwargs):

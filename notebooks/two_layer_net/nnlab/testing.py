@@ -30,9 +30,13 @@ import contextvars
 import copy
 import reprlib
 from collections.abc import Iterator
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+# numerical_gradient and relative_error live in nnlab.finite_differences; tests import them here
+from nnlab.finite_differences import numerical_gradient as numerical_gradient
+from nnlab.finite_differences import relative_error as relative_error
 from nnlab.recording import CallRecorder
 
 
@@ -69,7 +73,7 @@ def hiding() -> bool:
     return _HIDING.get()
 
 
-def assert_public(condition, message):
+def assert_public(condition: object, message: str) -> None:
     """``assert condition, message`` whose message the student may see even in a hidden test."""
     if not condition:
         raise PublicFailure(message)
@@ -78,10 +82,10 @@ def assert_public(condition, message):
 class LocalStudent:
     """The student's functions, looked up in a namespace such as ``globals()``."""
 
-    def __init__(self, namespace):
+    def __init__(self, namespace: dict[str, Any]) -> None:
         self._namespace = namespace
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Callable[..., Any]:
         function = self._namespace.get(name)
         if not callable(function):
             raise MissingFunction(
@@ -89,13 +93,13 @@ class LocalStudent:
                 f"its name and signature exactly as given")
         return function
 
-    def track(self, name, *args, **kwargs):
+    def track(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, tuple[Any, ...]]:
         """Call ``name`` on deep copies of the arguments; return (result, positional args after)."""
         copies, settings = copy.deepcopy(args), copy.deepcopy(kwargs)
         result = getattr(self, name)(*copies, **settings)
         return result, copies
 
-    def attempt(self, name, *args, after=False):
+    def attempt(self, name: str, *args: Any, after: bool = False) -> Any:
         """``name(*args)`` on copies of args, or None when the function is missing or raises.
 
         With ``after``: ``(result, args after the call)`` (as ``track``), or None.
@@ -110,7 +114,8 @@ class LocalStudent:
             return None
         return (result, copies) if after else result
 
-    def record(self, watch, name, *args, **kwargs):
+    def record(self, watch: Mapping[str, object], name: str, *args: Any,
+               **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         """Call ``name`` and record the calls it makes to the functions in ``watch``.
 
         Inputs:
@@ -134,7 +139,8 @@ class LocalStudent:
         return result, recorder.recording()
 
 
-def run_test(test, namespace, hint=None):
+def run_test(test: Callable[[Any], object], namespace: dict[str, Any],
+             hint: Callable[[str, dict[str, Any]], str] | None = None) -> None:
     """Run one test against the functions in ``namespace``; print a verdict.
 
     Inputs:
@@ -159,11 +165,12 @@ class TestFailed(AssertionError):
     WIDTH = 80  # nbgrader validate cuts lines at 87 characters (4 of them its indent)
     __test__ = False  # not a pytest test class
 
-    def __init__(self, name, message, hint="", error=None):
+    def __init__(self, name: str, message: str, hint: str = "",
+                 error: BaseException | None = None) -> None:
         super().__init__(f"{name}: {message}" + (f"\n{hint}" if hint else ""))
         self.name, self.message, self.hint, self.error = name, message, hint, error
 
-    def lines(self):
+    def lines(self) -> list[str]:
         """FAILED and the name, the message and the whole hint in lines of at most WIDTH
         columns, broken between words."""
         from nnlab.checking.failures import wrap
@@ -173,7 +180,7 @@ class TestFailed(AssertionError):
                 lines += wrap(part, self.WIDTH)
         return lines
 
-    def _render_traceback_(self):
+    def _render_traceback_(self) -> list[str]:
         """What IPython (the notebook, nbgrader validate) shows instead of a traceback."""
         return self.lines()
 
@@ -183,7 +190,7 @@ _SHORT.maxstring = _SHORT.maxother = 60
 _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = 4
 
 
-def describe(value):
+def describe(value: object) -> str:
     """A short description of a value for messages: type, shape, dtype.
 
     Cheap for any value: a list of a million items is not turned into text in full.
@@ -193,7 +200,8 @@ def describe(value):
     return f"{type(value).__name__} {_SHORT.repr(value)}"
 
 
-def matches(actual, expected, rtol=1e-6, atol=1e-12, finite=False):
+def matches(actual: object, expected: object, rtol: float = 1e-6, atol: float = 1e-12,
+            finite: bool = False) -> bool:
     """True if ``actual`` is numbers of ``expected``'s shape, each within ``atol + rtol *
     |expected|`` of it (``np.allclose``); with ``finite``, also no NaN or inf in ``actual``.
 
@@ -210,7 +218,7 @@ def matches(actual, expected, rtol=1e-6, atol=1e-12, finite=False):
     return bool(np.allclose(actual, expected, rtol=rtol, atol=atol))
 
 
-def as_float_array(value, name):
+def as_float_array(value: object, name: str) -> np.ndarray:
     """Check ``value`` is a real numeric array (or scalar) and return it as ndarray."""
     assert value is not None, (
         f"{name} returned None: did you forget the `return` statement?")
@@ -221,7 +229,7 @@ def as_float_array(value, name):
     return array
 
 
-def assert_shape(value, shape, name):
+def assert_shape(value: object, shape: Sequence[int], name: str) -> np.ndarray:
     """Assert an array has exactly ``shape``."""
     array = as_float_array(value, name)
     if array.shape != tuple(shape):
@@ -230,7 +238,8 @@ def assert_shape(value, shape, name):
     return array
 
 
-def assert_params(value, shapes, name):
+def assert_params(value: object, shapes: Mapping[str, Sequence[int]],
+                  name: str) -> dict[str, np.ndarray]:
     """Assert ``value`` is a dict holding an array of each given shape; return them as float64.
 
     Inputs:
@@ -261,7 +270,7 @@ def assert_params(value, shapes, name):
     return arrays
 
 
-def recorded_arguments(call, names):
+def recorded_arguments(call: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
     """The arguments of a recorded call (see ``LocalStudent.record``) by parameter name.
 
     Inputs:
@@ -283,7 +292,8 @@ def recorded_arguments(call, names):
     return bound
 
 
-def assert_close(actual, expected, name, rtol=1e-6, atol=0.0, hide_values=False):
+def assert_close(actual: object, expected: object, name: str, rtol: float = 1e-6, atol: float = 0.0,
+                 hide_values: bool = False) -> None:
     """Assert ``actual`` matches ``expected`` elementwise; name the worst entry if not.
 
     With ``hide_values`` (hidden tests) the message names the entry but not the numbers,
@@ -318,7 +328,7 @@ def assert_close(actual, expected, name, rtol=1e-6, atol=0.0, hide_values=False)
         f"{int((error > tolerance).sum())} of {error.size} entries outside rtol={rtol:g})")
 
 
-def assert_unchanged(before, after, name):
+def assert_unchanged(before: object, after: object, name: str) -> None:
     """Assert an argument (array or dict of arrays) was not modified in place."""
     if isinstance(before, dict):
         assert isinstance(after, dict) and set(after) == set(before), (
@@ -336,45 +346,12 @@ def assert_unchanged(before, after, name):
         f"(e.g. np.maximum(x, 0) rather than x[x < 0] = 0, P - T rather than P -= T)"))
 
 
-def numerical_gradient(f, x, h=1e-5):
-    """Centred finite differences of a scalar function f at x (float64).
-
-    Inputs:
-    - f: function of one array returning a float
-    - x: float64 array; it is perturbed in place and restored
-
-    Returns:
-    - array of x's shape: (f(x + h e_i) - f(x - h e_i)) / (2 h) for every entry i
-    """
-    grad = np.zeros_like(x, dtype=np.float64)
-    for index in np.ndindex(x.shape):
-        saved = x[index]
-        x[index] = saved + h
-        upper = f(x)
-        x[index] = saved - h
-        lower = f(x)
-        x[index] = saved
-        grad[index] = (upper - lower) / (2 * h)
-    return grad
-
-
-def relative_error(analytic, numeric):
-    """||a - n|| / max(||a|| + ||n||, 1e-12); GRADIENT_THRESHOLD is the pass mark.
-
-    In float64 with centred differences a correct gradient gives about 1e-8 or less;
-    a wrong one usually gives 1e-2 or more.
-    """
-    analytic = np.asarray(analytic, dtype=np.float64)
-    numeric = np.asarray(numeric, dtype=np.float64)
-    denominator = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-12)
-    return float(np.linalg.norm(analytic - numeric) / denominator)
-
-
 GRADIENT_THRESHOLD = 1e-6
 
 
-def assert_gradient(analytic, numeric, name, threshold=GRADIENT_THRESHOLD, worst=3,
-                    hide_values=False):
+def assert_gradient(analytic: object, numeric: np.ndarray, name: str,
+                    threshold: float = GRADIENT_THRESHOLD, worst: int = 3,
+                    hide_values: bool = False) -> None:
     """Assert an analytic gradient matches finite differences (relative error).
 
     With ``hide_values`` the message gives the relative error but no entries (PublicFailure).

@@ -3,7 +3,7 @@
 import numpy as np
 
 
-def one_hot(labels, num_classes=10):
+def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
     """Encode integer class labels as one-hot rows.
 
     Inputs:
@@ -25,7 +25,7 @@ def one_hot(labels, num_classes=10):
     return targets
 
 
-def init_params(D, H, K, rng):
+def init_params(D: int, H: int, K: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """He-initialised weights and zero biases for a D -> H -> K network.
 
     Inputs:
@@ -46,7 +46,7 @@ def init_params(D, H, K, rng):
     }
 
 
-def accuracy(targets, probabilities):
+def accuracy(targets: np.ndarray, probabilities: np.ndarray) -> float:
     """Fraction of rows whose most probable class is the target class.
 
     Inputs:

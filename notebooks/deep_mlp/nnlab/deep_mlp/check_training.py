@@ -1,5 +1,6 @@
 """Self-check of train_mlp: a short run on toy data ordered by class (as real digits often
-are), with its calls of mlp_forward, softmax_ce_loss and mlp_backward recorded.
+are), with its calls of mlp_forward, softmax_ce_loss and mlp_backward recorded (then a
+shorter one whose last mini-batch of each epoch is smaller: it must not be dropped).
 
 From the recording the check rebuilds what the notebook defines: which training rows each
 mini-batch holds (never a test row; every row once per epoch; a new order every epoch),
@@ -14,73 +15,15 @@ mistake.
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers
-from nnlab.deep_mlp import check_steps as record
+from nnlab.deep_mlp import check_repeat, check_steps as record
 from nnlab.deep_mlp.composition import layer_values, mean_cross_entropy
 from nnlab.recording import CallRecorder
+from nnlab.deep_mlp.train_hints import HINTS
 from nnlab.testing import describe
-
-HINTS = {
-    "train_format": "train_mlp returns (params, history), history with the lists "
-                    "\"train_loss\", \"train_acc\", \"test_loss\", \"test_acc\" (one float per "
-                    "epoch) and \"grad_norms\" (one list of L floats per epoch).",
-    "train_no_progress": "the training loss did not go down: each step should move every "
-                         "parameter by v = momentum v - lr g, then theta = theta + v.",
-    "train_on_test": "train_mlp trains on the test set: only rows of X_train (with Y_train) "
-                     "go into the mini-batches; X_test and Y_test are only evaluated, after "
-                     "each epoch, to measure how well the network generalises.",
-    "train_batches": "each epoch goes once through the whole training set in mini-batches "
-                     "of batch_size rows: ceil(N / batch_size) steps per epoch (the last "
-                     "may be smaller), every training example in exactly one of them. Take "
-                     "the batches as consecutive slices of one permutation of the indices.",
-    "train_no_shuffle": "train_mlp does not shuffle: the data may come ordered by class (as "
-                        "here), so each mini-batch holds one class. At the start of every "
-                        "epoch draw a new order, order = rng.permutation(N) with rng = "
-                        "np.random.default_rng(seed), and slice the batches from it.",
-    "train_shuffle_once": "every epoch visits the examples in the same order: draw a new "
-                          "permutation at the start of each epoch (order = "
-                          "rng.permutation(N) inside the epoch loop) from one generator made "
-                          "once before the loop, not one permutation before the loop or a "
-                          "generator re-created every epoch.",
-    "train_same_batches": "every epoch uses the same mini-batches, only in another order: "
-                          "shuffle the examples themselves (order = rng.permutation(N), then "
-                          "consecutive slices of order), not the list of batches.",
-    "train_labels": "a mini-batch's targets are not its examples' ones: index X_train and "
-                    "Y_train with the same indices (X_train[batch], Y_train[batch]).",
-    "train_update": "each step moves every parameter with its velocity: v = momentum * v - "
-                    "lr * grads[key], then params[key] = params[key] + v, for W and b of every "
-                    "layer. The velocities start at zero once, before the first epoch, and "
-                    "carry over from step to step (and from epoch to epoch).",
-    "train_returned_params": "return the params after the last step (the trained ones), not "
-                             "the initial ones or a copy made earlier.",
-    "train_history_data": "a history entry is computed on the wrong set: \"train_loss\" and "
-                          "\"train_acc\" on the whole training set (X_train, Y_train), "
-                          "\"test_loss\" and \"test_acc\" on the whole test set (X_test, "
-                          "Y_test).",
-    "train_history_stale": "the history is computed before the epoch's steps: record each "
-                           "epoch's entries after its last mini-batch, with the params as "
-                           "they are at the end of the epoch.",
-    "train_history_batches": "the history holds the mini-batches' losses or accuracies "
-                             "(their mean, or the last one's) seen during the epoch: the "
-                             "notebook defines each entry as the loss (accuracy) of the "
-                             "end-of-epoch params on the whole set, so after the epoch's "
-                             "steps run mlp_forward on all of X_train, then on X_test.",
-    "train_history_values": "each epoch's history entries are the mean cross-entropy "
-                            "(softmax_ce_loss) and the accuracy (argmax of the scores equal "
-                            "to argmax of Y) of the params at the end of that epoch, on the "
-                            "whole training set and on the whole test set.",
-    "train_grad_norms_last": "history[\"grad_norms\"] holds the last mini-batch's norms: the "
-                             "notebook defines each epoch's entry as the mean over that "
-                             "epoch's steps of each layer's norm ||dW_l||: add up the norms "
-                             "of every step and divide by the number of steps.",
-    "train_grad_norms_values": "history[\"grad_norms\"][e][l - 1] is the mean, over epoch e's "
-                               "steps, of np.linalg.norm(grads[f\"W{l}\"]), the Frobenius "
-                               "norm of the weight gradient mlp_backward returned at each "
-                               "step (weights only, not the biases, the params or the "
-                               "velocities).",
-}
 
 SIZES, ACTIVATIONS = [6, 8, 3], ["relu"]
 EPOCHS, BATCH, LR, MOMENTUM = 4, 10, 0.1, 0.9
+PARTIAL_BATCH = 8  # a second, shorter run: 60 = 7 * 8 + 4, the last mini-batch kept
 _DATA = {}
 
 
@@ -103,7 +46,7 @@ def _check_train_mlp(run, train_mlp):
     value, recording = None, None
     with run.check(f"train_mlp on 60 points ordered by class, 6-8-3 network, {EPOCHS} "
                    f"epochs of batch_size {BATCH}"):
-        value, recording = _train_call(run, train_mlp, data)
+        value, recording = _train_call(run, train_mlp, data, given=(given := []))
         if not isinstance(value, (tuple, list)) or len(value) != 2 \
                 or not isinstance(value[1], dict):
             raise Failure(f"returned {describe(value)}", ("train_format",))
@@ -120,6 +63,18 @@ def _check_train_mlp(run, train_mlp):
     params, history = value
     failures = len(run.failures)
     _check_steps(run, recording, params, history, data)
+    if len(run.failures) == failures:  # (a last mini-batch smaller: kept, not dropped)
+        with run.check(f"with batch_size {PARTIAL_BATCH}, each epoch visits every example once "
+                       f"({-(-60 // PARTIAL_BATCH)} mini-batches, the last one smaller)"):
+            _, partial = _train_call(run, train_mlp, data, batch_size=PARTIAL_BATCH, epochs=2)
+            record.check_last_batch_kept(partial, data, 2, PARTIAL_BATCH)
+    with run.check("X_train, Y_train, X_test and Y_test unchanged by train_mlp"):
+        check_repeat.check_data_unchanged(data, tuple(given))
+    if len(run.failures) == failures:
+        with run.check("called again with its seed, train_mlp trains on the same mini-batches; "
+                       "with another seed, on others"):
+            check_repeat.check_seed_used(recording, lambda seed: _train_call(
+                run, train_mlp, data, seed=seed), 0, data)
     if len(run.failures) == failures:
         with run.check("the training loss goes down"):
             losses = as_numbers(history["train_loss"]).astype(np.float64)
@@ -222,7 +177,7 @@ def audit(recording, returned, history, data, epochs, batch_size, lr, momentum, 
     X_train, Y_train = data[0], data[1]
     if not (run("rows", lambda: record.check_rows(rows, len(X_train)))
             and run("epochs", lambda: (
-                record.check_epochs(rows, epochs, per_epoch, len(X_train)),
+                record.check_epochs(rows, epochs, batch_size, len(X_train), "train_batches"),
                 record.check_labels(steps, rows, Y_train)))
             and run("gradients", lambda: record.check_gradients(steps, rows, data, gradients))
             and run("steps", lambda: trail.extend(
@@ -272,11 +227,14 @@ def _failing_helpers(run, names):
             if run.context.lookup(name) is not None and not run.context.passes(name)]
 
 
-def _train_call(run, train_mlp, data):
-    """(what train_mlp returned, the record of its calls of the network's functions)."""
-    settings = dict(scheme="he", epochs=EPOCHS, batch_size=BATCH, lr=LR, momentum=MOMENTUM,
-                    seed=0)
+def _train_call(run, train_mlp, data, batch_size=BATCH, epochs=EPOCHS, seed=0, given=None):
+    """(what train_mlp returned, the record of its calls of the network's functions); the
+    data arrays it was given are appended to the list ``given``, if any."""
+    settings = dict(scheme="he", epochs=epochs, batch_size=batch_size, lr=LR,
+                    momentum=MOMENTUM, seed=seed)
     arguments = tuple(array.copy() for array in data) + (list(SIZES), list(ACTIVATIONS))
+    if given is not None:
+        given.extend(arguments[:4])
     watch = {"mlp_forward": "all", "softmax_ce_loss": "all", "mlp_backward": "all"}
     scope = getattr(train_mlp, "__globals__", None)  # where train_mlp looks its helpers up
     if not isinstance(scope, dict) and callable(getattr(train_mlp, "record", None)):

@@ -170,11 +170,13 @@ class Context:
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # the student's debug prints
                 self.table.checkers[name](run, function)
-        except StudentNotImplemented as error:
-            if error.where == name:
+        except (StudentNotImplemented, NotImplementedError) as error:
+            where = error.where if isinstance(error, StudentNotImplemented) else \
+                student_code.raised_in(error, self.table.functions, name)
+            if where == name:  # (a stub called outside run.call: not a failure either)
                 return Result(name, "not_implemented")
             return Result(name, "blocked",
-                          message=f"it calls {error.where}, which is not implemented yet")
+                          message=f"it calls {where}, which is not implemented yet")
         except Exception as error:  # student code outside a check, or a bug of the check
             run.failures.append(("running the checks", f"stopped with {type(error).__name__}: "
                                  f"{student_code.message(error)}", ("unexpected_output",)))
@@ -218,6 +220,9 @@ class Run:
             return False
         if issubclass(kind, StudentNotImplemented) or not issubclass(kind, Exception):
             return False
+        if issubclass(kind, NotImplementedError):  # a stub called outside run.call
+            raise StudentNotImplemented(student_code.raised_in(
+                error, self.context.table.functions, self.name)) from None
         if issubclass(kind, Failure):
             got, hints = error.got, error.hints
             if self._warned and "runtime_warning" not in hints and any(

@@ -5,6 +5,8 @@ no change to its arguments.
 recognises and ``exception_hints`` the one for a product whose shapes do not fit.
 """
 
+import re
+
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers, check_unchanged, is_close, worst_entry
@@ -17,6 +19,10 @@ HINTS = {
                            "not per column).",
     "compute_layer_bias": "the bias b is missing: add b (shape (H,)) to every row of the "
                           "product; broadcasting does that with a plain +.",
+    "compute_layer_column_bias": "b is used as a column, shape (H, 1) (b.reshape(-1, 1), "
+                                 "b[:, None] or b.T of a column): added to the (N, H) "
+                                 "product it broadcasts along the wrong axis. Add b as it "
+                                 "is, shape (H,): X @ W + b adds it to every row.",
     "compute_layer_transposed": "compute_layer returned the transpose, shape (H, N): the "
                                 "result has one example per row, shape (N, H), as X does.",
     "compute_layer_inplace": "compute_layer changed one of its arguments in place (e.g. "
@@ -25,8 +31,11 @@ HINTS = {
 
 
 def exception_hints(error, shapes):
-    """The hint for an exception compute_layer raised (None: the engine's): a product
-    whose shapes do not fit is most likely W @ X."""
+    """The hint for an exception compute_layer raised (None: the engine's): shapes that do
+    not broadcast, one of them a column (H, 1), are a column bias; a product whose shapes do
+    not fit is most likely W @ X."""
+    if shapes and "broadcast" in str(error) and re.search(r"\(\d+, ?1\)", str(error)):
+        return ("compute_layer_column_bias",)
     return ("compute_layer_order",) if shapes else None
 
 

@@ -1,0 +1,11 @@
+# Bug in init_mlp: He variance 2 / n_out instead of 2 / n_in.
+def init_mlp(sizes, scheme="he", seed=0):
+    rng = np.random.default_rng(seed)
+    params = {}
+    for l in range(1, len(sizes)):
+        n_in, n_out = sizes[l - 1], sizes[l]
+        variance = {"seed": 1.0 / max(n_in, n_out), "he": 2.0 / n_out,
+                    "xavier": 2.0 / (n_in + n_out)}[scheme]
+        params[f"W{l}"] = rng.normal(0.0, np.sqrt(variance), size=(n_in, n_out))
+        params[f"b{l}"] = np.zeros(n_out)
+    return params

@@ -1,0 +1,28 @@
+# Correct train_mlp: velocity kept in PyTorch's convention (u = momentum u + g, theta -= lr u, i.e. u = -v / lr): the same steps, since lr is constant.
+def train_mlp(X_train, Y_train, X_test, Y_test, sizes, activations, scheme="he", epochs=3,
+              batch_size=64, lr=0.05, momentum=0.9, seed=0):
+    rng = np.random.default_rng(seed)
+    params = init_mlp(sizes, scheme, seed)
+    buffer = {name: np.zeros_like(value) for name, value in params.items()}
+    history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": [],
+               "grad_norms": []}
+    L, N = len(sizes) - 1, X_train.shape[0]
+    for _ in range(epochs):
+        order = rng.permutation(N)
+        norms = []
+        for start in range(0, N, batch_size):
+            batch = order[start:start + batch_size]
+            scores, caches = mlp_forward(X_train[batch], params, activations)
+            _, dscores = softmax_ce_loss(scores, Y_train[batch])
+            grads = mlp_backward(dscores, caches, params, activations)
+            for name in params:
+                buffer[name] = momentum * buffer[name] + grads[name]
+                params[name] = params[name] - lr * buffer[name]
+            norms.append([np.linalg.norm(grads[f"W{l}"]) for l in range(1, L + 1)])
+        history["grad_norms"].append([float(v) for v in np.mean(norms, axis=0)])
+        for split, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):
+            scores, _ = mlp_forward(X, params, activations)
+            loss, _ = softmax_ce_loss(scores, Y)
+            history[f"{split}_loss"].append(float(loss))
+            history[f"{split}_acc"].append(float(np.mean(scores.argmax(1) == Y.argmax(1))))
+    return params, history

@@ -1,0 +1,11 @@
+# Bug in fit_l1: in-place update w -= ... with best = w (no copy), so the best iterate is always the last one.
+def fit_l1(X, y, lr=0.5, steps=2000):
+    w = np.zeros(X.shape[1])
+    history = [l1_loss(X, y, w)]
+    best, best_loss = w, history[0]
+    for t in range(steps):
+        w -= lr / np.sqrt(t + 1) * l1_subgradient(X, y, w)
+        history.append(l1_loss(X, y, w))
+        if history[-1] < best_loss:
+            best, best_loss = w, history[-1]
+    return best, np.array(history)

@@ -1,0 +1,129 @@
+"""Grading a function on its own work when a function it calls breaks: stand-ins.
+
+A caller (forward, backprop, mlp_forward, ...) runs the student's own helpers (compute_layer,
+relu, affine_forward, ...). When a helper raises, returns a value of the wrong shape or
+modifies its input, the caller's code cannot run past it: its tests would fail for the
+helper's mistake. ``call_on_own_work`` probes each helper first (on inputs of its own, one
+call each); the helpers that break are then *stood in* while the caller runs: the name is
+bound, in the caller's namespace and for that call only, to the formula the notebook states
+for it (``STAND_IN``, see ``nnlab.recording.CallRecorder``). The helper loses points in its
+own tests; the caller is graded on what it makes of its helpers.
+
+Each assignment that has callers lists its stand-ins in its ``composition`` module:
+``STAND_INS = {name: (formula, probe)}``, ``formula(*args)`` the notebook's formula and
+``probe(rng)`` the arguments of one probing call (distinct sizes, so that a transposed or
+mis-broadcast result shows). No solution code beyond those formulas.
+"""
+
+import importlib
+import pkgutil
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+STAND_IN = "stand_in"  # the keep value of CallRecorder's watch that stands a name in
+
+
+def _table() -> dict[str, tuple[Callable[..., Any], Callable[..., tuple]]]:
+    """{name: (formula, probe)} of every assignment's ``composition.STAND_INS`` here."""
+    import nnlab
+    table = {}
+    for module in pkgutil.iter_modules(nnlab.__path__):
+        if not module.ispkg:
+            continue
+        try:
+            composition = importlib.import_module(f"nnlab.{module.name}.composition")
+        except ImportError:  # an assignment without a composition module
+            continue
+        table.update(getattr(composition, "STAND_INS", {}))
+    return table
+
+
+def stand_in(name: str) -> Callable[..., Any] | None:
+    """The notebook's formula for ``name`` (from an assignment's ``composition.STAND_INS``),
+    or None."""
+    return _table().get(name, (None, None))[0]
+
+
+def _shapes(value: object) -> tuple:
+    """The nested structure of shapes of a value (arrays, tuples, lists and dicts of them)."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(key), _shapes(item)) for key, item in value.items())))
+    if isinstance(value, (tuple, list)):
+        return ("sequence", tuple(_shapes(item) for item in value))
+    try:
+        array = np.asarray(value)
+    except Exception:  # the student's object: not an array
+        return ("other",)
+    return ("array", array.shape) if array.dtype.kind in "fiub" else ("other",)
+
+
+def _finite(value: object) -> bool:
+    """No NaN or inf in the arrays of a value (whose shapes are the formula's)."""
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, (tuple, list)):
+        return all(_finite(item) for item in value)
+    return bool(np.isfinite(np.asarray(value, dtype=np.float64)).all())
+
+
+def _unchanged(before: object, after: object) -> bool:
+    if isinstance(before, dict):
+        return isinstance(after, dict) and set(before) == set(after) and all(
+            _unchanged(before[key], after[key]) for key in before)
+    try:
+        return bool(np.array_equal(np.asarray(before), np.asarray(after)))
+    except Exception:  # not comparable: changed
+        return False
+
+
+def broken_helpers(student: Any, names: Iterable[str],
+                   rng: np.random.Generator | None = None) -> list[str]:
+    """The helpers among ``names`` that raise, return a value whose shapes differ from the
+    formula's or that holds NaN or inf, or modify their input, on one probing call each (the
+    student object of a test: notebook or grader)."""
+    rng = np.random.default_rng(4049) if rng is None else rng
+    table, broken = _table(), []
+    for name in names:
+        formula, probe = table[name]
+        args = probe(rng)
+        tracked = student.attempt(name, *args, after=True)
+        if tracked is None or _shapes(tracked[0]) != _shapes(formula(*args)) \
+                or not _finite(tracked[0]) \
+                or not all(_unchanged(a, b) for a, b in zip(args, tracked[1])):
+            broken.append(name)
+    return broken
+
+
+def call_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str] = (),
+                     watch: dict[str, object] | None = None, **kwargs: Any) -> Any:
+    """``name(*args)`` for a test, with the helpers (among ``helpers``) that break stood in.
+
+    Inputs:
+    - student: the test's student object
+    - name, args, kwargs: the caller and its arguments
+    - helpers: the student functions ``name`` calls that have stand-ins
+    - watch: optional ``record`` watch (e.g. {"sgd_momentum_step": "all"}): then
+      ``(result, recording)`` is returned, as ``student.record`` does
+
+    Returns:
+    - the result (or ``(result, recording)`` with ``watch``)
+    """
+    broken = broken_helpers(student, helpers)
+    if not broken and watch is None:
+        return getattr(student, name)(*args, **kwargs)
+    if not broken:
+        return student.record(watch, name, *args, **kwargs)
+    result, recording = student.record(
+        dict(watch or {}, **{helper: STAND_IN for helper in broken}), name, *args, **kwargs)
+    return (result, recording) if watch is not None else result
+
+
+def track_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str] = (),
+                      **kwargs: Any) -> tuple[Any, tuple | None]:
+    """``(name(*args), its arguments after the call)`` as ``student.track`` gives them; when
+    one of ``helpers`` breaks (see ``broken_helpers``), the call runs with it stood in and
+    the arguments after the call are not known: ``(result, None)``."""
+    if broken_helpers(student, helpers):
+        return call_on_own_work(student, name, *args, helpers=helpers, **kwargs), None
+    return student.track(name, *args, **kwargs)
