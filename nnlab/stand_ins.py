@@ -12,7 +12,9 @@ own tests; the caller is graded on what it makes of its helpers.
 Each assignment that has callers lists its stand-ins in its ``composition`` module:
 ``STAND_INS = {name: (formula, probe)}``, ``formula(*args)`` the notebook's formula and
 ``probe(rng)`` the arguments of one probing call (distinct sizes, so that a transposed or
-mis-broadcast result shows). No solution code beyond those formulas.
+mis-broadcast result shows, and holding the special points the caller's tests reach, such
+as a residual exactly 0 at the kink of |r|, so that a helper giving NaN only there is stood
+in too). No solution code beyond those formulas.
 """
 
 import importlib

@@ -49,10 +49,7 @@ MISTAKES = check_unique([
             fails=("graph_forward_inactive_units",), hints=("graph_output_relu",)),
     Mistake("graph_forward_inplace", "graph_forward",
             fnd("graph_forward", "    p0 = ", '    p0 = params["w0"] = '),
-            fails=("graph_forward_inactive_units",), hints=("graph_forward_inplace",),
-            grader_xfail=(
-                "the grader misses it: the worked example's x0 = 1.0 leaves w0 as it was, and "
-                "graph_forward_inactive_units does not check that params is unchanged")),
+            fails=("graph_forward_inactive_units",), hints=("graph_forward_inplace",)),
     Mistake("graph_forward_key_error", "graph_forward",
             fnd("graph_forward", 'params["b0"]', 'params["B0"]'),
             fails=("graph_forward_worked_example", "graph_forward_inactive_units"),
@@ -98,10 +95,7 @@ MISTAKES = check_unique([
     Mistake("graph_relu_at_zero_output", "graph_backward",
             fnd("graph_backward", 'dy = 1.0 if cache["y"] > 0 else 0.0',
                 'dy = 1.0 if cache["y"] >= 0 else 0.0'),
-            fails=("graph_backward_finite_differences",), hints=("graph_relu_at_zero",),
-            grader_xfail=(
-                "the grader misses it: graph_backward_finite_differences puts exactly 0 into the "
-                "first ReLU only (s0 = 0), never into the last (y = 0)")),
+            fails=("graph_backward_finite_differences",), hints=("graph_relu_at_zero",)),
     Mistake("graph_relu_at_zero_heaviside", "graph_backward",
             fnd("graph_backward", 'dx1 if cache["s0"] > 0 else 0.0',
                 'dx1 * np.heaviside(cache["s0"], 0.5)'),
@@ -289,9 +283,7 @@ MISTAKES = check_unique([
             fnd("l1_subgradient", "np.sign(X @ w - y)", "((X @ w - y) / abs(X @ w - y))"),
             fails=("l1_subgradient_worked_example", "l1_subgradient_at_a_perfect_fit",
                    "l1_subgradient_random_inputs"),
-            hints=("l1_sign_zero_nan",),
-            grader_xfail=("also charged to fit_l1, which calls l1_subgradient: "
-                          "fit_l1_three_steps fails too")),
+            hints=("l1_sign_zero_nan",)),
     Mistake("l1_subgradient_l2", "l1_subgradient",
             fnd("l1_subgradient", "np.sign(X @ w - y)", "(X @ w - y)"),
             fails=("l1_subgradient_worked_example", "l1_subgradient_random_inputs"),

@@ -193,16 +193,12 @@ NETWORK_MISTAKES = [
             edited(BACKPROP, "db1 = np.sum(dZ1", "db1 = np.mean(dZ1"),
             fails=("backprop_gradient_check", "backprop_finite_differences",
                    "backprop_random_inputs"),
-            hints=("backprop_bias_mean",),
-            check_xfail="check() blames the ReLU mask (backprop_relu_not_mask), not the "
-                        "averaged db1"),
+            hints=("backprop_bias_mean",)),
     Mistake("backprop_dW1_doubled", "backprop",
             edited(BACKPROP, "dW1 = X.T @ dZ1", "dW1 = 2 * X.T @ dZ1"),
             fails=("backprop_gradient_check", "backprop_finite_differences",
                    "backprop_random_inputs"),
-            hints=("backprop_fd",),
-            check_xfail="check() blames the ReLU mask (backprop_relu_not_mask), not the "
-                        "scale of dW1"),
+            hints=("backprop_fd",)),
     Mistake("sgd_params_ignore_velocity", "sgd_momentum_step",
             edited(SGD, "params[k] + new_velocity[k]",
                    "params[k] - lr * grads[k]"),

@@ -22,8 +22,8 @@ def graph_backward_worked_example(student):
 
 @graded(points=2, hidden=True)
 def graph_backward_finite_differences(student):
-    """graph_backward matches finite differences of z, with either ReLU active or not, and a
-    ReLU whose input is exactly 0 blocks the gradient."""
+    """graph_backward matches finite differences of z, with either ReLU active or not, and
+    each ReLU, the first and the last, blocks the gradient where its input is exactly 0."""
     from solutions.foundations import graph_forward
     cases = {
         "both ReLUs active": (0.9, {"w0": 0.8, "b0": -0.2, "w1": 1.3, "b1": 0.1}),
@@ -45,11 +45,18 @@ def graph_backward_finite_differences(student):
                               f"the gradients returned by graph_backward with {case}")
         for key, value in zip(keys, numeric):
             assert_close(grads[key], value, f"dz/d{key} with {case}", atol=1e-7)
-    # where a ReLU's input is exactly 0 it blocks the gradient, as the notebook says
-    x0, params = 1.0, {"w0": 1.0, "b0": -1.0, "w1": 0.5, "b1": 0.2}
-    grads = assert_params(student.graph_backward(x0, params, graph_forward(x0, params)),
-                          {key: () for key in keys},
-                          "the gradients returned by graph_backward")
-    for key, value in zip(keys, (0.0, 0.0, 0.0, 1.0, 1.0)):
-        assert_close(grads[key], value, f"dz/d{key} where the first ReLU's input is exactly 0 "
-                     f"(a ReLU blocks the gradient where its input is zero)", atol=1e-12)
+    # where a ReLU's input is exactly 0 it blocks the gradient, as the notebook says: each
+    # ReLU in turn (every value exact in binary)
+    zeros = {
+        "the first ReLU's input is exactly 0 (s0 = 0)": (
+            1.0, {"w0": 1.0, "b0": -1.0, "w1": 0.5, "b1": 0.2}, (0.0, 0.0, 0.0, 1.0, 1.0)),
+        "the last ReLU's input is exactly 0 (y = 0)": (
+            -1.0, {"w0": 1.0, "b0": 2.0, "w1": 0.5, "b1": 0.5}, (0.0, 0.0, 0.0, 0.0, 0.0)),
+    }
+    for case, (x0, params, expected) in zeros.items():
+        grads = assert_params(student.graph_backward(x0, params, graph_forward(x0, params)),
+                              {key: () for key in keys},
+                              "the gradients returned by graph_backward")
+        for key, value in zip(keys, expected):
+            assert_close(grads[key], value, f"dz/d{key} where {case} (a ReLU blocks the "
+                         f"gradient where its input is zero)", atol=1e-12)

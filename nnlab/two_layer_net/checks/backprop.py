@@ -36,7 +36,7 @@ HINTS = {
                         "already divides by N (or divide dL/dZ2 by N once yourself).",
     "backprop_sign": "all gradients have the wrong sign: check the sign of dL/dZ2 "
                      "(prediction minus target).",
-    "backprop_bias_mean": "the weight gradients are right but the bias gradients are 1/N of "
+    "backprop_bias_mean": "the weight gradients are right but a bias gradient is 1/N of "
                           "the finite differences: sum over the examples, do not average "
                           "(gradCE already divided by N).",
     "backprop_relu": "the layer-2 gradients are right, the layer-1 ones are wrong: check the "
@@ -190,11 +190,13 @@ def _backprop_mistakes(run, backprop, grads, numeric, good, N):
         return ("backprop_N_times",)
     if all(is_about(scales[key], -1.0) for key in PARAM_KEYS):
         return ("backprop_sign",)
-    if good["W1"] and good["W2"] and all(is_about(scales[key], 1.0 / N) for key in ("b1", "b2")):
+    if good["W1"] and good["W2"] and all(good[key] or is_about(scales[key], 1.0 / N)
+                                         for key in ("b1", "b2")):
         return ("backprop_bias_mean",)
     if not good["W2"] and is_close(grads["W2"].T, numeric["W2"], rtol=1e-5, atol=1e-9):
         return ("backprop_transposed",)
-    if good["W2"] and good["b2"]:
+    if good["W2"] and good["b2"] and not good["b1"]:
+        # dL/dZ1 is wrong (b1's gradient sums it): the ReLU's derivative
         return ("backprop_relu", _relu_mistake(run, backprop))
     if good["W1"] and good["b1"]:
         return ("backprop_layer2",)

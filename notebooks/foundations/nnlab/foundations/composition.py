@@ -168,8 +168,14 @@ def staircase_is_own_boxes(student, B, heights, params, x):
 
 # What fit_l1 calls, by the notebook's formulas, with a probe each: one that raises, returns
 # a wrong shape, NaN or modifies its input is stood in while fit_l1 is graded (nnlab.stand_ins).
-def _l1_probe(rng):
-    return rng.normal(size=(7, 3)), rng.normal(size=7), rng.normal(size=3)
+def _l1_probe(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, y, w) with one residual exactly 0 (x_0 = e_0, y_0 = w_0: exact in any order of
+    summation), the kink fit_l1 meets at w_0 = 0 when some y_n = 0: a subgradient that
+    divides by |residual| gives NaN there."""
+    X, y, w = rng.normal(size=(7, 3)), rng.normal(size=7), rng.normal(size=3)
+    X[0] = (1.0, 0.0, 0.0)
+    y[0] = w[0]
+    return X, y, w
 
 
 STAND_INS = {
