@@ -10,8 +10,15 @@ Starts the service (real grader, ``--jobs 2``, gradebook on) on a temporary exch
 Latency of one submission: from the moment its inbound folder is complete (the mtime of
 ``submission_secret.txt``, which ``nbgrader submit`` writes last) to the moment its page
 is in the exchange's feedback folder (seen by polling every 20 ms), so the student's own
-``nbgrader submit`` start-up is not counted. Prints median and 95th percentile of each, the
-last line a summary.
+``nbgrader submit`` start-up is not counted.
+
+3. then, with the service stopped, ``python -m autograder grade`` on the same burst's
+   notebooks (``<student>/foundations/foundations.ipynb``) with the same ``--jobs`` and the
+   gradebook on: the whole burst's time over grade's is how far the service is from the
+   batch grading rate (1.0: a burst is served as fast as ``grade`` grades it).
+
+Prints median and 95th percentile of each, the load average (1 minute) around each part,
+the last line a summary.
 
     .venv/bin/python benchmarks/feedback_latency.py [--idle 5] [--burst 100]
 """
@@ -79,6 +86,24 @@ def burst(exchange, notebooks: list[bytes], size: int, scratch: Path) -> list[Pa
     return moved
 
 
+def grade_time(folders: list[Path], scratch: Path, jobs: int, env: dict[str, str]) -> float:
+    """Seconds ``python -m autograder grade`` takes on the notebooks of ``folders``."""
+    submissions = scratch / "submissions"
+    for n, folder in enumerate(folders):
+        target = submissions / f"burst{n:03d}" / "foundations"
+        target.mkdir(parents=True)
+        shutil.copyfile(folder / "foundations.ipynb", target / "foundations.ipynb")
+    started = time.time()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(submissions), "--out",
+                    str(scratch / "grade_out"), "--jobs", str(jobs), "--no-progress"],
+                   env=env, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.time() - started
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def summary(name: str, latencies: list[float]) -> str:
     return (f"{name}: median {statistics.median(latencies):.2f} s, 95th percentile "
             f"{percentile(latencies, 0.95):.2f} s (n={len(latencies)})")
@@ -110,21 +135,31 @@ def main() -> None:
                 idle += wait_for_pages(exchange, [new], fnd.notebook, 300)
                 print(f"idle submission {n + 1}: {idle[-1]:.2f} s", flush=True)
             (tmp / "scratch").mkdir()
+            loads = [load()]
             started = time.time()
             folders = burst(exchange, notebooks, args.burst, tmp / "scratch")
             crowd = wait_for_pages(exchange, folders, fnd.notebook, 60 * 60)
             total = time.time() - started
+            loads.append(load())
         finally:
             service.terminate()
             service.wait(timeout=60)
             if (ROOT / "build").is_dir():  # the service's JSON-lines log, for a look later
                 shutil.copy(tmp / "serve.log", ROOT / "build" / "feedback_latency.log")
+        print(f"burst served; grading the same {args.burst} with grade --jobs {args.jobs}",
+              flush=True)
+        batch = grade_time(folders, tmp / "batch", args.jobs, env)
+        loads.append(load())
     print(summary("idle", idle))
-    print(summary(f"burst of {args.burst}", crowd) + f"; the whole burst took {total:.1f} s")
+    print(summary(f"burst of {args.burst}", crowd) + f"; the whole burst took {total:.1f} s "
+          f"(load average {loads[0]} before, {loads[1]} after)")
+    print(f"grade --jobs {args.jobs} on the same {args.burst}: {batch:.1f} s "
+          f"(load average {loads[2]} after); burst / grade = {total / batch:.2f}")
     print(f"feedback latency (s): idle median {statistics.median(idle):.2f} p95 "
           f"{percentile(idle, 0.95):.2f}; burst of {args.burst} median "
           f"{statistics.median(crowd):.2f} p95 {percentile(crowd, 0.95):.2f} "
-          f"(whole burst {total:.1f} s, jobs {args.jobs})")
+          f"(whole burst {total:.1f} s, grade {batch:.1f} s, ratio {total / batch:.2f}, "
+          f"jobs {args.jobs})")
 
 
 if __name__ == "__main__":

@@ -43,13 +43,14 @@ def correct_notebook() -> nbformat.NotebookNode:
 
 
 def make_service(exchange, out: Path, grader=None, policies=None, clock=time.time,
-                 gradebook: bool = True, log: io.StringIO | None = None) -> Service:
+                 gradebook: bool = True, log: io.StringIO | None = None,
+                 owner_check: str = "auto") -> Service:
     """A service on ``exchange`` grading into ``out`` (real grader, 2 processes, unless
     ``grader`` is given)."""
     limits, isolation = Limits(), isolation_mode("auto")
     settings = Settings(exchange=exchange.root, out=out, course_id=exchange.course_id,
                         fingerprint=batch.grader_key(limits, isolation), poll=0.05, settle=0.2,
-                        abandon=2.0, gradebook=gradebook)
+                        abandon=2.0, gradebook=gradebook, owner_check=owner_check)
     return Service(settings, grader or LocalGrader(2, limits, isolation), policies or {},
                    clock, EventLog(log if log is not None else io.StringIO()))
 

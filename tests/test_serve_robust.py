@@ -1,9 +1,11 @@
-"""``autograder.serve`` under pressure: hostile inbound folders, a burst of 100 submissions,
-and ``kill -9`` in the middle of a burst."""
+"""``autograder.serve`` under pressure: hostile inbound folders, a burst of 100 submissions
+(grades.csv rewritten a few times, not per submission), ``kill -9`` in the middle of a
+burst, and a submission that kills its grading process beside good ones."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import signal
@@ -15,9 +17,11 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import make_unique_key, notebook_hash
 
+from autograder import pool, storage
 from autograder.grading import empty_tests, finish
+from autograder.sandbox import Limits
 from autograder.records import RowStatus, TestStatus
-from autograder.serve.grader import InlineGrader
+from autograder.serve.grader import InlineGrader, LocalGrader
 from autograder.serve.queue import Queue, State
 from course_under_test import FND
 from exchange_helpers import hand_made, make_exchange
@@ -97,7 +101,11 @@ def fake_result(item) -> dict:
 GRADED: list[str] = []
 
 
-def test_a_burst_of_100_is_queued_and_graded_in_arrival_order(tmp_path):
+def test_a_burst_of_100_is_queued_and_graded_in_arrival_order(tmp_path, monkeypatch):
+    rewrites = []
+    write_csv = storage.write_csv
+    monkeypatch.setattr(storage, "write_csv", lambda out, results: rewrites.append(
+        len(results)) or write_csv(out, results))
     exchange = make_exchange(tmp_path / "exchange", (FND,))
     names = [f"s{n:03d}" for n in range(100)]
     order = list(names)
@@ -118,6 +126,13 @@ def test_a_burst_of_100_is_queued_and_graded_in_arrival_order(tmp_path):
     assert all(row.state == State.GRADED and row.grade_count == 1 for row in rows)
     assert len(list(exchange.feedback.glob("*.html"))) == 100, "a page is missing"
     assert elapsed < 120, f"100 fake gradings took {elapsed:.0f} s"
+    out = tmp_path / "out"
+    expected = write_csv(tmp_path / "expected", storage.saved_results(out))
+    assert (out / "grades.csv").read_bytes() == expected.read_bytes(), (
+        "grades.csv after the burst is not what `grade` writes from the saved results")
+    assert len((out / "grades.csv").read_text().splitlines()) == 101
+    assert 1 <= len(rewrites) <= 5 and rewrites[-1] == 100, (
+        f"grades.csv should be rewritten when the queue drains, not per submission: {rewrites}")
 
 
 def test_kill_9_mid_burst_then_restart_grades_every_submission_exactly_once(tmp_path):
@@ -176,3 +191,33 @@ def test_a_publication_that_fails_gives_a_failed_row_and_a_page_saying_so(tmp_pa
     assert row.state == State.FAILED and "could not publish" in (row.problem or ""), row
     assert "could not publish its feedback" in page_for(exchange, SECRET, "foundations")
     assert '"event": "publish_error"' in log.getvalue() and "No space left" in log.getvalue()
+
+
+def dies_or_passes(item, limits, isolation) -> dict:
+    """In a grading process: the submission of ``killer`` kills its process at once (as
+    student code can in rlimits mode); the others pass every test, slowly enough to be
+    graded beside it when it does."""
+    if item.student == "killer":
+        os._exit(1)
+    time.sleep(1.0)
+    return fake_result(item)
+
+
+def test_a_submission_that_kills_its_process_fails_alone_and_its_neighbours_are_graded(tmp_path):
+    exchange = make_exchange(tmp_path / "exchange", (FND,))
+    names = ["good1", "killer", "good2", "good3"]
+    for n, name in enumerate(names):
+        hand_made(exchange, f"{name}+foundations+2026-12-07 10:00:0{n}.000000 UTC+r",
+                  {"foundations.ipynb": RELEASE_BYTES}, f"{n + 1:02d}" * 64)
+    grader = LocalGrader(2, Limits(), "rlimits", function=dies_or_passes)
+    serve_until_idle(make_service(exchange, tmp_path / "out", grader=grader, gradebook=False))
+    rows = {row.student: row for row in Queue(tmp_path / "out" / "serve" / "queue.db").rows()}
+    assert rows["killer"].status == RowStatus.GRADER_ERROR and rows["killer"].grade_count == 1, rows["killer"]
+    page = page_for(exchange, "02" * 64, "foundations")
+    assert "not run: the grader&#x27;s process was killed" in page, page[:3000]
+    (saved,) = json.loads((tmp_path / "out" / "serve" / "results" / f"{rows['killer'].id}.json"
+                           ).read_text())
+    assert saved["message"] == pool.KILLED_THRICE, saved["message"]
+    for name in ("good1", "good2", "good3"):
+        assert (rows[name].state, rows[name].status, rows[name].score) == (
+            State.GRADED, RowStatus.OK, rows[name].max_score), f"{name}, graded beside the killer: {rows[name]}"

@@ -79,14 +79,14 @@ def _serve(args: argparse.Namespace) -> int:
         print("error: --jobs must be at least 1 and --memory-mib at least 64", file=sys.stderr)
         return 2
     try:
-        policies = policy.load()
+        policies, owner_check = policy.load(), policy.owner_check()
     except policy.PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     isolation, limits = sandbox.isolation_mode(args.isolation), cli.limits_from(args)
     settings = Settings(exchange=args.exchange, out=args.out, course_id=course.current().course_id,
                         fingerprint=batch.grader_key(limits, isolation), poll=args.poll,
-                        gradebook=not args.no_gradebook)
+                        gradebook=not args.no_gradebook, owner_check=owner_check)
     if not settings.inbound.is_dir():
         print(f"error: {settings.inbound} does not exist: release an assignment to the exchange "
               f"first (nbgrader release_assignment) or check --exchange", file=sys.stderr)

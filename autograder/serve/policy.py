@@ -14,6 +14,8 @@ Which submission counts (goes to the gradebook and OUT): the latest one submitte
 ``min_interval`` gets its visible tests' results at once and its hidden ones when the
 quota allows again (the next UTC day; ``min_interval`` after the last one that showed
 them). A value of the wrong kind is a ``PolicyError`` naming the assignment and the key.
+
+The ``[serve]`` table holds the service's own settings: ``owner_check`` (see ``owner``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import course
+from autograder.serve.owner import OWNER_CHECK
 
 DAY = 86_400.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -125,14 +128,33 @@ def parse(raw: dict[str, Any], course_file: Path) -> Policy:
     return policy
 
 
+def _read(course_file: str | Path | None) -> tuple[Path, dict[str, Any]]:
+    path = Path(course_file or os.environ.get("NN_COURSE") or course.COURSE_FILE)
+    try:
+        return path, tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PolicyError(f"cannot read the course file {path}: {exc}") from exc
+
+
+def owner_check(course_file: str | Path | None = None) -> str:
+    """``[serve] owner_check`` of the course file (``owner.OWNER_CHECK``; default "auto");
+    TOML's true and false mean "on" and "off"."""
+    path, data = _read(course_file)
+    table = data.get("serve", {})
+    if not isinstance(table, dict):
+        raise PolicyError(f"{path}: [serve] must be a table")
+    value = table.get("owner_check", "auto")
+    value = {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+    if value not in OWNER_CHECK:
+        raise PolicyError(f"{path}: [serve] owner_check = {value!r} must be \"auto\", true "
+                          f"or false")
+    return str(value)
+
+
 def load(course_file: str | Path | None = None) -> dict[str, Policy]:
     """{assignment name: Policy} for every assignment of the course file (default: the one
     ``autograder.course`` uses: NN_COURSE, else course.toml)."""
-    path = Path(course_file or os.environ.get("NN_COURSE") or course.COURSE_FILE)
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"cannot read the course file {path}: {exc}") from exc
+    path, data = _read(course_file)
     entries = data.get("assignment", [])
     return {raw["name"]: parse(raw, path) for raw in entries
             if isinstance(raw, dict) and isinstance(raw.get("name"), str)}

@@ -4,8 +4,13 @@ For each notebook of the submission, the page (``task.complete``: the same page 
 ``grade`` makes, hidden results withheld when the policy says so, with the service's
 notice on top) goes to the exchange under nbgrader's name (``release``). The submission
 that counts (``policy``: the latest before the due date) is also saved in OUT as ``grade``
-saves it (``task.save_result``: result, page, then grades.csv) and recorded in OUT/nbgrader's
-gradebook (``gradebook.sync``), under OUT's lock. Its results are kept in
+saves it (``task.save_result``: result and page) and recorded in OUT/nbgrader's gradebook
+(``gradebook.sync``), under OUT's lock. ``grades.csv``, made from every saved result, is
+not rewritten for each submission (that reads them all: O(class size) per submission) but
+by ``write_grades``: when the queue drains, and during a long burst once at least
+``CSV_FRACTION`` of the saved results changed and ``CSV_SECONDS`` passed since the last
+rewrite (so O(1) amortised per submission); its text is what ``grade`` would write from the
+same results. Its results are kept in
 ``OUT/serve/results/<id>.json`` so that withheld hidden results can be released later
 (``release_due``). Then the queue records its final state. Publishing again after a crash
 writes the same files.
@@ -13,8 +18,10 @@ writes the same files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +34,27 @@ from autograder.serve.policy import DAY, Policy
 from autograder.serve.queue import Outcome, Queue, Row, State
 
 LOCK_WAIT = 600.0  # seconds to wait for OUT's lock (a `grade` or `feedback` on the same OUT)
+CSV_SECONDS = 30.0  # least time between two rewrites of grades.csv while submissions wait
+CSV_FRACTION = 0.25  # ... and least share of the saved results recorded since the last one
 NOT_COUNTING = (RowStatus.MISSING_NOTEBOOK, RowStatus.UNEXPECTED_NOTEBOOK,
                 RowStatus.UNKNOWN_ASSIGNMENT)
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """OUT's lock (``storage.locked``), waited for up to LOCK_WAIT seconds while a `grade`
+    or `feedback` holds it."""
+    deadline = time.monotonic() + LOCK_WAIT
+    with contextlib.ExitStack() as stack:
+        while True:
+            try:
+                stack.enter_context(storage.locked(out))
+                break
+            except storage.OutputLocked:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
+        yield
 
 
 class Publisher:
@@ -39,6 +65,12 @@ class Publisher:
                  clock: Any, log: Any) -> None:
         self.settings, self.queue, self.policies = settings, queue, policies
         self.clock, self.log = clock, log
+        # counted results recorded since grades.csv was last written (a killed service may
+        # have left it behind its saved results: rewritten at the first drain)
+        self.csv_changes = int((Path(settings.out) / "results").is_dir())
+        self.csv_rows = 0  # how many results the last grades.csv held
+        self.csv_written = 0.0  # time.monotonic() of that rewrite
+        self.csv_retry = 0.0  # no rewrite before this time.monotonic() (after a failure)
 
     def _release(self, row: Row, staged: Staged, notebook: str, page: str,
                  path: Path | None) -> bool:
@@ -129,22 +161,33 @@ class Publisher:
         ``page``: the page made for the student and whether it withholds hidden results,
         saved as it is when OUT/release.json withholds the same (else made anew)."""
         out = self.settings.out
-        deadline = time.monotonic() + LOCK_WAIT
-        while True:
-            try:
-                with storage.locked(out):
-                    if page[1] == (not visibility.hidden_released(out)):
-                        task.write_outputs(out, item, result, page[0])
-                    else:
-                        task.save_result(out, item, result["key"], result, written)
-                    storage.write_csv(out, storage.saved_results(out))
-                    if self.settings.gradebook:
-                        self._sync(result)
-                return
-            except storage.OutputLocked:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1.0)
+        with _locked(out):
+            if page[1] == (not visibility.hidden_released(out)):
+                task.write_outputs(out, item, result, page[0])
+            else:
+                task.save_result(out, item, result["key"], result, written)
+            self.csv_changes += 1
+            if self.settings.gradebook:
+                self._sync(result)
+
+    def write_grades(self, drained: bool) -> bool:
+        """Rewrite OUT/grades.csv from every saved result, as ``grade`` writes it, when
+        results were recorded since the last rewrite and either nothing is waiting
+        (``drained``) or enough changed (``CSV_FRACTION`` of the rows, ``CSV_SECONDS``
+        since the last rewrite); returns whether it was rewritten. After a failure (raised:
+        a full disk, OUT's lock held too long) it waits CSV_SECONDS before trying again."""
+        now = time.monotonic()
+        if not self.csv_changes or now < self.csv_retry or not drained and (
+                self.csv_changes < CSV_FRACTION * self.csv_rows
+                or now - self.csv_written < CSV_SECONDS):
+            return False
+        self.csv_retry = now + CSV_SECONDS  # a failure (raised) is tried again that much later
+        with _locked(self.settings.out):
+            results = storage.saved_results(self.settings.out)
+            storage.write_csv(self.settings.out, results)
+        self.csv_changes, self.csv_rows, self.csv_written = 0, len(results), now
+        self.csv_retry = 0.0
+        return True
 
     def _sync(self, result: dict) -> None:
         """Record ``result`` in OUT/nbgrader's gradebook; a failure is logged (grades.csv

@@ -220,6 +220,11 @@ class Queue:
         return [_row(r) for r in self.db.execute(
             f"SELECT * FROM submission WHERE {where} ORDER BY id", params)]
 
+    def waiting(self) -> int:
+        """How many submissions are queued or being graded."""
+        return int(self.db.execute("SELECT count(*) FROM submission WHERE state IN (?, ?)",
+                                   (State.QUEUED.value, State.GRADING.value)).fetchone()[0])
+
     def due_for_release(self, now: float) -> list[Row]:
         """Graded submissions whose withheld hidden results are due to be shown."""
         return self.rows("state = ? AND hidden_shown = 0 AND hidden_release_at IS NOT NULL "

@@ -5,8 +5,9 @@ One turn (``step``): record the complete new inbound folders (``watch``) in the 
 submissions (as many as the grader has free places), copy each in (``intake``) and send
 it to the grader (``grader``), then publish each submission that finished (``publish``):
 its page in the exchange under nbgrader's name, and, for the submission that counts, its
-result in OUT and the gradebook; last, its final state. A slow submission holds only its
-own place. Every step is written as one JSON line to the log.
+result in OUT and the gradebook; last, its final state; grades.csv is rewritten when the
+queue drains (``Publisher.write_grades``). A slow submission holds only its own place.
+Every step is written as one JSON line to the log.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from autograder import course
-from autograder.serve import intake, publish
+from autograder.serve import intake, owner, publish
 from autograder.serve.grader import Grader
 from autograder.serve.policy import Policy
 from autograder.serve.queue import Arrival, Queue, Row
@@ -58,7 +59,8 @@ class Settings:
     database, copies of the submissions, their results); ``poll``: seconds between looks
     at the inbound folder; ``settle`` / ``abandon``: see ``watch``; ``gradebook``: record
     the counted submissions in OUT/nbgrader's gradebook; ``fingerprint``: the grader key
-    (``batch.grader_key``) stored with each result."""
+    (``batch.grader_key``) stored with each result; ``owner_check``: whether a folder's
+    owner must be the user its student id names (``owner``: "auto", "on", "off")."""
 
     exchange: Path
     out: Path
@@ -68,6 +70,7 @@ class Settings:
     settle: float = 1.0
     abandon: float = 60.0
     gradebook: bool = True
+    owner_check: str = "auto"
 
     @property
     def inbound(self) -> Path:
@@ -130,7 +133,16 @@ class Service:
         waiting = self.settings.poll if self.grader.in_flight() else 0.0
         for item, result in self.grader.finished(waiting):
             done += self._collect(item, result)
+        self._write_grades(drained=not self.queue.waiting())
         return done
+
+    def _write_grades(self, drained: bool) -> None:
+        """``publisher.write_grades``; a failure is logged (it is tried again
+        ``publish.CSV_SECONDS`` later)."""
+        try:
+            self.publisher.write_grades(drained)
+        except Exception as exc:  # e.g. a full disk: grades.csv is made again from the results
+            self.log("publish_error", submission="grades.csv", error=f"{type(exc).__name__}: {exc}")
 
     def _start(self, row: Row) -> int:
         """Copy a claimed submission in and send its notebooks to the grader; one that
@@ -175,12 +187,20 @@ class Service:
                          error=f"{type(again).__name__}: {again}")
 
     def _stage(self, row: Row) -> intake.Staged:
+        """Copy the submission in (``intake.stage``), unless its name or its owner
+        (``owner.check``, logged as ``owner_mismatch``) forbids grading it."""
         parsed = parse_name(row.folder, self.names)
         assignment = course.current().get(parsed.assignment) if parsed.assignment else None
+        problem = parsed.problem
+        if problem is None and parsed.student is not None:
+            problem = owner.check(self.settings.inbound / row.folder, parsed.student,
+                                  self.settings.owner_check)
+            if problem is not None:
+                self.log("owner_mismatch", submission=row.label, id=row.id, problem=problem)
         try:
             return intake.stage(self.settings.inbound / row.folder,
                                 self.settings.work / "staging" / str(row.id),
-                                parsed.student, assignment, parsed.problem)
+                                parsed.student, assignment, problem)
         except OSError as exc:  # e.g. a full disk: the submission is not the student's fault
             return intake.Staged((), intake.notebook_ids(self.settings.inbound / row.folder),
                                  intake.read_secret(self.settings.inbound / row.folder),
@@ -201,6 +221,7 @@ class Service:
             while self.grader.in_flight():  # stopped: publish what is being graded
                 for item, result in self.grader.finished(self.settings.poll):
                     self._collect(item, result)
+            self._write_grades(drained=True)
         finally:
             self.log("stopped")
 
