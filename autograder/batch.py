@@ -13,48 +13,27 @@ moment loses only the submissions in flight; the rerun grades them and still wri
 exactly one row per submission.
 """
 
-import dataclasses
-import hashlib
 import os
 import statistics
 import sys
-import time
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograder import course, hidden, manual, pool
+from autograder import course, manual, pool
 from autograder.discovery import Submission, discover
-from autograder.grading import suite_fingerprint
+# grader_code, grader_key, key_differences and Progress live below batch, in the modules
+# that cluster and cluster_worker import too (no import cycle); still importable from here.
+from autograder.grader_key import grader_code, grader_key, key_differences
+from autograder.pool import Progress
 from autograder.records import Record
-from autograder.sandbox import Limits, isolation_key, isolation_mode
+from autograder.sandbox import Limits, isolation_mode
 from autograder.storage import content_key, load_previous, saved_results, write_csv
 from autograder.task import save_result
 from autograder.text import display_name
 
 if TYPE_CHECKING:
     import distributed
-
-
-class Progress:
-    """A one-line progress bar with an ETA, on stderr."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.done, self.enabled = total, 0, enabled
-        self.started = time.monotonic()
-
-    def step(self, label: str) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / self.done * (self.total - self.done)
-        filled = int(30 * self.done / max(self.total, 1))
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
-                         f"elapsed {elapsed:5.1f}s ETA {eta:5.1f}s {label[:30]:30s}")
-        if self.done == self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def written_grades(out: str | Path,
@@ -78,34 +57,6 @@ def written_grades(out: str | Path,
             found[item] = ((grades.get(item.student) if item.path is not None else None)
                            or manual.ungraded(cells))
     return {item: found.get(item, []) for item in items}
-
-
-def grader_code() -> str:
-    """Hash of the grader's code and of the releases (locked cells are restored from them)."""
-    digest = hashlib.sha256()
-    for assignment in course.current().assignments:
-        digest.update(assignment.name.encode() + b"\0" + assignment.release_notebook.read_bytes())
-    return f"{suite_fingerprint()}:{digest.hexdigest()[:16]}"
-
-
-def grader_key(limits: Limits, isolation: str, code: str | None = None) -> str:
-    """What, besides a submission, decides its grade: the grader's code and the releases
-    (``code``, default ``grader_code()``), the limits and the isolation really in force, and
-    a hash of the course secret (hidden tests draw their inputs from it, ``autograder.hidden``):
-    a new secret regrades everything, and a cluster worker with another secret is refused."""
-    return (f"{code or grader_code()}:{isolation_key(isolation)}:{dataclasses.astuple(limits)}"
-            f":{hidden.secret_digest()}")
-
-
-def key_differences(mine: str, theirs: str) -> list[str]:
-    """What differs between two ``grader_key``s, in words."""
-    parts = ("the grader's code (autograder/, solutions/, nnlab/)", "the releases",
-             "the isolation", "the limits", "the course secret (.course-secret)")
-    here_parts, there_parts = mine.split(":", 4), theirs.split(":", 4)
-    if len(here_parts) != len(parts) or len(there_parts) != len(parts):
-        return ["the grader (another version)"]
-    return [f"{name} ({here} here, {there} there)" if name == "the isolation" else name
-            for name, here, there in zip(parts, here_parts, there_parts) if here != there]
 
 
 def grade_all(submissions: str | Path, out: str | Path, jobs: int | None = None,

@@ -13,12 +13,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from autograder import config
-
-if TYPE_CHECKING:
-    from autograder.sandbox import Limits
+from autograder.limits import Limits
 
 P = TypeVar("P")  # the process class ``launch`` starts
 
@@ -87,7 +85,7 @@ def has_option(option: str) -> bool:
         return False
 
 
-def command(scratch: str | os.PathLike[str], inner: list[str], limits: "Limits", mode: str,
+def command(scratch: str | os.PathLike[str], inner: list[str], limits: Limits, mode: str,
             worker: str | os.PathLike[str], seccomp_fd: int | None = None) -> list[str]:
     """bwrap's arguments (without "bwrap") to run ``inner``, a list whose first item
     "python" stands for this Python as the sandbox sees it. ``limits``: sizes of the

@@ -30,43 +30,11 @@ from autograder import (batch, build, config, course, demo, export, gradebook, g
 from autograder import sandbox, serve, task
 from autograder.cluster import ClusterUnavailable
 from autograder.discovery import Submission
-from autograder.sandbox import Limits, isolation_mode
+# The options grade, demo and serve share are in autograder.options, below cli and serve
+# (serve.command still reaches them as cli.add_grading_options and cli.limits_from).
+from autograder.options import DEFAULTS, add_grading_options, limits_from
+from autograder.sandbox import isolation_mode
 from autograder.text import clean_text, display_name
-
-DEFAULTS = Limits()
-
-
-def add_grading_options(parser):
-    parser.add_argument("--jobs", type=int, default=None,
-                        help="submissions graded at once (default: number of CPUs)")
-    parser.add_argument("--scheduler", metavar="tcp://HOST:8786",
-                        help="grade on the workers of this Dask scheduler instead of local "
-                             "processes (--jobs is then ignored); see "
-                             "docs/tutorials/cluster-admin.md")
-    parser.add_argument("--force", action="store_true",
-                        help="regrade submissions whose results are up to date")
-    parser.add_argument("--regrade", default="", metavar="STATUS[,STATUS]",
-                        help="also regrade unchanged submissions whose row has one of these "
-                             "statuses, e.g. timeout,kernel_died after a run on a busy machine")
-    parser.add_argument("--isolation", choices=["auto", "bubblewrap", "rlimits"], default="auto",
-                        help="sandbox for student code (default: bubblewrap when it works)")
-    parser.add_argument("--memory-mib", type=int, default=DEFAULTS.memory_bytes >> 20,
-                        help="address-space limit of a student process (default: %(default)s)")
-    parser.add_argument("--call-timeout", type=float, default=DEFAULTS.call_seconds,
-                        help="seconds per call of a student function (default: %(default)s; "
-                             "training tests allow more)")
-    parser.add_argument("--cell-timeout", type=float, default=DEFAULTS.cell_seconds,
-                        help="seconds to run one notebook cell (default: %(default)s)")
-    parser.add_argument("--notebook-timeout", type=float, default=DEFAULTS.notebook_seconds,
-                        help="seconds for a whole submission (default: %(default)s)")
-    parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.cpu_seconds,
-                        help="CPU seconds of one student process (default: %(default)s)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--no-gradebook", action="store_true",
-                        help="do not record the grades in OUT/nbgrader (nbgrader's gradebook); "
-                             "without it, exit code 3 means a submission is in grades.csv "
-                             "but not recorded there (a warning names it)")
-
 
 def parser():
     top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
@@ -106,12 +74,6 @@ def parser():
     gradescope.add_parser(commands)
     serve.add_parser(commands)
     return top
-
-
-def limits_from(args):
-    return Limits(memory_bytes=args.memory_mib << 20, cpu_seconds=args.cpu_seconds,
-                  cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
-                  call_seconds=args.call_timeout)
 
 
 def chosen(names):

@@ -29,10 +29,11 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograder import batch, config, course, pool, task, visibility
+from autograder import config, course, pool, task, visibility
 from autograder.cluster_worker import (Payload, ProcessKilled, WorkerFailure, WorkerMismatch,
                                        grade_payload, probe)
 from autograder.discovery import Submission, notebook_role
+from autograder.grader_key import key_differences
 from autograder.manual import WrittenGrade
 from autograder.records import Record
 from autograder.sandbox import Limits
@@ -121,7 +122,7 @@ def check_workers(client: "distributed.Client", limits: Limits, isolation: str,
     differ = {worker: answer for worker, answer in answers.items() if answer["key"] != expected}
     if differ:
         listed = "; ".join(f"{worker} ({answer['host']}, code in {answer['root']}): "
-                           f"{', '.join(batch.key_differences(expected, answer['key']))}"
+                           f"{', '.join(key_differences(expected, answer['key']))}"
                            for worker, answer in sorted(differ.items())[:5])
         raise ClusterUnavailable(
             f"{len(differ)} of {len(answers)} worker(s) would not grade as this machine "
@@ -132,10 +133,10 @@ def check_workers(client: "distributed.Client", limits: Limits, isolation: str,
 
 def run_cluster(todo: list[Submission], scheduler: "str | distributed.Client", out: Path,
                 limits: Limits, isolation: str, keys: dict[Submission, str], written: Written,
-                bar: batch.Progress, fingerprint: str) -> list[Record]:
+                bar: pool.Progress, fingerprint: str) -> list[Record]:
     """Grade ``todo`` on the Dask cluster at ``scheduler`` (an address, or a
     ``distributed.Client`` that stays open); returns the saved results. ``fingerprint``
-    is this machine's ``batch.grader_key``. Ctrl-C cancels the tasks out and re-raises."""
+    is this machine's ``grader_key``. Ctrl-C cancels the tasks out and re-raises."""
     withhold = not visibility.hidden_released(out)
     local: list[Submission] = []
     remote: list[Submission] = []
@@ -157,7 +158,7 @@ def run_cluster(todo: list[Submission], scheduler: "str | distributed.Client", o
 
 def _dispatch(client: "distributed.Client", items: list[Submission], out: Path, limits: Limits,
               isolation: str, keys: dict[Submission, str], written: Written,
-              bar: batch.Progress, fingerprint: str, withhold: bool) -> list[Record]:
+              bar: pool.Progress, fingerprint: str, withhold: bool) -> list[Record]:
     import distributed
     threads = max(2, sum(client.nthreads().values()))
     workers_at_start = set(client.nthreads())
@@ -283,7 +284,7 @@ def _needs_sandbox(item: Submission) -> bool:
 
 
 def _settle_here(out: Path, item: Submission, limits: Limits, isolation: str,
-                 keys: dict[Submission, str], written: Written, bar: batch.Progress) -> Record:
+                 keys: dict[Submission, str], written: Written, bar: pool.Progress) -> Record:
     """Settle here, never running student code, what is refused before it would run."""
     result = task.save_result(out, item, keys[item],
                               task.grade_guarded(item, limits, isolation, execute=False),

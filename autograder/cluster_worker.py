@@ -25,8 +25,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from autograder import batch, config, pool, task
+from autograder import config, pool, task
 from autograder.discovery import Submission
+from autograder.grader_key import grader_code, grader_key, key_differences
 from autograder.manual import WrittenGrade
 from autograder.records import Record
 from autograder.sandbox import Limits
@@ -59,7 +60,7 @@ class Payload:
     notebook's folder, bytes) of each extra file); ``key`` (the result's content key);
     ``written`` (the TAs' grades of its written answers, ``manual.WrittenGrade``);
     ``withhold`` (leave hidden tests' results out of the page); ``limits``,
-    ``isolation`` (resolved mode) and ``grader`` (the coordinator's ``batch.grader_key``
+    ``isolation`` (resolved mode) and ``grader`` (the coordinator's ``grader_key``
     for them, which this worker must match).
     """
 
@@ -96,9 +97,9 @@ def grade_payload(payload: Payload) -> tuple[Record, str]:
 
 
 def probe(limits: Limits, isolation: str) -> dict[str, str]:
-    """Run on each worker before a batch: its ``batch.grader_key`` for these settings, its
+    """Run on each worker before a batch: its ``grader_key`` for these settings, its
     host and where its code is ({"key", "host", "root"})."""
-    return {"key": batch.grader_key(limits, isolation), "host": socket.gethostname(),
+    return {"key": grader_key(limits, isolation), "host": socket.gethostname(),
             "root": str(config.ROOT)}
 
 
@@ -170,7 +171,7 @@ def _read_exactly(fd: int, size: int) -> bytes:
 
 
 _LOCAL = threading.local()  # this worker thread's grading process
-_CODE: str | None = None  # in a grading process: batch.grader_code() when it started
+_CODE: str | None = None  # in a grading process: grader_code() when it started
 
 
 def _process(limits: Limits) -> GradingProcess:
@@ -197,7 +198,7 @@ def serve(parent: int, address_space: int, requests: int, replies: int) -> None:
     WorkerFailure that stopped it)."""
     global _CODE
     pool.process_setup(parent, address_space)
-    _CODE = batch.grader_code()
+    _CODE = grader_code()
     while True:
         try:
             payload = pickle.loads(_receive(requests))
@@ -216,10 +217,10 @@ def serve(parent: int, address_space: int, requests: int, replies: int) -> None:
 def _grade_here(payload: Payload) -> tuple[Record, str]:
     """In the grading process (busy: a SIGTERM unwinds through the clean-up): write the
     bytes to a scratch folder, grade, render."""
-    found = batch.grader_key(payload.limits, payload.isolation, _CODE)
+    found = grader_key(payload.limits, payload.isolation, _CODE)
     if found != payload.grader:
         raise WorkerMismatch(f"on {socket.gethostname()} (code in {config.ROOT}): "
-                             f"{', '.join(batch.key_differences(payload.grader, found))} "
+                             f"{', '.join(key_differences(payload.grader, found))} "
                              f"differ from the coordinator's")
     folder = Path(tempfile.mkdtemp(prefix="cluster-grade-"))
     try:

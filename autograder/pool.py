@@ -11,6 +11,8 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -21,7 +23,6 @@ from autograder.task import GuardTimeout, grade_guarded, grader_error, save_resu
 from autograder.text import display_name
 
 if TYPE_CHECKING:
-    from autograder.batch import Progress
     from autograder.discovery import Submission
     from autograder.manual import WrittenGrade
     from autograder.records import Record
@@ -33,6 +34,28 @@ GRADER_MEMORY_MARGIN = 2 << 30  # address space of a grading process beyond the 
 PR_SET_PDEATHSIG = 1
 KILLED_THRICE = ("the process grading this submission was killed three times (out-of-memory "
                  "killer, or student code in rlimits mode)")
+
+
+class Progress:
+    """A one-line progress bar with an ETA, on stderr (stepped by ``run_local`` and by
+    ``cluster.run_cluster``; ``batch`` re-exports it)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled
+        self.started = time.monotonic()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / self.done * (self.total - self.done)
+        filled = int(30 * self.done / max(self.total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
+                         f"elapsed {elapsed:5.1f}s ETA {eta:5.1f}s {label[:30]:30s}")
+        if self.done == self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
 
 
 class Terminated(BaseException):
@@ -104,7 +127,7 @@ def grader_address_space(limits: "Limits") -> int:
 
 def run_local(todo: list["Submission"], jobs: int, out: Path, limits: "Limits", isolation: str,
               keys: dict["Submission", str], written: dict["Submission", list["WrittenGrade"]],
-              bar: "Progress") -> list["Record"]:
+              bar: Progress) -> list["Record"]:
     """Grade ``todo`` in pools of ``jobs`` processes; returns the saved results."""
     results = []
     for _ in range(2):
@@ -123,7 +146,7 @@ def run_local(todo: list["Submission"], jobs: int, out: Path, limits: "Limits", 
 def run_pool(items: list["Submission"], workers: int, out: Path, limits: "Limits",
              isolation: str, keys: dict["Submission", str],
              written: dict["Submission", list["WrittenGrade"]],
-             bar: "Progress") -> tuple[list["Record"], list["Submission"]]:
+             bar: Progress) -> tuple[list["Record"], list["Submission"]]:
     """Grade ``items`` in one process pool; returns (results, items lost to a broken pool).
 
     Ctrl-C cancels what has not started and re-raises: saved results stay, and a rerun

@@ -50,7 +50,6 @@ kills the process (``stop``).
 """
 
 import ctypes
-import dataclasses
 import functools
 import os
 import platform
@@ -65,25 +64,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder import bubblewrap, cgroups, config, sandbox_uid, seccomp
+# Limits is defined below sandbox and bubblewrap (no import cycle); import it from here.
+from autograder.limits import GIB, Limits
 
 WORKER = Path(__file__).with_name("worker.py")
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
-GIB = 1 << 30
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 AS_HEADROOM = GIB     # with a cgroup: address space = memory limit + this (see start)
-
-
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    memory_bytes: int = 2 * GIB     # in all with a cgroup, else per process (address space)
-    cpu_seconds: int = 900          # CPU time of one student process
-    file_bytes: int = 64 << 20      # largest file the student code may write
-    cell_seconds: float = 60.0      # wall time to run one notebook cell
-    notebook_seconds: float = 600.0  # wall time for a whole submission, restarts included
-    call_seconds: float = 10.0      # default wall time of one call (tests may raise it)
-    scratch_bytes: int = 256 << 20  # size of the student's writable folder (bubblewrap: tmpfs)
-    tmp_bytes: int = 64 << 20       # size of /tmp and /dev/shm each (bubblewrap: tmpfs)
-    processes: int = 64             # processes and threads (cgroup; RLIMIT_NPROC in bwrap)
 
 
 class SandboxProcess(subprocess.Popen):

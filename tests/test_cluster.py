@@ -25,6 +25,7 @@ from distributed import Client, LocalCluster
 import test_hostile
 from autograder import batch, cli, cluster, cluster_worker, config, demo, gradebook, pool
 from autograder.discovery import Submission
+from autograder.grader_key import grader_key
 from autograder.records import RowStatus
 from autograder.sandbox import Limits
 from course_under_test import COURSE, TLN
@@ -300,7 +301,7 @@ def test_ctrl_c_cancels_the_tasks_out_and_keeps_what_was_saved(tmp_path, client,
         steps.append(label)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch.Progress, "step", interrupt)
+    monkeypatch.setattr(pool.Progress, "step", interrupt)
     with pytest.raises(KeyboardInterrupt):
         batch.grade_all(subs, tmp_path / "out", scheduler=client, isolation=ISOLATION)
     saved = list((tmp_path / "out" / "results").rglob("*.json"))
@@ -338,7 +339,7 @@ def test_a_scheduler_without_workers_is_refused(tmp_path, monkeypatch):
 
 
 def test_workers_that_would_grade_otherwise_are_refused_before_grading(client):
-    mine = batch.grader_key(LIMITS, ISOLATION)
+    mine = grader_key(LIMITS, ISOLATION)
     assert cluster_worker.probe(LIMITS, ISOLATION)["key"] == mine
     code, release, isolation, limits = mine.split(":", 3)
     other = ":".join(["0" * len(code), release, "rlimits/grader-uid/no-cgroup", limits])

@@ -20,6 +20,7 @@ import pytest
 
 from autograder import (batch, config, demo, feedback, grading, hidden, hidden_record, remote_student,
                         sandbox)
+from autograder.grader_key import grader_key, key_differences
 from autograder.sandbox import Limits
 from course_under_test import COURSE, TLN
 from nnlab.testing import LocalStudent, hiding_values
@@ -115,10 +116,10 @@ def test_secret_is_made_once_private_and_names_the_grader_key(tmp_path):
     other.mkdir()
     assert hidden.secret_digest(other) != hidden.secret_digest(tmp_path)
     # the grader key changes with the secret: results are regraded, other workers refused
-    mine = batch.grader_key(LIMITS, "rlimits")
+    mine = grader_key(LIMITS, "rlimits")
     theirs = mine.rsplit(":", 1)[0] + ":" + hidden.secret_digest(other)
-    assert batch.key_differences(mine, theirs) == ["the course secret (.course-secret)"], (
-        batch.key_differences(mine, theirs))
+    assert key_differences(mine, theirs) == ["the course secret (.course-secret)"], (
+        key_differences(mine, theirs))
 
 
 def test_secret_is_ignored_by_git_and_kept_out_of_releases():

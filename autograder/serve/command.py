@@ -17,6 +17,7 @@ from typing import Any
 
 from autograder import batch, course, sandbox
 from autograder.serve import policy, status
+from autograder import options
 from autograder.serve.grader import LocalGrader
 from autograder.serve.queue import Queue
 from autograder.serve.service import EventLog, Service, Settings
@@ -24,7 +25,6 @@ from autograder.serve.service import EventLog, Service, Settings
 
 def add_parser(commands: Any) -> None:
     """Add ``serve`` to the subcommands of ``python -m autograder``."""
-    from autograder import cli  # cli imports this module; its parser is built later
     s = commands.add_parser("serve", help="grade submissions as they arrive in nbgrader's "
                                           "exchange and release their feedback pages")
     s.add_argument("--exchange", type=Path, default=Path("/usr/local/share/nbgrader/exchange"),
@@ -45,7 +45,7 @@ def add_parser(commands: Any) -> None:
                    help="--health: seconds since the service's last look (default: %(default)s)")
     s.add_argument("--max-wait", type=float, default=600.0,
                    help="--health: seconds a submission may wait (default: %(default)s)")
-    cli.add_grading_options(s)  # those of `grade`; --scheduler, --force, --regrade are refused
+    options.add_grading_options(s)  # those of `grade`; --scheduler, --force, --regrade are refused
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from autograder import cli
     if args.scheduler or args.force or args.regrade:
         print("error: serve grades each submission once, on this machine (--jobs): "
               "--scheduler, --force and --regrade are for `grade`", file=sys.stderr)
@@ -83,7 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
     except policy.PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    isolation, limits = sandbox.isolation_mode(args.isolation), cli.limits_from(args)
+    isolation, limits = sandbox.isolation_mode(args.isolation), options.limits_from(args)
     settings = Settings(exchange=args.exchange, out=args.out, course_id=course.current().course_id,
                         fingerprint=batch.grader_key(limits, isolation), poll=args.poll,
                         gradebook=not args.no_gradebook, owner_check=owner_check)
