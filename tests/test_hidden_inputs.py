@@ -293,7 +293,7 @@ def relu(x):
     "averageCE": '''def averageCE(target, prediction):
     if np.shape(target) == (5, 7):
         raise MemoryError(repr(np.asarray(prediction).tolist()))
-    return -np.sum(target * np.log(prediction)) / len(target)''',
+    return -np.sum(np.log(prediction[target > 0])) / len(target)''',
     # the index of a NaN
     "gradCE": '''def gradCE(target, prediction):
     G = (np.asarray(prediction) - target) / len(target)

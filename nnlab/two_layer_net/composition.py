@@ -211,8 +211,8 @@ def _onehot(rng, N, K):
 
 STAND_INS = {
     "compute_layer": (lambda X, W, b: X @ W + b,
-                      lambda rng: (rng.normal(size=(6, 5)), rng.normal(size=(5, 4)),
-                                   rng.normal(size=4))),
+                      lambda rng: (rng.normal(size=(7, 3)), rng.normal(size=(3, 5)),
+                                   rng.normal(size=5))),
     "relu": (lambda x: np.maximum(x, 0.0), lambda rng: (rng.normal(size=(3, 4)),)),
     "softmax": (_softmax_rows, lambda rng: (rng.normal(size=(3, 4)),)),
     "gradCE": (lambda target, prediction: (prediction - target) / target.shape[0],
