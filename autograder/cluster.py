@@ -121,14 +121,29 @@ def check_workers(client: "distributed.Client", limits: Limits, isolation: str,
                                  f"do they run from this project's checkout and .venv?") from None
     differ = {worker: answer for worker, answer in answers.items() if answer["key"] != expected}
     if differ:
-        listed = "; ".join(f"{worker} ({answer['host']}, code in {answer['root']}): "
-                           f"{', '.join(key_differences(expected, answer['key']))}"
+        listed = "; ".join(mismatch(worker, answer, expected)
                            for worker, answer in sorted(differ.items())[:5])
         raise ClusterUnavailable(
             f"{len(differ)} of {len(answers)} worker(s) would not grade as this machine "
             f"(code in {config.ROOT}) does: {listed}. A worker runs the code its .venv was "
             f"installed from: give the workers the same checkout, .venv and bubblewrap, then "
             f"restart them")
+
+
+def mismatch(worker: str, answer: dict[str, str], expected: str) -> str:
+    """What differs between the grader key ``expected`` and a worker's ``probe`` answer."""
+    return (f"{worker} ({answer['host']}, code in {answer['root']}): "
+            f"{', '.join(key_differences(expected, answer['key']))}")
+
+
+def submit_payload(client: "distributed.Client", payload: Payload,
+                   **where: Any) -> "distributed.Future":
+    """Send the task of ``payload`` (``where``: the workers it may run on, as
+    ``client.submit`` takes them)."""
+    with warnings.catch_warnings():  # the bytes travel with the task on purpose: data
+        warnings.filterwarnings("ignore", message=".*[Ll]arge graph")  # scattered
+        return client.submit(grade_payload, payload, pure=False,  # to a worker dies
+                             key=f"grade-{uuid.uuid4().hex}", **where)  # with it
 
 
 def run_cluster(todo: list[Submission], scheduler: "str | distributed.Client", out: Path,
@@ -141,7 +156,7 @@ def run_cluster(todo: list[Submission], scheduler: "str | distributed.Client", o
     local: list[Submission] = []
     remote: list[Submission] = []
     for item in todo:
-        (remote if _needs_sandbox(item) else local).append(item)
+        (remote if needs_sandbox(item) else local).append(item)
     results = [_settle_here(out, item, limits, isolation, keys, written, bar) for item in local]
     if not remote:
         return results
@@ -171,16 +186,12 @@ def _dispatch(client: "distributed.Client", items: list[Submission], out: Path, 
     def submit_next() -> None:
         item = waiting.pop()
         try:
-            contents = _read(item)
+            contents = read_submission(item)
         except (OSError, ValueError):  # changed since it was checked: refused here, as locally
             results.append(_settle_here(out, item, limits, isolation, keys, written, bar))
             return
-        payload = Payload(item, *contents, keys[item], tuple(written[item]), withhold,
-                          limits, isolation, fingerprint)
-        with warnings.catch_warnings():  # the bytes travel with the task on purpose: data
-            warnings.filterwarnings("ignore", message=".*[Ll]arge graph")  # scattered
-            future = client.submit(grade_payload, payload, pure=False,  # to a worker dies
-                                   key=f"grade-{uuid.uuid4().hex}")  # with it
+        future = submit_payload(client, Payload(item, *contents, keys[item], tuple(written[item]),
+                                                withhold, limits, isolation, fingerprint))
         futures[future] = item
         sent[item] = sent.get(item, 0) + 1
         running.add(future)
@@ -238,9 +249,24 @@ def _collect(client: "distributed.Client", future: "distributed.Future", item: S
     failed is a grader_error row. None for a task to send again (``sent``: times it was
     sent), unless it was sent RESENDS + 1 times already: one the cluster lost (cancelled
     with its worker), or one whose worker failed (``WorkerFailure``)."""
-    from distributed import KilledWorker
     try:
         result, page = future.result()
+    except Exception as exc:
+        failed = failure(client, exc, item, sent)
+        if failed is None:
+            return None
+        return task.save_result(out, item, keys[item], failed, written[item])
+    return task.write_outputs(out, item, result, page)
+
+
+def failure(client: "distributed.Client", error: Exception, item: Submission,
+            sent: int) -> Record | None:
+    """The grader_error result of ``item`` whose task raised ``error`` (``sent``: times it
+    was sent); None for a task to send again (see ``_collect``). Raises ClusterUnavailable
+    for a worker that does not grade as this machine does, or a lost scheduler."""
+    from distributed import KilledWorker
+    try:
+        raise error
     except WorkerMismatch as exc:
         raise ClusterUnavailable(f"a worker does not grade as this machine does: {exc}; "
                                  f"graded submissions are saved, rerun when the workers run "
@@ -266,12 +292,10 @@ def _collect(client: "distributed.Client", future: "distributed.Future", item: S
                                    f"{clean_text(str(exc))[:500]}")
     except Exception as exc:  # the task's own error: this row only
         failed = task.grader_error(item, f"{type(exc).__name__}: {clean_text(str(exc))[:500]}")
-    else:
-        return task.write_outputs(out, item, result, page)
-    return task.save_result(out, item, keys[item], failed, written[item])
+    return failed
 
 
-def _needs_sandbox(item: Submission) -> bool:
+def needs_sandbox(item: Submission) -> bool:
     """True when grading ``item`` runs student code (so it goes to a worker)."""
     assignment = course.current().get(item.assignment)
     if assignment is None or item.path is None:
@@ -293,7 +317,7 @@ def _settle_here(out: Path, item: Submission, limits: Limits, isolation: str,
     return result
 
 
-def _read(item: Submission) -> tuple[bytes, tuple[tuple[str, bytes], ...]]:
+def read_submission(item: Submission) -> tuple[bytes, tuple[tuple[str, bytes], ...]]:
     """(notebook bytes, ((relative path, bytes) of each extra file)) of ``item``, read
     as grading reads them: the notebook only when ``submission.check_path`` lets it be
     read (OSError or ValueError otherwise), the extra files within their bounds."""

@@ -61,7 +61,10 @@ class Payload:
     ``written`` (the TAs' grades of its written answers, ``manual.WrittenGrade``);
     ``withhold`` (leave hidden tests' results out of the page); ``limits``,
     ``isolation`` (resolved mode) and ``grader`` (the coordinator's ``grader_key``
-    for them, which this worker must match).
+    for them, which this worker must match); ``render``: make the feedback page here
+    (``grade``), else return the raw result of ``task.grade_guarded`` alone (``serve``,
+    which completes it and makes the page itself; ``key``, ``written`` and ``withhold``
+    are not used then).
     """
 
     item: Submission
@@ -73,10 +76,12 @@ class Payload:
     limits: Limits
     isolation: str
     grader: str
+    render: bool = True
 
 
-def grade_payload(payload: Payload) -> tuple[Record, str]:
-    """The Dask task: (completed result, feedback page) of ``payload``. Raises
+def grade_payload(payload: Payload) -> tuple[Record, str | None]:
+    """The Dask task: (completed result, feedback page) of ``payload``, or (raw result,
+    None) when it does not ``render``. Raises
     WorkerMismatch when this worker cannot grade as the coordinator would, ProcessKilled
     when its grading process died ATTEMPTS times, WorkerFailure on a grader failure."""
     for attempt in range(ATTEMPTS):
@@ -214,9 +219,9 @@ def serve(parent: int, address_space: int, requests: int, replies: int) -> None:
         _send(replies, reply)
 
 
-def _grade_here(payload: Payload) -> tuple[Record, str]:
+def _grade_here(payload: Payload) -> tuple[Record, str | None]:
     """In the grading process (busy: a SIGTERM unwinds through the clean-up): write the
-    bytes to a scratch folder, grade, render."""
+    bytes to a scratch folder, grade, render (unless the payload says not to)."""
     found = grader_key(payload.limits, payload.isolation, _CODE)
     if found != payload.grader:
         raise WorkerMismatch(f"on {socket.gethostname()} (code in {config.ROOT}): "
@@ -227,6 +232,8 @@ def _grade_here(payload: Payload) -> tuple[Record, str]:
         local = _unpack(payload, folder / "submission")
         item = payload.item._replace(path=local)
         result = task.grade_guarded(item, payload.limits, payload.isolation)
+        if not payload.render:
+            return result, None
         page = task.complete(payload.item, payload.key, result, payload.written,
                              payload.withhold, notebook=local)
         return result, page

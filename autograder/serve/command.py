@@ -1,6 +1,7 @@
 """``python -m autograder serve``: the command line of the feedback service.
 
-  python -m autograder serve --exchange DIR --out OUT [--jobs N] [--poll S] [limits...]
+  python -m autograder serve --exchange DIR --out OUT [--jobs N | --scheduler ADDR]
+                             [--poll S] [limits...]
   python -m autograder serve --out OUT --status
   python -m autograder serve --out OUT --health [--max-silence S] [--max-wait S]
 """
@@ -15,10 +16,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from autograder import batch, course, sandbox
+from autograder import batch, cluster, course, sandbox
 from autograder.serve import policy, status
 from autograder import options
-from autograder.serve.grader import LocalGrader
+from autograder.serve.dask_grader import DaskGrader
+from autograder.serve.grader import Grader, LocalGrader
 from autograder.serve.queue import Queue
 from autograder.serve.service import EventLog, Service, Settings
 
@@ -45,7 +47,7 @@ def add_parser(commands: Any) -> None:
                    help="--health: seconds since the service's last look (default: %(default)s)")
     s.add_argument("--max-wait", type=float, default=600.0,
                    help="--health: seconds a submission may wait (default: %(default)s)")
-    options.add_grading_options(s)  # those of `grade`; --scheduler, --force, --regrade are refused
+    options.add_grading_options(s)  # those of `grade`; --force and --regrade are refused
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,9 +72,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if args.scheduler or args.force or args.regrade:
-        print("error: serve grades each submission once, on this machine (--jobs): "
-              "--scheduler, --force and --regrade are for `grade`", file=sys.stderr)
+    if args.force or args.regrade:
+        print("error: serve grades each submission once: --force and --regrade are for "
+              "`grade`", file=sys.stderr)
         return 2
     if args.jobs is not None and args.jobs < 1 or args.memory_mib < 64:
         print("error: --jobs must be at least 1 and --memory-mib at least 64", file=sys.stderr)
@@ -91,15 +93,32 @@ def _serve(args: argparse.Namespace) -> int:
               f"first (nbgrader release_assignment) or check --exchange", file=sys.stderr)
         return 2
     stream = open(args.log, "a", encoding="utf-8") if args.log else sys.stderr
+    log = EventLog(stream)
+    try:
+        return _run_service(args, settings, policies, log, limits, isolation)
+    except cluster.ClusterUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if args.log:
+            stream.close()
+
+
+def _run_service(args: argparse.Namespace, settings: Settings, policies: dict[str, policy.Policy],
+                 log: EventLog, limits: sandbox.Limits, isolation: str) -> int:
+    """Grade (on this machine, or on the workers of ``--scheduler``) until stopped."""
+    grader: Grader
+    if args.scheduler:
+        cluster.check_isolation(args.isolation, isolation)
+        grader = DaskGrader(args.scheduler, limits, isolation, settings.fingerprint, log)
+    else:
+        grader = LocalGrader(args.jobs or os.cpu_count() or 1, limits, isolation)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    service = Service(settings, LocalGrader(args.jobs or os.cpu_count() or 1, limits, isolation), policies,
-                      log=EventLog(stream))
+    service = Service(settings, grader, policies, log=log)
     try:
         service.run(stop, until_idle=args.until_idle)
     finally:
         service.close()
-        if args.log:
-            stream.close()
     return 0

@@ -1,0 +1,186 @@
+"""Grading for the service on a Dask cluster (``serve --scheduler tcp://HOST:8786``).
+
+``DaskGrader`` is a ``grader.Grader``, as ``LocalGrader`` is: the service submits items
+and takes back ``(item, raw result)`` pairs, and it alone renders, saves and publishes
+(on this machine, the coordinator). Each item goes to the workers as ``grade`` sends it
+(``autograder.cluster``): its bytes in a ``cluster_worker.Payload``, graded by
+``cluster_worker.grade_payload`` in a worker's grading process (the limits, the sandbox,
+the check of the grader key), which returns the raw result only (``render=False``).
+Items that need no sandbox are settled here, never sent.
+
+Every worker is asked for its grader key when it joins (``cluster_worker.probe``): one
+that would grade otherwise (another checkout, other limits or isolation, another course
+secret) is refused, logged as ``worker_refused``, and given no task (each task is
+restricted to the workers found good). Items wait while no good worker is connected.
+
+A worker that dies mid-task costs nothing: the scheduler gives its task to another. A
+task lost otherwise (cancelled with its workers, all the workers it could go to gone, a
+worker's failure) is sent again, ``cluster.RESENDS`` times; a submission whose tasks
+keep killing workers gets a grader_error, and its page says so (``cluster.failure``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from autograder import cluster, cluster_worker, task
+from autograder.cluster import ClusterUnavailable
+from autograder.discovery import Submission
+from autograder.sandbox import Limits
+from autograder.serve.grader import Result
+from autograder.text import clean_text
+
+if TYPE_CHECKING:
+    import distributed
+
+Log = Callable[..., None]  # service.EventLog: log(event, **fields)
+
+
+class DaskGrader:
+    """Sends each submitted item to the good workers of the Dask scheduler at ``scheduler``
+    (an address, or a ``distributed.Client`` that stays open). ``fingerprint``: this
+    machine's grader key for ``limits`` and ``isolation``, which the workers must have.
+    Raises ClusterUnavailable when the scheduler cannot be reached or no worker is good."""
+
+    def __init__(self, scheduler: "str | distributed.Client", limits: Limits, isolation: str,
+                 fingerprint: str, log: Log) -> None:
+        self.limits, self.isolation, self.fingerprint, self.log = (limits, isolation,
+                                                                   fingerprint, log)
+        self.client = cluster.connect(scheduler) if isinstance(scheduler, str) else scheduler
+        self.owned = self.client is not scheduler
+        self.checked: set[str] = set()  # workers whose key was asked for
+        self.good: dict[str, int] = {}  # of those, the ones that grade as here: their threads
+        self.futures: dict[distributed.Future, tuple[Submission, int, frozenset[str]]] = {}
+        self.done: queue.SimpleQueue[distributed.Future] = queue.SimpleQueue()
+        self.ready: list[tuple[Submission, Result]] = []  # settled here
+        self.waiting: list[tuple[Submission, int]] = []  # for a good worker
+        self.jobs = 1
+        try:
+            self._refresh()
+            if not self.good:
+                raise ClusterUnavailable(f"none of the workers of {scheduler} grades as this "
+                                         f"machine does (see the worker_refused lines of the log)")
+        except BaseException:
+            self.close()
+            raise
+
+    def _refresh(self) -> None:
+        """Ask the workers that joined for their grader key, forget those that left, and
+        send again the tasks none of whose workers is left."""
+        try:
+            current = self.client.nthreads()
+        except Exception as exc:  # the connection to the scheduler broke
+            raise ClusterUnavailable(f"lost the Dask scheduler ({type(exc).__name__}: "
+                                     f"{clean_text(str(exc))[:300]}); the submissions being "
+                                     f"graded are queued again at the next start") from None
+        for gone in self.checked - set(current):
+            self.checked.discard(gone)
+            if self.good.pop(gone, None) is not None:
+                self.log("worker_left", worker=gone)
+        new = sorted(set(current) - self.checked)
+        if new:
+            try:
+                answers = self.client.run(cluster_worker.probe, self.limits, self.isolation,
+                                          workers=new, on_error="return")
+            except Exception as exc:  # e.g. it left meanwhile: asked again at the next turn
+                self.log("worker_check_failed", workers=new, error=f"{type(exc).__name__}: {exc}")
+                answers = {}
+            for worker, answer in answers.items():
+                self.checked.add(worker)
+                if isinstance(answer, dict) and answer.get("key") == self.fingerprint:
+                    self.good[worker] = current[worker]
+                    self.log("worker_joined", worker=worker, host=answer["host"])
+                elif isinstance(answer, dict):
+                    self.log("worker_refused", worker=worker, problem="it would not grade as "
+                             f"this machine does: {cluster.mismatch(worker, answer, self.fingerprint)}")
+                else:
+                    self.log("worker_refused", worker=worker, problem="it could not check its "
+                             f"grader: {clean_text(repr(answer))[:300]}")
+        self.jobs = max(1, cluster.IN_FLIGHT_PER_THREAD * sum(self.good.values()))
+        for future, (item, sent, targets) in list(self.futures.items()):
+            if not targets & self.good.keys():
+                del self.futures[future]
+                future.cancel()
+                self._again(item, sent, task.grader_error(
+                    item, f"the workers grading this submission left {sent} times",
+                    cluster.WORKERS_DIED))
+        waiting, self.waiting = self.waiting, []
+        for item, sent in waiting:
+            self._send(item, sent)
+
+    def _send(self, item: Submission, sent: int) -> None:
+        """Send ``item`` for the ``sent``-th time (or settle it here, or keep it waiting)."""
+        try:
+            contents = cluster.read_submission(item) if cluster.needs_sandbox(item) else None
+        except (OSError, ValueError):  # changed since it was checked: refused here
+            contents = None
+        if contents is None:
+            self.ready.append((item, task.grade_guarded(item, self.limits, self.isolation,
+                                                        execute=False)))
+        elif not self.good:
+            self.waiting.append((item, sent))
+        else:
+            targets = frozenset(self.good)
+            payload = cluster_worker.Payload(item, *contents, "", (), False, self.limits,
+                                             self.isolation, self.fingerprint, render=False)
+            future = cluster.submit_payload(self.client, payload, workers=sorted(targets),
+                                            allow_other_workers=False)
+            self.futures[future] = (item, sent, targets)
+            future.add_done_callback(self.done.put)
+
+    def _again(self, item: Submission, sent: int, failed: Result | None) -> None:
+        """Send a lost item again, or give it ``failed`` after ``cluster.RESENDS`` resends."""
+        if sent <= cluster.RESENDS or failed is None:
+            self._send(item, sent + 1)
+        else:
+            self.ready.append((item, failed))
+
+    def submit(self, item: Submission) -> None:
+        """Send ``item`` to the good workers."""
+        self._send(item, 1)
+
+    def in_flight(self) -> int:
+        """Items submitted and not yet returned."""
+        return len(self.futures) + len(self.waiting) + len(self.ready)
+
+    def finished(self, timeout: float) -> list[tuple[Submission, Result]]:
+        """Finished items, waiting up to ``timeout`` seconds for the first one. Raises
+        ClusterUnavailable when the connection to the scheduler is lost."""
+        self._refresh()
+        if not self.ready and (self.futures or self.waiting):  # waiting: for a good worker
+            with contextlib.suppress(queue.Empty):
+                self._take(self.done.get(timeout=timeout))
+        while not self.done.empty():
+            self._take(self.done.get())
+        found, self.ready = self.ready, []
+        return found
+
+    def _take(self, future: "distributed.Future") -> None:
+        """Keep the result of a finished task, or send its item again."""
+        if future not in self.futures:  # cancelled here and sent again
+            return
+        item, sent, _ = self.futures.pop(future)
+        try:
+            self.ready.append((item, future.result()[0]))
+        except cluster_worker.WorkerMismatch as exc:  # its checkout changed: ask them all again
+            self.log("worker_refused", problem=f"a task found a worker that would not grade "
+                     f"as this machine does: {exc}")
+            self.checked.clear()
+            self.good.clear()
+            self._again(item, sent, task.grader_error(item, f"{exc}"[:500]))
+        except Exception as exc:
+            self._again(item, sent, cluster.failure(self.client, exc, item, sent))
+        finally:
+            future.release()
+
+    def close(self) -> None:
+        """Cancel the tasks out and let go of the scheduler."""
+        with contextlib.suppress(Exception):  # the scheduler may be gone already
+            self.client.cancel(list(self.futures))
+        self.futures.clear()
+        self.waiting.clear()
+        if self.owned:
+            self.client.close(timeout=cluster.CLOSE_SECONDS)
