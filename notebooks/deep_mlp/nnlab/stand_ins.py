@@ -17,6 +17,7 @@ as a residual exactly 0 at the kink of |r|, so that a helper giving NaN only the
 in too). No solution code beyond those formulas.
 """
 
+import copy
 import importlib
 import pkgutil
 from typing import Any, Callable, Iterable
@@ -101,9 +102,15 @@ def call_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str]
                      watch: dict[str, object] | None = None, **kwargs: Any) -> Any:
     """``name(*args)`` for a test, with the helpers (among ``helpers``) that break stood in.
 
+    The call runs first as it is, counting its calls of ``helpers``; only the helpers it
+    called (all of them, if it raised) are probed (``broken_helpers``), so a helper the
+    caller does not use is never run for it. If one of them breaks, the call runs again
+    with it stood in; if none does, the first call's result (or its exception) stands.
+
     Inputs:
     - student: the test's student object
-    - name, args, kwargs: the caller and its arguments
+    - name, args, kwargs: the caller and its arguments (before a rerun with stand-ins, the
+      arrays, dicts and lists among them are put back as they were before the first call)
     - helpers: the student functions ``name`` calls that have stand-ins
     - watch: optional ``record`` watch (e.g. {"sgd_momentum_step": "all"}): then
       ``(result, recording)`` is returned, as ``student.record`` does
@@ -111,11 +118,20 @@ def call_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str]
     Returns:
     - the result (or ``(result, recording)`` with ``watch``)
     """
-    broken = broken_helpers(student, helpers)
-    if not broken and watch is None:
-        return getattr(student, name)(*args, **kwargs)
+    helpers, watched = tuple(helpers), dict(watch or {})
+    pristine = copy.deepcopy((args, kwargs)) if helpers else (args, kwargs)
+    error: Exception | None = None
+    try:
+        result, recording, used = _first_run(student, name, args, kwargs, helpers, watched)
+    except Exception as raised:  # the student's code raised: perhaps in a broken helper
+        error, used = raised, helpers
+    broken = broken_helpers(student, used)
     if not broken:
-        return student.record(watch, name, *args, **kwargs)
+        if error is not None:
+            raise error
+        return (result, recording) if watch is not None else result
+    for given, saved in zip((*args, *kwargs.values()), (*pristine[0], *pristine[1].values())):
+        _restore(given, saved)  # (the first call may have changed them)
     result, recording = student.record(
         dict(watch or {}, **{helper: STAND_IN for helper in broken}), name, *args, **kwargs)
     return (result, recording) if watch is not None else result
@@ -124,8 +140,42 @@ def call_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str]
 def track_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str] = (),
                       **kwargs: Any) -> tuple[Any, tuple | None]:
     """``(name(*args), its arguments after the call)`` as ``student.track`` gives them; when
-    one of ``helpers`` breaks (see ``broken_helpers``), the call runs with it stood in and
-    the arguments after the call are not known: ``(result, None)``."""
-    if broken_helpers(student, helpers):
+    one of the helpers it calls breaks (see ``call_on_own_work``), the call runs with it
+    stood in and the arguments after the call are not known: ``(result, None)``."""
+    helpers = tuple(helpers)
+    try:
+        used = _first_run(student, name, *copy.deepcopy((args, kwargs)), helpers, {})[2]
+    except Exception:  # the student's code raised: perhaps in a broken helper
+        used = helpers
+    if broken_helpers(student, used):
         return call_on_own_work(student, name, *args, helpers=helpers, **kwargs), None
     return student.track(name, *args, **kwargs)
+
+
+def _first_run(student: Any, name: str, args: tuple, kwargs: dict[str, Any],
+               helpers: tuple[str, ...], watch: dict[str, object]
+               ) -> tuple[Any, dict[str, Any], tuple[str, ...]]:
+    """``name(*args, **kwargs)`` as it is (the test's own arguments, as a call without
+    stand-ins gets them), with ``watch`` recorded and its calls of ``helpers`` counted:
+    (result, the recording of ``watch`` alone, the helpers it called). Raises what the
+    student's code raised."""
+    counting: dict[str, object] = {helper: 1 for helper in helpers}  # (1: the last call kept)
+    counting.update(watch)
+    result, recording = student.record(counting, name, *args, **kwargs)
+    used = tuple(helper for helper in helpers if recording["counts"].get(helper, 0) > 0)
+    own = dict(recording, calls=[call for call in recording["calls"] if call["name"] in watch],
+               counts={key: count for key, count in recording["counts"].items()
+                       if key in watch})
+    return result, own, used
+
+
+def _restore(given: Any, saved: Any) -> None:
+    """Put an argument (an array, dict or list) back in place as ``saved``, its copy."""
+    if isinstance(given, np.ndarray) and isinstance(saved, np.ndarray) \
+            and given.shape == saved.shape and given.flags.writeable:
+        given[...] = saved
+    elif isinstance(given, dict) and isinstance(saved, dict):
+        given.clear()
+        given.update(saved)
+    elif isinstance(given, list) and isinstance(saved, list):
+        given[:] = saved
