@@ -143,12 +143,15 @@ def track_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str
     one of the helpers it calls breaks (see ``call_on_own_work``), the call runs with it
     stood in and the arguments after the call are not known: ``(result, None)``."""
     helpers = tuple(helpers)
+    error: Exception | None = None
     try:
         used = _first_run(student, name, *copy.deepcopy((args, kwargs)), helpers, {})[2]
-    except Exception:  # the student's code raised: perhaps in a broken helper
-        used = helpers
+    except Exception as raised:  # the student's code raised: perhaps in a broken helper
+        error, used = raised, helpers
     if broken_helpers(student, used):
         return call_on_own_work(student, name, *args, helpers=helpers, **kwargs), None
+    if error is not None:
+        raise error  # (its own: not called again)
     return student.track(name, *args, **kwargs)
 
 
