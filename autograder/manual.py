@@ -21,6 +21,7 @@ import nbformat
 
 from autograder import course
 from autograder.cells import grade_id_of, nbgrader_meta
+from autograder.text import unsafe_id_reason
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +81,6 @@ def read_gradebook(course_dir: str | os.PathLike[str], assignment: course.Assign
     if not database.is_file() or not cells:
         return found
     from nbgrader.api import Gradebook, MissingEntry  # heavy (SQLAlchemy): only when needed
-    from autograder.gradebook import unsafe_id_reason
     try:
         with Gradebook(f"sqlite:///{database}", course.current().course_id) as book:
             for student in students:

@@ -155,3 +155,35 @@ def formula_like(text: str) -> bool:
             continue
         return char in FORMULA_STARTS or unicodedata.normalize("NFKC", char)[:1] in FORMULA_STARTS
     return False
+
+
+# Student ids are folder names, and nbgrader's gradebook keeps and prints them as they are.
+GLOB_CHARACTERS = "*?["  # nbgrader finds submissions with glob patterns built from ids
+HTML_CHARACTERS = '<>"'  # formgrader writes ids unescaped into HTML text, attributes and scripts
+
+
+def unsafe_id_reason(student: object) -> str | None:
+    """Why nbgrader's gradebook cannot hold ``student`` as an id (None when it can). nbgrader
+    matches submission paths with ``.*`` (no newline) and glob patterns, skips hidden
+    folders, keeps ids as UTF-8 text and prints them raw (formgrader's pages too, unescaped
+    in HTML and inside double-quoted attributes and script strings); ids come from folder
+    names."""
+    if not isinstance(student, str) or not student:
+        return "the student id is empty or not text"
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in student):
+        return "the folder name is not valid UTF-8"
+    controls = [ch for ch in student if unicodedata.category(ch) == "Cc"]
+    if controls:
+        return f"the folder name contains a control character ({display_name(controls[0])})"
+    wildcards = [ch for ch in student if ch in GLOB_CHARACTERS]
+    if wildcards:
+        return f"the folder name contains '{wildcards[0]}', a wildcard in nbgrader's file patterns"
+    markup = [ch for ch in student if ch in HTML_CHARACTERS]
+    if markup:
+        return (f"the folder name contains '{markup[0]}', which nbgrader's formgrader would put "
+                f"into its pages as HTML")
+    if student.startswith("."):
+        return "the folder name starts with a dot (nbgrader skips hidden folders)"
+    if "/" in student or len(student.encode("utf-8")) > 255:
+        return "the student id cannot be a folder name"
+    return None

@@ -21,7 +21,7 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 
-from autograder import demo, gradebook, gradebook_record
+from autograder import demo, gradebook, gradebook_record, text
 from autograder.gradebook_notebook import nbgrader_problems
 from autograder.cells import grade_id_of
 from course_under_test import COURSE, TLN
@@ -230,9 +230,9 @@ def test_a_test_cell_the_results_lack_gets_no_points(tmp_path):
 
 def test_unsafe_ids_are_named_and_odd_ones_are_not():
     for student in UNSAFE_IDS:
-        assert gradebook.unsafe_id_reason(student), f"{student!r} must not reach nbgrader"
+        assert text.unsafe_id_reason(student), f"{student!r} must not reach nbgrader"
     for student in ODD_IDS + ["ada_correct"]:
-        assert gradebook.unsafe_id_reason(student) is None, f"{student!r} works in nbgrader"
+        assert text.unsafe_id_reason(student) is None, f"{student!r} works in nbgrader"
 
 
 def test_hostile_notebooks_and_ids_cost_only_themselves_and_reruns_are_stable(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from nbgrader.utils import parse_utc
 
-from autograder.gradebook import unsafe_id_reason
+from autograder.text import unsafe_id_reason
 from autograder.text import display_name, is_plain_name
 
 TIMESTAMP = "timestamp.txt"
