@@ -30,7 +30,7 @@ from typing import Any, cast
 import nbformat
 
 from autograder import config, course, hidden
-from autograder.registry import GradedTest
+from autograder.graded import GradedTest
 
 # Cell kinds the template may use, and what each takes.
 BLOCK_KINDS = {"markdown": 0, "setup": 0, "demo": 0, "answer": 1, "check": 1, "tests": 1,

@@ -13,7 +13,7 @@
 
 ``build`` regenerates the instructor's source notebooks and the student releases of the
 course's assignments (``course.toml``);
-``grade`` grades a folder of submissions (see autograder.batch for the layout);
+``grade`` grades a folder of submissions (see autograder.execution.batch for the layout);
 ``feedback`` re-renders the feedback pages from saved results; ``demo`` does build,
 makes the bundled demo submissions and grades them, printing the gradebook.
 """
@@ -25,15 +25,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import (batch, build, config, course, demo, export, gradebook, gradescope,
-                        similarity, storage, visibility)
-from autograder import sandbox, serve, task
-from autograder.cluster import ClusterUnavailable
+from autograder import build, config, course, demo, export, serve
 from autograder.discovery import Submission
+from autograder.execution import batch, task
+from autograder.execution.dask_cluster import ClusterUnavailable
+from autograder.gradebook import sync as gradebook
+from autograder.gradescope import bundle
+from autograder.outputs import similarity, storage, visibility
+from autograder.sandbox import launch as sandbox
 # The options grade, demo and serve share are in autograder.options, below cli and serve
 # (serve.command still reaches them as cli.add_grading_options and cli.limits_from).
 from autograder.options import DEFAULTS, add_grading_options, limits_from
-from autograder.sandbox import isolation_mode
+from autograder.sandbox.launch import isolation_mode
 from autograder.text import clean_text, display_name
 
 def parser():
@@ -71,7 +74,7 @@ def parser():
     add_grading_options(d)
     export.add_parser(commands)
     similarity.add_parser(commands)
-    gradescope.add_parser(commands)
+    bundle.add_parser(commands)
     serve.add_parser(commands)
     return top
 
@@ -297,4 +300,4 @@ def main(argv=None):
     return {"build": command_build, "grade": command_grade, "feedback": command_feedback,
             "release": command_release, "demo": command_demo,
             "export": export.run, "similarity": similarity.run,
-            "gradescope": gradescope.run, "serve": serve.run}[args.command](args)
+            "gradescope": bundle.run, "serve": serve.run}[args.command](args)

@@ -41,7 +41,7 @@ class CourseError(ValueError):
 class Assignment:
     """One assignment of the course, with everything the build, grader and demo need.
 
-    ``tests``: its graded tests (``autograder.registry.GradedTest``), notebook order;
+    ``tests``: its graded tests (``autograder.graded.GradedTest``), notebook order;
     ``reference``: the reference's student functions (function objects), notebook order;
     ``test_imports``: what the notebook's setup cell imports for the test cells;
     ``setup_code``: the whole setup cell; ``root``: the folder holding its folders.

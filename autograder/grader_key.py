@@ -10,8 +10,8 @@ import dataclasses
 import hashlib
 
 from autograder import course, hidden
-from autograder.grading import suite_fingerprint
-from autograder.sandbox import Limits, isolation_key
+from autograder.grading.notebook_grader import suite_fingerprint
+from autograder.sandbox.launch import Limits, isolation_key
 
 
 def grader_code() -> str:

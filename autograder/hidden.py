@@ -1,7 +1,7 @@
 """Inputs of hidden tests, drawn afresh for every submission from a secret course seed.
 
 A hidden test takes its random inputs from ``hidden_rng()`` instead of a fixed seed. While
-the grader runs a test (``autograder.grading`` sets the context with ``submission`` and
+the grader runs a test (``autograder.grading.notebook_grader`` sets the context with ``submission`` and
 ``test``), the generator is seeded with HMAC-SHA256(secret, content hash of the submitted
 notebook's bytes, the test's grade_id):
 

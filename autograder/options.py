@@ -8,7 +8,7 @@ without importing the other (issue 20: no import cycles); ``cli`` re-exports the
 
 import argparse
 
-from autograder.sandbox import Limits
+from autograder.sandbox.launch import Limits
 
 DEFAULTS = Limits()
 

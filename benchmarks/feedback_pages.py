@@ -19,8 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import course, demo, feedback, markdown_html  # noqa: E402
-from autograder.batch import grade_all  # noqa: E402
+from autograder import course, demo  # noqa: E402
+
+from autograder.outputs import feedback, markdown_html
+from autograder.execution.batch import grade_all  # noqa: E402
 
 
 def timed(function, repeat):

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograder import config, course, demo  # noqa: E402
 from autograder.build import copy_student_package, nbgrader_env  # noqa: E402
-from autograder.sandbox import isolation_mode  # noqa: E402
+from autograder.sandbox.launch import isolation_mode  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
 TLN = course.current().get("two_layer_net")

@@ -29,10 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import course, demo, feedback  # noqa: E402
-from autograder.grading import grade_notebook, to_json  # noqa: E402
-from autograder.sandbox import Limits, describe, isolation_mode  # noqa: E402
-from autograder.storage import write_atomic  # noqa: E402
+from autograder import course, demo  # noqa: E402
+
+from autograder.outputs import feedback
+from autograder.grading.notebook_grader import grade_notebook, to_json  # noqa: E402
+from autograder.sandbox.launch import Limits, describe, isolation_mode  # noqa: E402
+from autograder.outputs.storage import write_atomic  # noqa: E402
 
 TLN = course.current().get("two_layer_net")
 IMPORTED_BY_THE_PARENT = set(sys.modules)  # roughly what a forked pool process inherits
@@ -80,7 +82,7 @@ def grade_one(path, out, isolation):
 
 def fresh_process_imports(modules):
     """Seconds a new process that imported what the parent has takes to import ``modules``."""
-    code = ("import sys, time; sys.path.insert(0, sys.argv[1]); import autograder.batch; "
+    code = ("import sys, time; sys.path.insert(0, sys.argv[1]); import autograder.execution.batch; "
             "started = time.perf_counter()\n"
             "for name in sys.argv[2:]:\n"
             "    try: __import__(name)\n"
@@ -96,7 +98,7 @@ def main():
     parser.add_argument("--submissions", type=int, default=12)
     parser.add_argument("--isolation", default="auto")
     args = parser.parse_args()
-    import autograder.batch  # noqa: F401 (a pool process is forked from a parent that has it)
+    import autograder.execution.batch  # noqa: F401 (a pool process is forked from a parent that has it)
     inherited = set(sys.modules) | IMPORTED_BY_THE_PARENT
     isolation = isolation_mode(args.isolation)
     with tempfile.TemporaryDirectory(prefix="where-") as tmp:

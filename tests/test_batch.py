@@ -9,9 +9,11 @@ import time
 
 import nbformat
 
-from autograder import batch, config, demo, grading, submission
+from autograder import config, demo, submission
+from autograder.execution import batch
 from autograder.grader_key import grader_key
-from autograder.sandbox import Limits, isolation_mode
+from autograder.grading import notebook_grader
+from autograder.sandbox.launch import Limits, isolation_mode
 from course_under_test import COURSE, TLN
 
 LIMITS = Limits(call_seconds=5, cell_seconds=10, notebook_seconds=120)
@@ -122,7 +124,7 @@ def test_rlimits_mode_gives_the_student_its_own_copy_of_nnlab(tmp_path):
               "    return np.maximum(x, 0)")
     before = (config.STUDENT_PACKAGE / "__init__.py").read_bytes()
     write(tmp_path / "subs", "vandal", {"relu": vandal})
-    result = grading.grade_notebook(path, TLN, LIMITS, "rlimits")
+    result = notebook_grader.grade_notebook(path, TLN, LIMITS, "rlimits")
     assert (config.STUDENT_PACKAGE / "__init__.py").read_bytes() == before, (
         "student code in rlimits mode changed the grader's nnlab/")
     assert result["score"] == 30, (result["score"], [t["message"] for t in result["tests"]

@@ -4,7 +4,8 @@ traceback or a silent wrong result."""
 import csv
 import json
 
-from autograder import cli, storage
+from autograder import cli
+from autograder.outputs import storage
 from course_under_test import FND, TLN
 
 

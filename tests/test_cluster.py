@@ -1,4 +1,4 @@
-"""Grading on a Dask cluster (``autograder.cluster``), on this one machine: a LocalCluster
+"""Grading on a Dask cluster (``autograder.execution.dask_cluster``), on this one machine: a LocalCluster
 of two worker processes must grade as the local pool does, survive a worker killed in
 mid-batch, and refuse clearly a cluster it cannot use.
 
@@ -23,11 +23,13 @@ import pytest
 from distributed import Client, LocalCluster
 
 import test_hostile
-from autograder import batch, cli, cluster, cluster_worker, config, demo, gradebook, pool
+from autograder import cli, config, demo
 from autograder.discovery import Submission
+from autograder.execution import batch, dask_cluster as cluster, dask_worker as cluster_worker, pool
+from autograder.gradebook import sync as gradebook
 from autograder.grader_key import grader_key
 from autograder.records import RowStatus
-from autograder.sandbox import Limits
+from autograder.sandbox.launch import Limits
 from course_under_test import COURSE, TLN
 from test_hostile import ISOLATION, LIMITS, build, processes_with, write_submission
 from test_hostile_batch import NON_UTF8, surrogate_markdown_json

@@ -18,9 +18,9 @@ import pytest
 
 import solutions.deep_mlp as reference
 from autograder import demo
-from autograder.batch import grade_all
 from autograder.demo import functions_in, written_in
-from autograder.wire import decode, encode
+from autograder.execution.batch import grade_all
+from autograder.sandbox.wire import decode, encode
 from course_under_test import DMLP
 from known_mistakes.deep_mlp import MISTAKES, train_variant
 from nnlab.deep_mlp import checks

@@ -16,8 +16,7 @@ import unicodedata
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import exports as export
-from autograder import storage, visibility
+from autograder.outputs import exports as export, storage, visibility
 from autograder.text import display_name, formula_like, is_plain_name, parse_display_name, utf8
 from course_under_test import COURSE, FND, TLN
 

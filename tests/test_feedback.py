@@ -4,8 +4,9 @@ import json
 
 import nbformat
 
-from autograder import course, feedback, markdown_html, sanitize
-from autograder.grading import empty_tests
+from autograder import course
+from autograder.grading.notebook_grader import empty_tests
+from autograder.outputs import feedback, markdown_html, sanitize
 from course_under_test import TLN
 TESTS = TLN.tests
 

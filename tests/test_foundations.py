@@ -18,7 +18,7 @@ import pytest
 import solutions.foundations as reference
 from autograder import build, config
 from autograder.demo import functions_in, written_in
-from autograder.wire import decode, encode
+from autograder.sandbox.wire import decode, encode
 from course_under_test import FND
 from nnlab.foundations import checks, handout
 from nnlab.foundations.networks import one_hidden_layer
@@ -275,7 +275,7 @@ def test_a_failed_test_gets_checks_hint_in_the_notebook_and_from_the_grader():
     """The hints of a failed test come from this assignment's TABLE, by any of its names:
     run_test in the notebook and the grader's diagnosis (through the student's process)
     give ben's skip-connection mistake the same hint."""
-    from autograder import diagnosis as grader_diagnosis
+    from autograder.grading import hints as grader_diagnosis
     from test_hints import LocalProcess
     namespace = namespace_of("ben_skip_gradient")
     for assignment in (checks.TABLE, checks, "foundations"):

@@ -5,7 +5,7 @@ mistake loses points on a test of the function it breaks."""
 import pytest
 
 from autograder import demo
-from autograder.batch import grade_all
+from autograder.execution.batch import grade_all
 from course_under_test import FND
 from known_mistakes.foundations import MISTAKES as KNOWN_MISTAKES
 

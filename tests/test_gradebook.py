@@ -83,7 +83,7 @@ def test_outputs_follow_the_cells_when_a_notebook_is_rebuilt_from_the_release(tm
     """A submission that lost a test cell is rebuilt from the release for the gradebook; the
     student's outputs must land on the cells they came from, not on whatever cell now has
     the same index."""
-    from autograder import gradebook, gradebook_record
+    from autograder.gradebook import autograde as gradebook_record, sync as gradebook
     release = nbformat.read(str(TLN.release_notebook), as_version=4)
     notebook = demo.fill(release, demo.functions_in((TLN.demo_dir / "students") / f"{demo.CORRECT}.py"))
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
@@ -112,7 +112,7 @@ def test_outputs_follow_the_cells_when_a_notebook_is_rebuilt_from_the_release(tm
 
 
 def test_the_course_folder_is_regenerated_when_nnlab_changes(tmp_path, monkeypatch):
-    from autograder import gradebook
+    from autograder.gradebook import sync as gradebook
     package = tmp_path / "nnlab"
     shutil.copytree(config.STUDENT_PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(config, "STUDENT_PACKAGE", package)
@@ -158,7 +158,7 @@ def test_odd_ids_and_lost_metadata_reach_the_gradebook_and_reruns_touch_nothing(
 
 
 def test_the_sync_marker_follows_the_result_not_just_the_notebook():
-    from autograder import gradebook
+    from autograder.gradebook import sync as gradebook
     tests = [{"grade_id": "relu_properties", "points": 0.0, "status": "grader_error",
               "message": "sandbox"}]
     first = {"status": "grader_error", "score": 0.0, "tests": tests, "key": "SAME", "seconds": 1}
@@ -192,7 +192,8 @@ def test_the_record_is_what_nbgraders_own_autograde_makes(graded, tmp_path):
     """From the same course without submissions, nbgrader's autograde run by hand (the
     course's configuration puts InjectResults in place of its Execute) and the in-process
     pass write the same autograded notebooks and the same gradebook rows."""
-    from autograder import gradebook, storage
+    from autograder.gradebook import sync as gradebook
+    from autograder.outputs import storage
     out = tmp_path / "out"
     shutil.copytree(graded["out"], out)
     course = out / "nbgrader"
@@ -221,7 +222,8 @@ def test_the_record_is_what_nbgraders_own_autograde_makes(graded, tmp_path):
 
 def test_a_class_is_recorded_in_chunks_of_transactions(graded, tmp_path, monkeypatch):
     """RECORD_CHUNK bounds the notebooks held in memory: chunks of 2 record the same."""
-    from autograder import gradebook, storage
+    from autograder.gradebook import sync as gradebook
+    from autograder.outputs import storage
     out = tmp_path / "out"
     shutil.copytree(graded["out"], out)
     course = out / "nbgrader"
@@ -250,7 +252,8 @@ def test_a_rerun_keeps_the_tas_grades_and_flags_a_changed_result_for_review(grad
     """As nbgrader's autograde does: a changed result replaces the autograded scores and
     comments, keeps the TA's manual scores and comments, and marks the cells a TA scored as
     needing review; an unchanged result is not touched at all."""
-    from autograder import gradebook, storage
+    from autograder.gradebook import sync as gradebook
+    from autograder.outputs import storage
     out = tmp_path / "out"
     shutil.copytree(graded["out"], out)
     changed, unchanged = "ada_correct", "ben_softmax_epsilon"
@@ -295,7 +298,7 @@ def test_the_assignment_is_generated_again_in_process_and_keeps_the_submissions(
                                                                                 monkeypatch):
     """A changed source reruns nbgrader's generate_assignment (in this process, with the
     course's configuration), over a gradebook that holds submissions."""
-    from autograder import gradebook
+    from autograder.gradebook import sync as gradebook
     copy = tmp_path / "course"
     shutil.copytree(course, copy)
     (copy / "nbgrader_config.py").write_text((copy / "nbgrader_config.py").read_text().replace(
@@ -315,7 +318,7 @@ def test_the_assignment_is_generated_again_in_process_and_keeps_the_submissions(
 def test_a_new_gradebook_is_the_one_nbgrader_creates(tmp_path):
     """create_gradebook reads the alembic revision in-process; the database must be the
     one nbgrader's own Gradebook makes (tables, indexes, revision)."""
-    from autograder import gradebook
+    from autograder.gradebook import sync as gradebook
 
     def schema(database):
         with sqlite3.connect(database) as connection:

@@ -21,9 +21,10 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 
-from autograder import demo, gradebook, gradebook_record, text
-from autograder.gradebook_notebook import nbgrader_problems
+from autograder import demo, text
 from autograder.cells import grade_id_of
+from autograder.gradebook import autograde as gradebook_record, sync as gradebook
+from autograder.gradebook.notebook import nbgrader_problems
 from course_under_test import COURSE, TLN
 
 TESTS = TLN.tests

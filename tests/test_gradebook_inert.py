@@ -28,9 +28,10 @@ from nbgrader.api import Gradebook
 from nbgrader.server_extensions.formgrader import handlers
 from traitlets.config import Config
 
-from autograder import demo, gradebook, inert
-from autograder.gradebook_notebook import nbgrader_problems
+from autograder import demo
 from autograder.cells import grade_id_of
+from autograder.gradebook import inert, sync as gradebook
+from autograder.gradebook.notebook import nbgrader_problems
 from course_under_test import COURSE, TLN
 
 RELEASE = nbformat.read(str(TLN.release_notebook), as_version=4)

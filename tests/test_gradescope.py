@@ -21,8 +21,11 @@ import nbformat
 import pytest
 from course_under_test import TLN
 
-from autograder import demo, feedback, gradescope, sandbox_uid
-from autograder.grading import grade_notebook
+from autograder import demo
+from autograder.gradescope import bundle as gradescope
+from autograder.grading.notebook_grader import grade_notebook
+from autograder.outputs import feedback
+from autograder.sandbox import uids
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
@@ -107,7 +110,7 @@ def check_against_grader(results, notebook_path):
 def test_bundle_layout(bundle):
     names = set(zipfile.ZipFile(bundle).namelist())
     assert {"setup.sh", "run_autograder", "requirements.txt", "course.toml", "gradescope.json",
-            "autograder/gradescope_run.py", "autograder/grading.py",
+            "autograder/gradescope/run.py", "autograder/grading/notebook_grader.py",
             f"solutions/{TLN.name}/__init__.py", "nnlab/__init__.py",
             f"nnlab/{TLN.name}/__init__.py",
             f"notebooks/{TLN.name}/{TLN.notebook}.ipynb"} <= names
@@ -199,13 +202,13 @@ def kill_everyone():
 attempt("write_results", lambda: write(ROOT + "/results/results.json"))
 attempt("replace_results", lambda: os.replace(OUT + "/x", ROOT + "/results/results.json"))
 attempt("write_source", lambda: write(ROOT + "/source/forged.txt"))
-attempt("write_tests", lambda: write(ROOT + "/source/autograder/grading.py", "raise SystemExit"))
+attempt("write_tests", lambda: write(ROOT + "/source/autograder/grading/notebook_grader.py", "raise SystemExit"))
 attempt("write_submission", lambda: write(ROOT + "/submission/forged.txt"))
 attempt("list_source", lambda: os.listdir(ROOT + "/source"))
 attempt("read_tests", lambda: os.listdir(ROOT + "/source/autograder/suite/two_layer_net"))
 attempt("read_reference", lambda: open(ROOT + "/source/solutions/two_layer_net/__init__.py").read())
 attempt("read_secret", lambda: open(ROOT + "/source/.course-secret").read())
-attempt("read_worker", lambda: open(ROOT + "/source/autograder/worker.py").read())
+attempt("read_worker", lambda: open(ROOT + "/source/autograder/sandbox/student_process.py").read())
 attempt("read_submission", lambda: os.listdir(ROOT + "/submission"))
 attempt("read_public", lambda: open(OUT + "/../public.txt").read())
 if {kills}:
@@ -266,7 +269,7 @@ def test_rlimits_as_root_forgery_fails(bundle, world_python, open_base):
     check_honest_zero(results)
     assert results["extra_data"]["isolation"] == "rlimits"
     report = json.loads((outbox / "report.json").read_text())
-    assert report["uid"] == report["euid"] >= sandbox_uid.UID_BASE and report["groups"] == [], \
+    assert report["uid"] == report["euid"] >= uids.UID_BASE and report["groups"] == [], \
         report
     assert report["gid"] == report["uid"]
     assert f"uid {report['uid']}" in results["output"], results["output"]
@@ -278,7 +281,7 @@ def test_rlimits_as_root_forgery_fails(bundle, world_python, open_base):
     assert report["kill_everyone"][0] == "ok"
     daemon = int((outbox / "daemon.pid").read_text())
     assert not _alive(daemon), "the student's daemon outlived run_autograder"
-    assert not sandbox_uid._processes(lambda uid: uid == report["uid"])
+    assert not uids._processes(lambda uid: uid == report["uid"])
     for name in ("source", "submission", "results"):
         mode = (root / name).stat()
         assert mode.st_uid == 0 and stat.S_IMODE(mode.st_mode) == 0o700, name
@@ -459,11 +462,11 @@ def start_daemon(python, **popen):
 def test_kill_uid_kills_detached_processes(world_python):
     """``sandbox_uid.kill_uid`` kills a uid's processes that left the sandbox's process group
     (no cgroup needed), and nothing else."""
-    uid = sandbox_uid.UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + 61
+    uid = uids.UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + 61
     pid = start_daemon(world_python, user=uid, group=uid, extra_groups=[], cwd="/")
     mine = start_daemon(sys.executable)
     try:
-        assert sandbox_uid.kill_uid(uid)
+        assert uids.kill_uid(uid)
         assert not _alive(pid) and _alive(mine)
     finally:
         os.kill(mine, signal.SIGKILL)
@@ -474,7 +477,7 @@ def test_kill_leftovers_as_subreaper():
     after a double fork and setsid, whatever its user."""
     script = textwrap.dedent(f"""
         import os, subprocess, sys, time
-        from autograder import gradescope_run
+        from autograder.gradescope import run as gradescope_run
         assert gradescope_run.become_subreaper()
         process = subprocess.Popen([sys.executable, "-c", {DAEMON!r}], stdout=subprocess.PIPE)
         pid = int(process.stdout.readline())

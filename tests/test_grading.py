@@ -10,9 +10,10 @@ import nbformat
 import pytest
 
 import solutions.two_layer_net as solutions
-from autograder import build, cells, grading
-from autograder.manual import written_cells
-from autograder.storage import ROW_FIELDS, TOTAL_FIELDS
+from autograder import build, cells
+from autograder.grading import notebook_grader
+from autograder.grading.written_grades import written_cells
+from autograder.outputs.storage import ROW_FIELDS, TOTAL_FIELDS
 from course_under_test import TLN
 BY_ID, TESTS, target_of = TLN.by_id, TLN.tests, TLN.target_of
 from leaks import escaped, hidden_test_lines
@@ -144,8 +145,8 @@ def test_timing_fills_each_phase_and_changes_no_result(tmp_path):
     path.parent.mkdir(parents=True)
     shutil.copy(TLN.release_notebook, path)
     timing = {}
-    timed = grading.grade_notebook(path, TLN, timing=timing)
-    plain = grading.grade_notebook(path, TLN)
+    timed = notebook_grader.grade_notebook(path, TLN, timing=timing)
+    plain = notebook_grader.grade_notebook(path, TLN)
     assert {**timed, "seconds": 0} == {**plain, "seconds": 0}, "timing changed the result"
     assert set(timing) == {"start", "cells", "tests", "close"}, timing
     assert set(timing["tests"]) == {test.grade_id for test in TLN.tests}, timing["tests"]

@@ -18,10 +18,13 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import (batch, config, demo, feedback, grading, hidden, hidden_record, remote_student,
-                        sandbox)
+from autograder import config, demo, hidden, hidden_record
+from autograder.execution import batch
 from autograder.grader_key import grader_key, key_differences
-from autograder.sandbox import Limits
+from autograder.grading import notebook_grader, remote_student
+from autograder.outputs import feedback
+from autograder.sandbox import launch as sandbox
+from autograder.sandbox.launch import Limits
 from course_under_test import COURSE, TLN
 from nnlab.testing import LocalStudent, hiding_values
 
@@ -123,11 +126,11 @@ def test_secret_is_made_once_private_and_names_the_grader_key(tmp_path):
 
 
 def test_secret_is_ignored_by_git_and_kept_out_of_releases():
-    assert "/.course-secret" in (grading.config.ROOT / ".gitignore").read_text()
+    assert "/.course-secret" in (notebook_grader.config.ROOT / ".gitignore").read_text()
     hidden.ensure_secret()
     for assignment in COURSE.assignments:
         assert not list(assignment.release_dir.rglob(".course-secret*")), assignment.name
-    assert not list((grading.config.ROOT / "nnlab").rglob(".course-secret*"))
+    assert not list((notebook_grader.config.ROOT / "nnlab").rglob(".course-secret*"))
 
 
 # -- helpers to grade notebooks ------------------------------------------------------------
@@ -249,15 +252,15 @@ def test_inputs_hard_coded_from_one_run_fail_the_next(tmp_path, monkeypatch):
     def status(result):
         return {t["grade_id"]: t["status"] for t in result["tests"]}["softmax_random_inputs"]
 
-    graded = grading.grade_notebook(second, FAST_TLN, LIMITS, "rlimits")
+    graded = notebook_grader.grade_notebook(second, FAST_TLN, LIMITS, "rlimits")
     assert status(graded) == "failed", graded["tests"]
     visible = [t for t in graded["tests"]
                if not t["hidden"] and t["grade_id"].startswith("softmax")]
     assert all(t["status"] == "passed" for t in visible), visible
     # the same notebook graded with the first run's inputs (a replay) passes: the hard-coded
     # answers are right, only the inputs changed
-    monkeypatch.setattr(grading.hidden, "content_hash", lambda data: first_hash)
-    replay = grading.grade_notebook(second, FAST_TLN, LIMITS, "rlimits")
+    monkeypatch.setattr(notebook_grader.hidden, "content_hash", lambda data: first_hash)
+    replay = notebook_grader.grade_notebook(second, FAST_TLN, LIMITS, "rlimits")
     assert status(replay) == "passed", replay["tests"]
 
 
@@ -342,7 +345,7 @@ if os.path.exists("stash.txt"):
 def channels(tmp_path_factory):
     folder = tmp_path_factory.mktemp("channels")
     path = write(folder, "eve", notebook_of(CHANNELS, [STASH_CELL]))
-    result = grading.grade_notebook(path, FAST_TLN, LIMITS, "rlimits")
+    result = notebook_grader.grade_notebook(path, FAST_TLN, LIMITS, "rlimits")
     return path, result
 
 
@@ -435,7 +438,7 @@ def test_sandbox_cannot_read_the_secret(tmp_path):
     secret = secret_file.read_text().strip()
     cell = SEARCH_CELL.format(root=str(config.ROOT), secret=str(secret_file))
     path = write(tmp_path, "snoop", notebook_of({}, [cell]))
-    result = grading.grade_notebook(path, FAST_TLN, LIMITS, "bubblewrap")
+    result = notebook_grader.grade_notebook(path, FAST_TLN, LIMITS, "bubblewrap")
     outputs = json.dumps(result["cells"])
     assert "SEARCHED" in outputs, outputs[-2000:]
     assert secret not in json.dumps(result), "the sandbox read the course secret"
@@ -443,7 +446,7 @@ def test_sandbox_cannot_read_the_secret(tmp_path):
 
 
 def test_gradescope_bundle_carries_the_secret(tmp_path):
-    from autograder import gradescope
+    from autograder.gradescope import bundle as gradescope
     gradescope.stage(TLN, tmp_path / "bundle")
     shipped = tmp_path / "bundle" / hidden.SECRET_NAME
     assert shipped.read_bytes() == hidden.ensure_secret_file().read_bytes()

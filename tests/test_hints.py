@@ -16,13 +16,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import demo, worker
-from autograder.diagnosis import RemoteFunction
-from autograder.feedback import public_message
-from autograder import diagnosis
-from autograder.grading import run_one
-from autograder.runner import StudentTimeout
-from autograder.sandbox import Limits
+from autograder import demo
+from autograder.grading import hints as diagnosis
+from autograder.grading.hints import RemoteFunction
+from autograder.grading.notebook_grader import run_one
+from autograder.grading.runner import StudentTimeout
+from autograder.outputs.feedback import public_message
+from autograder.sandbox import student_process
+from autograder.sandbox.launch import Limits
 from course_under_test import COURSE, TLN
 from known_mistakes import (ASSIGNMENTS, Mistake, checked, checks_of, hints_in,
                             reference_notebook, table)
@@ -159,7 +160,7 @@ class LocalProcess:
             raise StudentTimeout(f"no answer within {timeout:g} s")
         request = {"name": name, "args": copy.deepcopy(tuple(args)),
                    "kwargs": copy.deepcopy(kwargs), "track": track}
-        return copy.deepcopy(worker.call(self.namespace, request, worker.CappedOutput()))
+        return copy.deepcopy(student_process.call(self.namespace, request, student_process.CappedOutput()))
 
 
 def notebook_namespace(*sources):

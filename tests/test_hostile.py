@@ -2,7 +2,7 @@
 
 Every hostile notebook starts from the student release filled with the functions of
 ``demo/students/ada_correct.py`` (correct, 30/30), then overrides some functions and/or
-adds, edits or removes cells. The whole corpus goes through ``autograder.batch.grade_all``
+adds, edits or removes cells. The whole corpus goes through ``autograder.execution.batch.grade_all``
 once (module fixture, small limits, the strongest isolation available here) and each
 test checks one student's row, test records, JSON result, feedback page or the batch.
 
@@ -26,9 +26,9 @@ import nbformat
 import pytest
 
 from autograder import config, demo
-from autograder.batch import grade_all
-from autograder.grading import grade_notebook, suite_fingerprint
-from autograder.sandbox import Limits, isolation_mode
+from autograder.execution.batch import grade_all
+from autograder.grading.notebook_grader import grade_notebook, suite_fingerprint
+from autograder.sandbox.launch import Limits, isolation_mode
 from course_under_test import TLN
 FUNCTION_NAMES, TESTS, target_of = TLN.functions, TLN.tests, TLN.target_of
 
@@ -36,7 +36,7 @@ ISOLATION = isolation_mode("auto")
 NEEDS_BUBBLEWRAP = pytest.mark.skipif(
     ISOLATION != "bubblewrap",
     reason="bubblewrap does not work here: the rlimits fallback does not isolate files, "
-           "processes or the network (documented in autograder/sandbox.py)")
+           "processes or the network (documented in autograder/sandbox/launch.py)")
 LIMITS = Limits(memory_bytes=1 << 30, cpu_seconds=60, cell_seconds=5.0,
                 notebook_seconds=120.0, call_seconds=3.0)
 MAX_SCORE = sum(test.points for test in TESTS)

@@ -17,10 +17,10 @@ import types
 import nbformat
 import pytest
 
-from autograder import batch as batch_module
-from autograder import feedback, markdown_html, pool, storage, task
 from autograder.discovery import Submission
-from autograder.batch import grade_all
+from autograder.execution import batch as batch_module, pool, task
+from autograder.execution.batch import grade_all
+from autograder.outputs import feedback, markdown_html, storage
 from test_hostile import (ISOLATION, LIMITS, MAX_SCORE, assert_functions_keep_credit,
                           build, describe, hostile_cell, write_submission)
 from course_under_test import TLN

@@ -1,4 +1,4 @@
-"""Adding an output format is one class implementing ``autograder.exports.OutputFormat``,
+"""Adding an output format is one class implementing ``autograder.outputs.exports.OutputFormat``,
 registered by its name: ``export --to NAME`` then writes it through the same code path as
 Canvas, Moodle and the plain CSV (mapping, matching, identifier checks, cells, stderr)."""
 
@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from autograder import exports, storage
-from autograder.exports import OutputFormat
-from autograder.exports.cells import cell_text
+from autograder.outputs import exports, storage
+from autograder.outputs.exports import OutputFormat
+from autograder.outputs.exports.cells import cell_text
 from course_under_test import COURSE, FND, TLN
 
 

@@ -20,8 +20,9 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from autograder import demo, feedback, markdown_html, sanitize, similarity
-from autograder.grading import empty_tests
+from autograder import demo
+from autograder.grading.notebook_grader import empty_tests
+from autograder.outputs import feedback, markdown_html, sanitize, similarity
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 from course_under_test import FND, TLN
 

@@ -21,7 +21,7 @@ SUITE = '''\
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.testing import assert_close
 from tiny_reference import STUDENT_FUNCTIONS  # noqa: F401
 

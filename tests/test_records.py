@@ -2,7 +2,8 @@
 status, and the docs page on grading's output (docs/grading-output.md) names every row and
 test status (the generated docs/reference/statuses page lists them from the code)."""
 
-from autograder import config, feedback
+from autograder import config
+from autograder.outputs import feedback
 from autograder.records import RowStatus, TestStatus, row_status
 
 

@@ -5,8 +5,12 @@ import time
 import numpy as np
 import pytest
 
-from autograder import batch, demo, feedback, grading, runner, sandbox, task
-from autograder.runner import StudentProcess, StudentTimeout
+from autograder import demo
+from autograder.execution import batch, task
+from autograder.grading import notebook_grader, runner
+from autograder.grading.runner import StudentProcess, StudentTimeout
+from autograder.outputs import feedback
+from autograder.sandbox import launch as sandbox
 from course_under_test import TLN
 
 LIMITS = sandbox.Limits(call_seconds=2, cell_seconds=10, notebook_seconds=60)
@@ -49,7 +53,7 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_failed_test(tmp_pat
     path.parent.mkdir(parents=True)
     demo.write_notebook(demo.CORRECT, path) if hasattr(demo, "write_notebook") else \
         path.write_text(TLN.release_notebook.read_text())
-    result = grading.grade_notebook(path, TLN, LIMITS, "rlimits")
+    result = notebook_grader.grade_notebook(path, TLN, LIMITS, "rlimits")
     statuses = {t["status"] for t in result["tests"]}
     assert statuses == {"grader_error"}, statuses
     assert result["status"] == "grader_error", result["status"]
@@ -87,7 +91,7 @@ def test_a_submission_that_hangs_the_grader_costs_one_row_not_the_batch(tmp_path
         path = subs / student / TLN.name / f"{TLN.notebook}.ipynb"
         path.parent.mkdir(parents=True)
         path.write_text(TLN.release_notebook.read_text())
-    real = grading.grade_notebook
+    real = notebook_grader.grade_notebook
 
     def sometimes_stuck(path, *args):
         if "stuck" in str(path):
@@ -115,7 +119,7 @@ def test_a_sandbox_that_dies_before_student_code_runs_is_a_grader_error(tmp_path
     path = tmp_path / "subs" / "ada" / TLN.name / f"{TLN.notebook}.ipynb"
     path.parent.mkdir(parents=True)
     path.write_text(TLN.release_notebook.read_text())
-    result = grading.grade_notebook(path, TLN, LIMITS, sandbox.isolation_mode())
+    result = notebook_grader.grade_notebook(path, TLN, LIMITS, sandbox.isolation_mode())
     assert result["status"] == "grader_error", result["status"]
     assert {t["status"] for t in result["tests"]} == {"grader_error"}, result["tests"][0]
     assert "cannot mount the sandbox" in result["tests"][0]["message"], result["tests"][0]["message"]

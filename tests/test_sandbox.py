@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import bubblewrap, cgroups, config, grading, sandbox, sandbox_uid, seccomp
-from autograder.runner import StudentOutOfMemory, StudentProcess
+from autograder import config
+from autograder.grading import notebook_grader
+from autograder.grading.runner import StudentOutOfMemory, StudentProcess
+from autograder.sandbox import bubblewrap, cgroups, launch as sandbox, seccomp, uids
 from course_under_test import TLN
 
 LIMITS = sandbox.Limits(call_seconds=15, cell_seconds=15, notebook_seconds=60)
@@ -104,7 +106,7 @@ def test_as_root_bubblewrap_switches_to_a_uid_of_its_own():
     assert sandbox.bubblewrap_mode() == "setuid", sandbox._PROBE_NOTES
     assert sandbox._probe("userns") is None, "the fallback mode does not work either"
     line, warnings = sandbox.describe("bubblewrap")
-    assert f"uid {sandbox_uid.UID_BASE}+" in line and not warnings, (line, warnings)
+    assert f"uid {uids.UID_BASE}+" in line and not warnings, (line, warnings)
 
 
 def test_sandbox_hides_the_repository_and_caps_tmp(tmp_path, student, mode):
@@ -270,7 +272,7 @@ def test_who_the_student_process_is_inside_and_outside(student, mode):
     assert not any(inside["caps"].values()), f"capabilities left: {inside['caps']}"
     assert inside["no_new_privs"] == "1", inside
     if mode == "setuid":
-        assert inside["uid"] == inside["euid"] == inside["gid"] >= sandbox_uid.UID_BASE, inside
+        assert inside["uid"] == inside["euid"] == inside["gid"] >= uids.UID_BASE, inside
         assert inside["groups"] == [], inside
     if isinstance(cgroups.hierarchy(), str):
         return  # the host pids below come from the cgroup
@@ -386,7 +388,7 @@ def test_running_out_of_memory_in_the_cgroup_is_a_memory_limit(student, monkeypa
     fake_test = types.SimpleNamespace(
         grade_id="t", points=1.0, hidden=False, summary="", timeout=None,
         function=lambda _: probe.process.call("fill_and_grow", (200,), {}, False, 15))
-    record = grading.run_one(fake_test, probe.process, limits, time.monotonic(), TLN)
+    record = notebook_grader.run_one(fake_test, probe.process, limits, time.monotonic(), TLN)
     assert record["status"] == "memory_limit", record
 
 

@@ -23,8 +23,9 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.utils import notebook_hash
 
-from autograder import batch, demo
-from autograder.sandbox import Limits, isolation_mode
+from autograder import demo
+from autograder.execution import batch
+from autograder.sandbox.launch import Limits, isolation_mode
 from autograder.serve.grader import LocalGrader
 from autograder.serve.policy import Policy
 from autograder.serve.queue import Queue, State

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from distributed import Client, LocalCluster
 
-from autograder import batch
-from autograder.sandbox import Limits, isolation_mode
+from autograder.execution import batch
+from autograder.sandbox.launch import Limits, isolation_mode
 from autograder.serve.dask_grader import DaskGrader
 from autograder.serve.service import EventLog
 from course_under_test import FND
@@ -27,11 +27,11 @@ from test_serve import RELEASE, correct_notebook, make_service, scores, serve_un
 BIN = Path(sys.executable).parent
 # A worker's --preload: another course secret, and a task that fails if it is ever run there.
 OTHER_SECRET = """
-import autograder.cluster_worker, autograder.hidden
+import autograder.execution.dask_worker, autograder.hidden
 autograder.hidden.secret_digest = lambda root=None: "f" * 16
 def refused(payload):
     raise RuntimeError("a refused worker was given a task")
-autograder.cluster_worker.grade_payload = refused
+autograder.execution.dask_worker.grade_payload = refused
 """
 
 

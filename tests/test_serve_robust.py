@@ -17,10 +17,11 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import make_unique_key, notebook_hash
 
-from autograder import pool, storage
-from autograder.grading import empty_tests, finish
-from autograder.sandbox import Limits
+from autograder.execution import pool
+from autograder.grading.notebook_grader import empty_tests, finish
+from autograder.outputs import storage
 from autograder.records import RowStatus, TestStatus
+from autograder.sandbox.launch import Limits
 from autograder.serve.grader import InlineGrader, LocalGrader
 from autograder.serve.queue import Queue, State
 from course_under_test import FND

@@ -9,7 +9,8 @@ import tokenize
 
 import nbformat
 
-from autograder import build, demo, similarity
+from autograder import build, demo
+from autograder.outputs import similarity
 from course_under_test import FND
 
 # A third, independent way of writing some of the foundations functions (the rest stay stubs).

@@ -21,7 +21,7 @@ RECORDS = AUTOGRADER / "records.py"
 STATUSES = {str(s) for enum in (RowStatus, TestStatus, GradescopeStatus) for s in enum}
 # The worker runs in the sandbox, where only it and wire.py are bound (no autograder
 # package): its replies' ``kind`` ("error", "not_implemented", ...) is the wire's own word.
-NOT_CHECKED = {AUTOGRADER / "worker.py"}
+NOT_CHECKED = {AUTOGRADER / "sandbox" / "student_process.py"}
 # Calls whose arguments are messages or log events (``log("failed", ...)``), not statuses.
 _MESSAGE_CALLS = {"log", "print", "write", "debug", "info", "warning", "error", "exception"}
 

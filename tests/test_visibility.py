@@ -2,8 +2,8 @@
 
 import nbformat
 
-from autograder import feedback, visibility
-from autograder.grading import empty_tests
+from autograder.grading.notebook_grader import empty_tests
+from autograder.outputs import feedback, visibility
 from course_under_test import TLN
 
 SECRET = "SECRET-HIDDEN-MESSAGE"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import nnlab.recording
-from autograder import wire, worker
-from autograder.wire import WireError, decode, encode, read_frame, write_frame
-from autograder.worker import strip_magics
+from autograder.sandbox import student_process as worker, wire
+from autograder.sandbox.student_process import strip_magics
+from autograder.sandbox.wire import WireError, decode, encode, read_frame, write_frame
 
 
 def test_plain_data_round_trips():
@@ -241,7 +241,7 @@ class FakeProcess:
     {"calls": [], "counts": {"step": 0}, "truncated": "no"},
 ], ids=["none", "no-count", "unwatched-name", "args-not-tuple", "truncated-not-bool"])
 def test_grader_refuses_a_malformed_recording(recording):
-    from autograder.remote_student import RemoteStudent
+    from autograder.grading.remote_student import RemoteStudent
     student = RemoteStudent(FakeProcess(recording), timeout=1.0)
     with pytest.raises(AssertionError, match="malformed"):
         student.record({"step": "all"}, "loop")

@@ -16,9 +16,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from autograder import batch, cluster, course, sandbox
+from autograder import course, options
+from autograder.execution import batch, dask_cluster
+from autograder.sandbox import launch
 from autograder.serve import policy, status
-from autograder import options
 from autograder.serve.dask_grader import DaskGrader
 from autograder.serve.grader import Grader, LocalGrader
 from autograder.serve.queue import Queue
@@ -84,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
     except policy.PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    isolation, limits = sandbox.isolation_mode(args.isolation), options.limits_from(args)
+    isolation, limits = launch.isolation_mode(args.isolation), options.limits_from(args)
     settings = Settings(exchange=args.exchange, out=args.out, course_id=course.current().course_id,
                         fingerprint=batch.grader_key(limits, isolation), poll=args.poll,
                         gradebook=not args.no_gradebook, owner_check=owner_check)
@@ -96,7 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
     log = EventLog(stream)
     try:
         return _run_service(args, settings, policies, log, limits, isolation)
-    except cluster.ClusterUnavailable as exc:
+    except dask_cluster.ClusterUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -105,11 +106,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _run_service(args: argparse.Namespace, settings: Settings, policies: dict[str, policy.Policy],
-                 log: EventLog, limits: sandbox.Limits, isolation: str) -> int:
+                 log: EventLog, limits: launch.Limits, isolation: str) -> int:
     """Grade (on this machine, or on the workers of ``--scheduler``) until stopped."""
     grader: Grader
     if args.scheduler:
-        cluster.check_isolation(args.isolation, isolation)
+        dask_cluster.check_isolation(args.isolation, isolation)
         grader = DaskGrader(args.scheduler, limits, isolation, settings.fingerprint, log)
     else:
         grader = LocalGrader(args.jobs or os.cpu_count() or 1, limits, isolation)

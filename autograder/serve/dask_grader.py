@@ -3,7 +3,7 @@
 ``DaskGrader`` is a ``grader.Grader``, as ``LocalGrader`` is: the service submits items
 and takes back ``(item, raw result)`` pairs, and it alone renders, saves and publishes
 (on this machine, the coordinator). Each item goes to the workers as ``grade`` sends it
-(``autograder.cluster``): its bytes in a ``cluster_worker.Payload``, graded by
+(``autograder.execution.dask_cluster``): its bytes in a ``cluster_worker.Payload``, graded by
 ``cluster_worker.grade_payload`` in a worker's grading process (the limits, the sandbox,
 the check of the grader key), which returns the raw result only (``render=False``).
 Items that need no sandbox are settled here, never sent.
@@ -26,10 +26,10 @@ import queue
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from autograder import cluster, cluster_worker, task
-from autograder.cluster import ClusterUnavailable
 from autograder.discovery import Submission
-from autograder.sandbox import Limits
+from autograder.execution import dask_cluster as cluster, dask_worker, task
+from autograder.execution.dask_cluster import ClusterUnavailable
+from autograder.sandbox.launch import Limits
 from autograder.serve.grader import Result
 from autograder.text import clean_text
 
@@ -83,7 +83,7 @@ class DaskGrader:
         new = sorted(set(current) - self.checked)
         if new:
             try:
-                answers = self.client.run(cluster_worker.probe, self.limits, self.isolation,
+                answers = self.client.run(dask_worker.probe, self.limits, self.isolation,
                                           workers=new, on_error="return")
             except Exception as exc:  # e.g. it left meanwhile: asked again at the next turn
                 self.log("worker_check_failed", workers=new, error=f"{type(exc).__name__}: {exc}")
@@ -124,7 +124,7 @@ class DaskGrader:
             self.waiting.append((item, sent))
         else:
             targets = frozenset(self.good)
-            payload = cluster_worker.Payload(item, *contents, "", (), False, self.limits,
+            payload = dask_worker.Payload(item, *contents, "", (), False, self.limits,
                                              self.isolation, self.fingerprint, render=False)
             future = cluster.submit_payload(self.client, payload, workers=sorted(targets),
                                             allow_other_workers=False)
@@ -165,7 +165,7 @@ class DaskGrader:
         item, sent, _ = self.futures.pop(future)
         try:
             self.ready.append((item, future.result()[0]))
-        except cluster_worker.WorkerMismatch as exc:  # its checkout changed: ask them all again
+        except dask_worker.WorkerMismatch as exc:  # its checkout changed: ask them all again
             self.log("worker_refused", problem=f"a task found a worker that would not grade "
                      f"as this machine does: {exc}")
             self.checked.clear()

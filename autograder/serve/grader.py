@@ -4,7 +4,7 @@ benchmarks) a function called in this process.
 Both take items (``discovery.Submission``) with ``submit`` as soon as the service has
 them, and give back ``(item, result)`` from ``finished`` as each is done: the raw result
 of ``task.grade_guarded``, not yet completed or saved (the service renders and publishes
-it). The pool's processes are made as ``autograder.pool`` makes them (they die with the
+it). The pool's processes are made as ``autograder.execution.pool`` makes them (they die with the
 service, their address space is capped); a process that dies breaks the pool, which fails
 every item it held. As ``pool.run_local`` does, an item lost so is sent again to a new pool
 once; lost twice, it is graded on its own, in a one-process pool of its own, one such item
@@ -21,10 +21,10 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from autograder import pool
 from autograder.discovery import Submission
-from autograder.sandbox import Limits
-from autograder.task import GuardTimeout, grade_guarded, grader_error
+from autograder.execution import pool
+from autograder.execution.task import GuardTimeout, grade_guarded, grader_error
+from autograder.sandbox.launch import Limits
 
 TRIES = 3            # sendings of one item: two in the shared pool, the last on its own
 Result = dict[str, Any]

@@ -2,7 +2,7 @@
 whether the submission counts), and the page of a submission that cannot be graded.
 
 Every text here is the service's own; names from the submission are escaped
-(``display_name`` then ``html.escape``), and pages are made by ``autograder.sanitize.page``
+(``display_name`` then ``html.escape``), and pages are made by ``autograder.outputs.sanitize.page``
 (no script, no network) like every other feedback page.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import html
 
-from autograder import sanitize
+from autograder.outputs import sanitize
 from autograder.text import clean_text, display_name
 
 BODY = "<body>\n"  # sanitize.page starts the body with this, before any student content
@@ -27,7 +27,7 @@ def with_notice(page: str, lines: list[str]) -> str:
     """``page`` with ``lines`` (plain text, escaped here) in a box above everything else."""
     if not lines:
         return page
-    assert BODY in page, "not a page made by autograder.sanitize.page"
+    assert BODY in page, "not a page made by autograder.outputs.sanitize.page"
     box = ("<div class='result pending' id='serve-notice'>"
            + "".join(f"<p>{html.escape(clean_text(line))}</p>" for line in lines) + "</div>\n")
     return page.replace(BODY, BODY + box, 1)

@@ -25,8 +25,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from autograder import batch, course, gradebook, storage, task, visibility
+from autograder import course
 from autograder.discovery import Submission
+from autograder.execution import batch, task
+from autograder.gradebook import sync as gradebook
+from autograder.outputs import storage, visibility
 from autograder.records import RowStatus
 from autograder.serve import pages, release
 from autograder.serve.intake import Staged, read_secret

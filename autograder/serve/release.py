@@ -19,7 +19,7 @@ from pathlib import Path
 
 from nbgrader.utils import make_unique_key, notebook_hash
 
-from autograder import storage
+from autograder.outputs import storage
 
 FOLDER_MODE = 0o711
 PAGE_MODE = 0o644

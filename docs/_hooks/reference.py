@@ -3,7 +3,7 @@
 - ``reference/cli.md``: the help of ``autograder.cli.parser()`` and of each subcommand,
   exactly as ``python -m autograder COMMAND --help`` prints it;
 - ``reference/statuses.md``: the row and test statuses of ``autograder.records`` (their
-  declaration comments, what students read from ``autograder.feedback.STATUS_TEXT``, the
+  declaration comments, what students read from ``autograder.outputs.feedback.STATUS_TEXT``, the
   order a row takes its status in, the row status each test status raises a row to).
 
 Nothing here is typed by hand, so these pages cannot drift from the code.
@@ -75,8 +75,8 @@ def _member_comments(source, class_name):
 
 def statuses_page():
     _import_path()
-    from autograder import feedback, records
-
+    from autograder import records
+    from autograder.outputs import feedback
     source = Path(records.__file__).read_text()
     row_comments = _member_comments(source, "RowStatus")
     test_comments = _member_comments(source, "TestStatus")

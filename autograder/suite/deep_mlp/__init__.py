@@ -6,7 +6,7 @@ function it tests; test bodies use only the names ``NOTEBOOK_TEST_IMPORTS`` prov
 hidden tests may import the reference from ``solutions.deep_mlp`` inside their body.
 """
 
-from autograder.registry import collect
+from autograder.graded import collect
 from autograder.suite.deep_mlp import (
     affine_backward, affine_forward, init_mlp, mlp_backward, mlp_forward, relu_backward,
     relu_forward, sigmoid_backward, sigmoid_forward, softmax_ce_loss, train_mlp,

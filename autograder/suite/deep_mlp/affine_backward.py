@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.testing import assert_gradient, assert_public, assert_unchanged, numerical_gradient
 
 

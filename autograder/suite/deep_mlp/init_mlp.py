@@ -4,7 +4,7 @@ rng.normal(0, std, size=(n_in, n_out)), or as an (n_out, n_in) draw transposed).
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.deep_mlp.composition import param_shapes
 from nnlab.testing import assert_params, assert_public
 

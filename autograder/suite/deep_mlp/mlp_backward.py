@@ -6,7 +6,7 @@ shape or modifies its input is stood in by its formula (nnlab.stand_ins)."""
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.deep_mlp.composition import assert_mlp_gradients, caches_of, small_network
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.testing import assert_unchanged

@@ -3,7 +3,7 @@ network's bug, the derivative at the activation, loses these points)."""
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.deep_mlp import handout
 from nnlab.testing import assert_close, assert_gradient, numerical_gradient
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.deep_mlp.composition import mean_cross_entropy
 from nnlab.testing import assert_close, assert_gradient, assert_public, numerical_gradient
 

@@ -10,7 +10,7 @@ wrong shape or modify their input (nnlab.stand_ins): train_mlp's code can then r
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.data import load_mnist
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.deep_mlp.composition import layer_values, param_shapes
@@ -46,9 +46,7 @@ def train_mlp_sigmoid_one_sample(student):
     """The seed's 784-32-32-10 sigmoid net, one sample at a time (lr 0.2, 2 epochs, 4,000 digits), reaches the calibrated bar on 1,000 unseen digits."""
     # The run and its bar: autograder/suite/calibration.py (measured over many seeds by
     # benchmarks/training_bars.py; the bar sits below every correct run with a margin).
-    from autograder.suite.calibration import SIGMOID_ONE_SAMPLE_BAR as bar
-    from autograder.suite.calibration import SIGMOID_ONE_SAMPLE_RUN as run
-    from autograder.suite.calibration import calibrated_seed
+    from autograder.suite.calibration import SIGMOID_ONE_SAMPLE_BAR as bar, SIGMOID_ONE_SAMPLE_RUN as run, calibrated_seed
     from nnlab.deep_mlp.composition import own_network_right
     from solutions.deep_mlp import init_mlp, mlp_backward, mlp_forward, softmax_ce_loss
     seed = calibrated_seed()
@@ -90,9 +88,7 @@ def train_mlp_sigmoid_one_sample(student):
 def train_mlp_relu_momentum(student):
     """A 784-64-32-10 ReLU net (he init, batches of 32, lr 0.05, momentum 0.9, 4 epochs, 4,000 digits) reaches the calibrated bar."""
     # The run and its bar: autograder/suite/calibration.py (benchmarks/training_bars.py).
-    from autograder.suite.calibration import RELU_MOMENTUM_BAR as bar
-    from autograder.suite.calibration import RELU_MOMENTUM_RUN as run
-    from autograder.suite.calibration import calibrated_seed
+    from autograder.suite.calibration import RELU_MOMENTUM_BAR as bar, RELU_MOMENTUM_RUN as run, calibrated_seed
     from nnlab.deep_mlp.composition import own_network_right
     from solutions.deep_mlp import init_mlp, mlp_backward, mlp_forward, softmax_ce_loss
     seed = calibrated_seed()

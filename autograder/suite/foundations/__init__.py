@@ -7,7 +7,7 @@ with the student function it tests; test bodies use only the names that
 ``solutions.foundations`` inside their body.
 """
 
-from autograder.registry import collect
+from autograder.graded import collect
 from autograder.suite.foundations import (
     box_network, conv_output_size, count_parameters, fit_l1, graph_backward, graph_forward,
     l1_loss, l1_subgradient, softmax_jacobian, staircase_network,

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.foundations.networks import one_hidden_layer
 from nnlab.testing import assert_close, assert_params
 

@@ -6,7 +6,7 @@ is stood in by its formula (nnlab.stand_ins)."""
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.foundations.composition import assert_fit_l1, fit_of_own_functions, fit_pair
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.testing import assert_unchanged

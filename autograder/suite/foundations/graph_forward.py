@@ -1,6 +1,6 @@
 """Tests of graph_forward(x0, params)."""
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.testing import assert_close, assert_params, assert_unchanged
 
 

@@ -4,7 +4,7 @@ box_network is also accepted when it gives what those boxes add up to
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.foundations.composition import staircase_is_own_boxes
 from nnlab.foundations.networks import one_hidden_layer
 from nnlab.testing import assert_close, assert_params

@@ -7,7 +7,7 @@ Test bodies may only use the names that ``NOTEBOOK_TEST_IMPORTS`` provides (and
 hidden tests may import from ``solutions`` inside their body).
 """
 
-from autograder.registry import collect
+from autograder.graded import collect
 from autograder.suite.two_layer_net import (
     averageCE, backprop, compute_layer, forward, gradCE, relu, sgd_momentum_step, softmax,
     train,

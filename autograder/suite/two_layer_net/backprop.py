@@ -10,7 +10,7 @@ that raises, returns a wrong shape or modifies its input is stood in by its form
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.two_layer_net.composition import agrees, assert_backprop_gradients, small_network
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.testing import assert_close, assert_public, assert_shape, assert_unchanged

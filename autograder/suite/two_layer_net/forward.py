@@ -9,7 +9,7 @@ one of them that raises, returns a wrong shape or modifies its input is stood in
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.two_layer_net.composition import assert_forward_cache
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.testing import as_float_array, assert_unchanged

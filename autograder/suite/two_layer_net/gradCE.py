@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.two_layer_net import handout
 from nnlab.testing import assert_close, assert_gradient, assert_unchanged, numerical_gradient
 

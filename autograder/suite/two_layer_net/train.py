@@ -15,7 +15,7 @@ or modify their input (nnlab.stand_ins): train's code can then run past them.
 
 import numpy as np
 
-from autograder.registry import graded
+from autograder.graded import graded
 from nnlab.data import load_mnist
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.two_layer_net.composition import agrees, same_as
@@ -60,9 +60,7 @@ def train_reaches_accuracy(student):
     from solutions.two_layer_net import averageCE, backprop, forward, sgd_momentum_step
     # The run and its accuracy bar: autograder/suite/calibration.py (measured over many
     # seeds by benchmarks/training_bars.py; the bar sits below every correct run).
-    from autograder.suite.calibration import TWO_LAYER_BAR as bar
-    from autograder.suite.calibration import calibrated_seed
-    from autograder.suite.calibration import TWO_LAYER_RUN as run
+    from autograder.suite.calibration import TWO_LAYER_BAR as bar, TWO_LAYER_RUN as run, calibrated_seed
     seed = calibrated_seed()
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     # train gets 3,500 digits to learn from and 500 others to report in its history;

@@ -1,7 +1,7 @@
 """Recording the calls a function makes to other functions of its namespace.
 
 ``LocalStudent.record`` (nnlab.testing) and check("train") use it in the notebook; the
-grader's student process (``autograder/worker.py``, which imports nnlab from the sandbox's
+grader's student process (``autograder/sandbox/student_process.py``, which imports nnlab from the sandbox's
 /grader/lib) uses it to answer a call request with ``track={"record": ...}``. Like
 everything else reported from that process, a recording can be forged by student code
 that rewrites this module there (see README, "what is protected").

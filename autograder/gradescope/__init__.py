@@ -1,0 +1,1 @@
+"""Gradescope: the autograder zip (``bundle``) and what it runs there (``run``)."""
