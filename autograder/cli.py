@@ -23,6 +23,7 @@ import filecmp
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from autograder import build, config, course, demo, export, serve
@@ -32,14 +33,15 @@ from autograder.execution.dask_cluster import ClusterUnavailable
 from autograder.gradebook import sync as gradebook
 from autograder.gradescope import bundle
 from autograder.outputs import similarity, storage, visibility
-from autograder.sandbox import launch as sandbox
+from autograder.outputs.out_folder import OutFolder
+from autograder.sandbox import isolation as sandbox
 # The options grade, demo and serve share are in autograder.options, below cli and serve
 # (serve.command still reaches them as cli.add_grading_options and cli.limits_from).
 from autograder.options import DEFAULTS, add_grading_options, limits_from
 from autograder.sandbox.launch import isolation_mode
 from autograder.text import clean_text, display_name
 
-def parser():
+def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
     commands = top.add_subparsers(dest="command", required=True)
     b = commands.add_parser("build", help="generate the source notebooks and the student releases")
@@ -79,7 +81,7 @@ def parser():
     return top
 
 
-def chosen(names):
+def chosen(names: Sequence[str] | None) -> list[course.Assignment]:
     """The course's assignments called ``names`` (all when empty); raises SystemExit(2)
     with the known names for an unknown one."""
     known = course.current()
@@ -91,7 +93,7 @@ def chosen(names):
     return [a for a in known.assignments if not names or a.name in names]
 
 
-def command_build(args):
+def command_build(args: argparse.Namespace) -> int:
     assignments = chosen(args.assignments) if not args.check else chosen([])
     if not args.check:
         for assignment in assignments:
@@ -114,13 +116,13 @@ def command_build(args):
     return 0
 
 
-def shown(path):
+def shown(path: str | os.PathLike[str]) -> str:
     """A path as the user reads it: relative to the repository when inside it."""
     path = Path(path)
     return str(path.relative_to(config.ROOT)) if path.is_relative_to(config.ROOT) else str(path)
 
 
-def all_files(folder):
+def all_files(folder: str | os.PathLike[str]) -> set[Path]:
     """Files below folder, editor debris and caches excluded (``build.is_debris``)."""
     found = set()
     for top, _, files in os.walk(folder):
@@ -131,7 +133,8 @@ def all_files(folder):
     return found
 
 
-def differing_files(fresh, committed):
+def differing_files(fresh: str | os.PathLike[str],
+                    committed: str | os.PathLike[str]) -> list[str]:
     fresh, committed = Path(fresh), Path(committed)
     names = all_files(fresh) | (all_files(committed) if committed.exists() else set())
     return sorted(shown(committed / name) for name in names
@@ -139,7 +142,7 @@ def differing_files(fresh, committed):
                   or not filecmp.cmp(fresh / name, committed / name, shallow=False))
 
 
-def command_grade(args, submissions=None):
+def command_grade(args: argparse.Namespace, submissions: Path | None = None) -> int:
     submissions = submissions or args.submissions
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder", file=sys.stderr)
@@ -161,7 +164,7 @@ def command_grade(args, submissions=None):
         return 2
 
 
-def _grade_locked(args, submissions):
+def _grade_locked(args: argparse.Namespace, submissions: Path) -> int:
     """``grade`` while holding OUT's lock (one run per OUT at a time)."""
     isolation = isolation_mode(args.isolation)
     if isolation != "bubblewrap":
@@ -197,7 +200,7 @@ def _grade_locked(args, submissions):
     if rerender and _feedback_locked(args) != 0:
         return 1
     print(batch.summary_table(results, summary))
-    print(f"\nwrote {args.out / 'grades.csv'} and {len(results)} feedback page(s) under "
+    print(f"\nwrote {OutFolder(args.out).grades_csv} and {len(results)} feedback page(s) under "
           f"{args.out / 'feedback'}")
     for result in results:
         for problem in result.get("write_errors", []) + ([f"feedback page: {result['feedback_error']}"]
@@ -229,10 +232,10 @@ def _grade_locked(args, submissions):
     return 0
 
 
-def command_feedback(args):
+def command_feedback(args: argparse.Namespace) -> int:
     """Re-render every feedback page from OUT/results with the TAs' current grades of the
     written answers (from OUT/nbgrader's gradebook), and rewrite grades.csv to match."""
-    if not (args.out / "results").is_dir():
+    if not OutFolder(args.out).results.is_dir():
         print(f"error: {args.out} has no results/ folder: is it the --out of `grade`?",
               file=sys.stderr)
         return 2
@@ -244,10 +247,10 @@ def command_feedback(args):
         return 2
 
 
-def _feedback_locked(args):
+def _feedback_locked(args: argparse.Namespace) -> int:
     if getattr(args, "release_hidden", False) or getattr(args, "withhold_hidden", False):
         visibility.set_hidden_released(args.out, bool(getattr(args, "release_hidden", False)))
-    skipped = []
+    skipped: list[str] = []
     results = storage.saved_results(args.out, warn=skipped.append)
     for warning in skipped:
         print(warning, file=sys.stderr)
@@ -258,7 +261,10 @@ def _feedback_locked(args):
     written = batch.written_grades(args.out, list(items.values()))
     for result in results:
         item = items[id(result)]
-        task.save_result(args.out, item, result.get("key"), result, written[item])
+        # A result saved without a key keeps None (save_result's ``key`` is really
+        # ``str | None``; autograder/execution/ is not retyped here).
+        task.save_result(args.out, item, result.get("key"), result,  # type: ignore[arg-type]
+                         written[item])
         for problem in result.get("write_errors", []) + (
                 [f"only scores shown ({result['feedback_error']})"]
                 if result.get("feedback_error") else []):
@@ -270,11 +276,11 @@ def _feedback_locked(args):
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {len(results)} feedback page(s) under {args.out / 'feedback'} and "
-          f"{args.out / 'grades.csv'}" + (f"; {failed} result file(s) unreadable" if failed else ""))
+          f"{OutFolder(args.out).grades_csv}" + (f"; {failed} result file(s) unreadable" if failed else ""))
     return 0
 
 
-def command_release(args):
+def command_release(args: argparse.Namespace) -> int:
     (assignment,) = chosen([args.assignment])
     if command_build(argparse.Namespace(check=True, assignments=[])) != 0:
         print("error: the release is out of date: run `python -m autograder build` first",
@@ -286,7 +292,7 @@ def command_release(args):
     return 0
 
 
-def command_demo(args):
+def command_demo(args: argparse.Namespace) -> int:
     for assignment in course.current().assignments:
         build.build(assignment)
     submissions = demo.make_submissions(args.out / "submissions")
@@ -295,7 +301,7 @@ def command_demo(args):
     return command_grade(args, args.out / "submissions")
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     return {"build": command_build, "grade": command_grade, "feedback": command_feedback,
             "release": command_release, "demo": command_demo,

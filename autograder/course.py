@@ -26,9 +26,12 @@ import importlib
 import os
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from autograder import config
+from autograder.graded import GradedTest
 
 COURSE_FILE = config.ROOT / "course.toml"
 
@@ -51,51 +54,51 @@ class Assignment:
     notebook: str
     module: str
     root: Path
-    tests: tuple
-    reference: tuple
+    tests: tuple[GradedTest, ...]
+    reference: tuple[Callable[..., Any], ...]
     test_imports: str
     setup_code: str
 
     @property
-    def template(self):
+    def template(self) -> Path:
         return self.root / "autograder" / "assignment" / f"{self.name}.md"
 
     @property
-    def source_notebook(self):
+    def source_notebook(self) -> Path:
         return self.root / "source" / self.name / f"{self.notebook}.ipynb"
 
     @property
-    def release_dir(self):
+    def release_dir(self) -> Path:
         return self.root / "notebooks" / self.name
 
     @property
-    def release_notebook(self):
+    def release_notebook(self) -> Path:
         return self.release_dir / f"{self.notebook}.ipynb"
 
     @property
-    def helpers(self):
+    def helpers(self) -> Path | None:
         """Its own student helper package (``nnlab/<name>/``), or None."""
         folder = self.root / "nnlab" / self.name
         return folder if (folder / "__init__.py").is_file() else None
 
     @property
-    def demo_dir(self):
+    def demo_dir(self) -> Path:
         return self.root / "demo" / self.name
 
     @property
-    def functions(self):
+    def functions(self) -> tuple[str, ...]:
         """The names of the student functions, notebook order."""
         return tuple(function.__name__ for function in self.reference)
 
     @property
-    def max_score(self):
+    def max_score(self) -> float:
         return sum(test.points for test in self.tests)
 
     @functools.cached_property
-    def by_id(self):
+    def by_id(self) -> dict[str, GradedTest]:
         return {test.grade_id: test for test in self.tests}
 
-    def target_of(self, test):
+    def target_of(self, test: GradedTest) -> str:
         """The student function a test is about: the longest name its grade_id starts with."""
         names = [name for name in self.functions if test.grade_id.startswith(name + "_")]
         if not names:
@@ -109,21 +112,21 @@ class Course:
     """The course id and its assignments, in course order."""
 
     course_id: str
-    assignments: tuple
+    assignments: tuple[Assignment, ...]
 
-    def get(self, name):
+    def get(self, name: str) -> Assignment | None:
         """The assignment called ``name``, or None."""
         return next((a for a in self.assignments if a.name == name), None)
 
     @property
-    def names(self):
+    def names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.assignments)
 
 
-def _entry(raw, course_file):
+def _entry(raw: object, course_file: str | os.PathLike[str]) -> Assignment:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
         raise CourseError(f"{course_file}: each [[assignment]] needs a name")
-    name = raw["name"]
+    name: str = raw["name"]
     base = Path(course_file).parent
     root = (base / raw["root"]).resolve() if "root" in raw else config.ROOT
     if "path" in raw and str((base / raw["path"]).resolve()) not in sys.path:
@@ -147,7 +150,7 @@ def _entry(raw, course_file):
     return assignment
 
 
-def load(course_file=None):
+def load(course_file: str | os.PathLike[str] | None = None) -> Course:
     """The course described by ``course_file`` (default: NN_COURSE, else course.toml)."""
     course_file = Path(course_file or os.environ.get("NN_COURSE") or COURSE_FILE)
     try:
@@ -170,6 +173,6 @@ def load(course_file=None):
 
 
 @functools.lru_cache(maxsize=None)
-def current():
+def current() -> Course:
     """The course in use (loaded once per process)."""
     return load()

@@ -11,7 +11,8 @@ import hashlib
 
 from autograder import course, hidden
 from autograder.grading.notebook_grader import suite_fingerprint
-from autograder.sandbox.launch import Limits, isolation_key
+from autograder.sandbox.isolation import isolation_key
+from autograder.sandbox.launch import Limits
 
 
 def grader_code() -> str:

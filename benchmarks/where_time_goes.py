@@ -33,7 +33,8 @@ from autograder import course, demo  # noqa: E402
 
 from autograder.outputs import feedback
 from autograder.grading.notebook_grader import grade_notebook, to_json  # noqa: E402
-from autograder.sandbox.launch import Limits, describe, isolation_mode  # noqa: E402
+from autograder.sandbox.isolation import describe, isolation_mode  # noqa: E402
+from autograder.sandbox.launch import Limits  # noqa: E402
 from autograder.outputs.storage import write_atomic  # noqa: E402
 
 TLN = course.current().get("two_layer_net")

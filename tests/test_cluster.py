@@ -25,7 +25,7 @@ from distributed import Client, LocalCluster
 import test_hostile
 from autograder import cli, config, demo
 from autograder.discovery import Submission
-from autograder.execution import batch, dask_cluster as cluster, dask_worker as cluster_worker, pool
+from autograder.execution import batch, dask_cluster as cluster, dask_worker as cluster_worker, pool, task
 from autograder.gradebook import sync as gradebook
 from autograder.grader_key import grader_key
 from autograder.records import RowStatus
@@ -232,14 +232,12 @@ def test_a_submission_that_keeps_killing_workers_is_a_grader_error(tmp_path, cli
     client.wait_for_workers(2, timeout=60)
 
 
-class Finished:
-    """A finished Dask future that raises ``error``."""
-
-    def __init__(self, error):
-        self.error = error
-
-    def result(self):
-        raise self.error
+def published(client, error, item, out, sent):
+    """What the coordinator publishes for a task of ``item`` that raised ``error`` (its
+    ``sent``-th sending): None when the task is to be sent again, else the saved result
+    (``executor.run`` saves what the executor gives back with ``task.save_result``)."""
+    failed = cluster.failure(client, error, item, sent)
+    return None if failed is None else task.save_result(out, item, "K", failed, ())
 
 
 def test_a_grading_process_that_dies_three_times_is_a_grader_error(tmp_path, monkeypatch):
@@ -252,12 +250,11 @@ def test_a_grading_process_that_dies_three_times_is_a_grader_error(tmp_path, mon
 
     monkeypatch.setattr(cluster_worker, "_process", lambda limits: Dying())
     item = Submission("zed", TLN.name, TLN.notebook, TLN.release_notebook)
-    payload = cluster_worker.Payload(item, b"{}", (), "K", (), True, Limits(), ISOLATION, "G")
+    payload = cluster_worker.Payload(item, b"{}", (), Limits(), ISOLATION, "G")
     with pytest.raises(cluster_worker.ProcessKilled) as raised:
         cluster_worker.grade_payload(payload)
     assert len(calls) == cluster_worker.ATTEMPTS, f"{len(calls)} attempts"
-    saved = cluster._collect(types.SimpleNamespace(status="running"), Finished(raised.value),
-                             item, tmp_path, {item: "K"}, {item: ()}, 1)
+    saved = published(types.SimpleNamespace(status="running"), raised.value, item, tmp_path, 1)
     assert saved["status"] == RowStatus.GRADER_ERROR and saved["message"] == pool.KILLED_THRICE
     page = (tmp_path / "feedback" / "zed" / TLN.name / f"{TLN.notebook}.html").read_text()
     assert "zed" in page, "the coordinator should write the page, as the pool does"
@@ -267,24 +264,22 @@ def test_a_task_the_cluster_lost_is_sent_again_then_given_up(tmp_path):
     from concurrent.futures import CancelledError
     item = Submission("lost", TLN.name, TLN.notebook, TLN.release_notebook)
     up, down = types.SimpleNamespace(status="running"), types.SimpleNamespace(status="closed")
-    lost = Finished(CancelledError("lost dependencies"))
-    assert cluster._collect(up, lost, item, tmp_path, {item: "K"}, {item: ()}, 1) is None, (
+    lost = CancelledError("lost dependencies")
+    assert published(up, lost, item, tmp_path, 1) is None, (
         "a task lost with its worker should be sent again")
-    given_up = cluster._collect(up, lost, item, tmp_path, {item: "K"}, {item: ()},
-                                cluster.RESENDS + 1)
+    given_up = published(up, lost, item, tmp_path, cluster.RESENDS + 1)
     assert given_up["status"] == RowStatus.GRADER_ERROR and "lost" in given_up["message"]
     with pytest.raises(cluster.ClusterUnavailable, match="lost the connection"):
-        cluster._collect(down, lost, item, tmp_path, {item: "K"}, {item: ()}, 1)
+        published(down, lost, item, tmp_path, 1)
 
 
 def test_a_failure_on_a_worker_is_tried_again_then_a_grader_error_of_that_row_only(tmp_path):
     item = Submission("unlucky", TLN.name, TLN.notebook, TLN.release_notebook)
-    failure = Finished(cluster_worker.WorkerFailure("on host: OSError: [Errno 28] No space left"))
+    failure = cluster_worker.WorkerFailure("on host: OSError: [Errno 28] No space left")
     up = types.SimpleNamespace(status="running")
-    assert cluster._collect(up, failure, item, tmp_path, {item: "K"}, {item: ()}, 1) is None, (
+    assert published(up, failure, item, tmp_path, 1) is None, (
         "a worker's failure (its disk, its processes) should send the task again")
-    saved = cluster._collect(up, failure, item, tmp_path, {item: "K"}, {item: ()},
-                             cluster.RESENDS + 1)
+    saved = published(up, failure, item, tmp_path, cluster.RESENDS + 1)
     assert saved["status"] == RowStatus.GRADER_ERROR and "No space left" in saved["message"]
 
 

@@ -30,7 +30,7 @@ from traitlets.config import Config
 
 from autograder import demo
 from autograder.cells import grade_id_of
-from autograder.gradebook import inert, sync as gradebook
+from autograder.gradebook import formgrader_check, inert, markdown_escape, sync as gradebook
 from autograder.gradebook.notebook import nbgrader_problems
 from course_under_test import COURSE, TLN
 
@@ -226,7 +226,7 @@ def notebook_part(page: str) -> str:
 def dangerous_parts(fragment: str) -> list[str]:
     """Where the HTML ``fragment`` could run, load or restyle something: the marker in a
     script, style, attribute or tag; an event handler; a javascript:/vbscript:/non-raster
-    data: URL; MathJax commands of ``inert.MATHJAX_HOSTILE`` in the text."""
+    data: URL; MathJax commands of ``markdown_escape.MATHJAX_HOSTILE`` in the text."""
     parsed, found = walk(fragment), []
     found += [f"<script>/<style> with {hit}" for s in parsed.scripts for hit in re.findall(rf"{MARKER}_\w+", s)]
     for tag, attrs in parsed.tags:
@@ -242,7 +242,7 @@ def dangerous_parts(fragment: str) -> list[str]:
         if tag in ("iframe", "object", "embed", "form", "meta", "base", "svg", "details", "link", "style"):
             found.append(f"<{tag}>")
     text = "".join(parsed.text)
-    found += [f"MathJax {hit}" for hit in sorted(set(re.findall(inert._HOSTILE_IN_TEXT, text)))]
+    found += [f"MathJax {hit}" for hit in sorted(set(re.findall(markdown_escape.HOSTILE_IN_TEXT, text)))]
     return found
 
 
@@ -347,23 +347,23 @@ def test_the_hostile_answer_is_graded_like_any_other(recorded):
 ])
 def test_ordinary_markdown_stays_markdown(source):
     made = inert.inert_markdown(source)
-    assert not made.startswith(inert.FALLBACK_NOTE), made
-    assert inert.rendered_problems(made) == []
+    assert not made.startswith(markdown_escape.FALLBACK_NOTE), made
+    assert formgrader_check.rendered_problems(made) == []
 
 
 @pytest.mark.parametrize("name", sorted(IN_ANSWER) + sorted(IN_OTHER_CELLS))
 def test_each_markdown_attempt_alone_is_inert(name):
     source = (IN_ANSWER | IN_OTHER_CELLS)[name](payload(name))
     made = inert.inert_markdown(source, "{}", inert.formgrader_ids(RELEASE))
-    assert inert.rendered_problems(made, {}, inert.formgrader_ids(RELEASE)) == []
-    assert dangerous_parts(inert.render_as_formgrader(made)) == [], made
+    assert formgrader_check.rendered_problems(made, {}, inert.formgrader_ids(RELEASE)) == []
+    assert dangerous_parts(formgrader_check.render_as_formgrader(made)) == [], made
 
 
 def test_a_shown_as_typed_cell_is_a_code_block_whatever_it_holds():
     nasty = "````\n```\n<script>x</script>\n$\\href{javascript:x}{y}$\n~~~\n" + "`" * 9
-    made = inert.as_code_block(nasty)
-    assert nasty in made and dangerous_parts(inert.render_as_formgrader(made)) == []
-    assert inert.rendered_problems(made) == []
+    made = markdown_escape.as_code_block(nasty)
+    assert nasty in made and dangerous_parts(formgrader_check.render_as_formgrader(made)) == []
+    assert formgrader_check.rendered_problems(made) == []
 
 
 def test_large_markdown_is_shown_as_typed_and_checked_in_bounded_time():
@@ -376,11 +376,11 @@ def test_large_markdown_is_shown_as_typed_and_checked_in_bounded_time():
     cells.append(nbformat.v4.new_markdown_cell("z" * (inert.MAX_RENDERED_CHARS + 1)))
     notebook.cells += cells
     inert.inert_notebook(notebook, RELEASE)
-    shown = [cell.source.startswith(inert.FALLBACK_NOTE) for cell in notebook.cells[-5:]]
+    shown = [cell.source.startswith(markdown_escape.FALLBACK_NOTE) for cell in notebook.cells[-5:]]
     assert shown == [False, False, False, True, True], shown
     started = time.monotonic()
     for nasty in ("`" * 20_000, "~" * 20_000, "```" + "`x" * 9_000, "$" * 20_000):
-        assert inert.rendered_problems(inert.inert_markdown(nasty)) == []
+        assert formgrader_check.rendered_problems(inert.inert_markdown(nasty)) == []
     assert time.monotonic() - started < 10, "the check must not take quadratic time on these"
 
 

@@ -24,7 +24,7 @@ from course_under_test import TLN
 from autograder import demo
 from autograder.gradescope import bundle as gradescope
 from autograder.grading.notebook_grader import grade_notebook
-from autograder.outputs import feedback
+from autograder.outputs import feedback_results
 from autograder.sandbox import uids
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
@@ -98,7 +98,7 @@ def check_against_grader(results, notebook_path):
         assert test["name"].startswith(record["grade_id"])
         assert test["score"] == record["points"]
         assert test["visibility"] == ("after_published" if record["hidden"] else "visible")
-        assert test["output"].endswith(feedback.public_message(record))
+        assert test["output"].endswith(feedback_results.public_message(record))
         # A hidden test's own failure text (its inputs, expected values) or the text of the
         # student's exception never shows; statuses about the student's own code may.
         if record["hidden"] and record["status"] in ("failed", "error", "memory_limit",

@@ -22,8 +22,8 @@ from autograder import config, demo, hidden, hidden_record
 from autograder.execution import batch
 from autograder.grader_key import grader_key, key_differences
 from autograder.grading import notebook_grader, remote_student
-from autograder.outputs import feedback
-from autograder.sandbox import launch as sandbox
+from autograder.outputs import feedback_results
+from autograder.sandbox import isolation as sandbox_isolation
 from autograder.sandbox.launch import Limits
 from course_under_test import COURSE, TLN
 from nnlab.testing import LocalStudent, hiding_values
@@ -218,7 +218,7 @@ def shown(result) -> str:
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
-    messages = [feedback.public_message(record) for record in result["tests"]]
+    messages = [feedback_results.public_message(record) for record in result["tests"]]
     return json.dumps(strip(result), default=str) + "\n".join(messages)
 
 
@@ -431,7 +431,7 @@ for _folder, _subfolders, _files in os.walk("/"):
 print("SEARCHED", _SEEN, _FOUND)'''
 
 
-@pytest.mark.skipif(not sandbox.bubblewrap_works(),
+@pytest.mark.skipif(not sandbox_isolation.bubblewrap_works(),
                     reason="bubblewrap does not work here (rlimits mode protects no file)")
 def test_sandbox_cannot_read_the_secret(tmp_path):
     secret_file = hidden.ensure_secret_file()

@@ -21,7 +21,7 @@ from autograder.grading import hints as diagnosis
 from autograder.grading.hints import RemoteFunction
 from autograder.grading.notebook_grader import run_one
 from autograder.grading.runner import StudentTimeout
-from autograder.outputs.feedback import public_message
+from autograder.outputs.feedback_results import public_message
 from autograder.sandbox import student_process
 from autograder.sandbox.launch import Limits
 from course_under_test import COURSE, TLN

@@ -20,7 +20,7 @@ import pytest
 from autograder.discovery import Submission
 from autograder.execution import batch as batch_module, pool, task
 from autograder.execution.batch import grade_all
-from autograder.outputs import feedback, markdown_html, storage
+from autograder.outputs import feedback, feedback_results, markdown_html, storage
 from test_hostile import (ISOLATION, LIMITS, MAX_SCORE, assert_functions_keep_credit,
                           build, describe, hostile_cell, write_submission)
 from course_under_test import TLN
@@ -186,7 +186,7 @@ def test_hidden_tests_never_show_the_students_exception_text(graded):
     hidden = [t for t in result["tests"] if t["hidden"] and t["status"] == "error"]
     assert hidden, f"the leaking functions should raise in hidden tests: {describe(result)}"
     for record in hidden:
-        shown = feedback.public_message(record)
+        shown = feedback_results.public_message(record)
         assert "LEAK" not in shown and "ValueError" in shown, (record["grade_id"], shown)
     page = page_of(graded, "l_raise_inputs")
     for row in re.findall(r"<tr class='\w+'>.*?</tr>", page, flags=re.S):

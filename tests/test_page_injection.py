@@ -22,7 +22,8 @@ import pytest
 
 from autograder import demo
 from autograder.grading.notebook_grader import empty_tests
-from autograder.outputs import feedback, markdown_html, sanitize, similarity
+from autograder.outputs import (feedback, feedback_notebook, feedback_results, markdown_html,
+                               sanitize, similarity)
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 from course_under_test import FND, TLN
 
@@ -166,8 +167,8 @@ def test_markdown_and_math_come_out_inert(name):
 
 @pytest.mark.parametrize("name", sorted(OUTPUTS))
 def test_outputs_come_out_inert(name):
-    shown = feedback._outputs_html(OUTPUTS[name], feedback._Budget(),
-                                   markdown_html.markdown_renderer())
+    shown = feedback_notebook._outputs_html(OUTPUTS[name], feedback_notebook._Budget(),
+                                            markdown_html.markdown_renderer())
     _assert_inert(shown, name)
     if name == "svg output":
         assert "data:image/svg+xml;base64," in shown and "<svg" not in shown
@@ -175,8 +176,8 @@ def test_outputs_come_out_inert(name):
 
 def test_ta_comment_comes_out_inert():
     grade = {"grade_id": HOSTILE_NAME, "score": 1.0, "points": 4.0, "comment": TA_COMMENT}
-    _assert_inert(feedback._written_box(grade, markdown_html.markdown_renderer()), "TA comment",
-                  True)
+    _assert_inert(feedback_results.written_box(grade, markdown_html.markdown_renderer()),
+                  "TA comment", True)
 
 
 def test_sanitizer_keeps_mathml_and_safe_links():
@@ -369,8 +370,8 @@ def test_attachments_show_as_images_and_nothing_else():
             "![bad](attachment:bad.png) ![none](attachment:none.png)")
     attachments = {"plot.png": {"image/png": png}, "x.svg": {"image/svg+xml": SVG},
                    "bad.png": {"text/html": f"<script>{RUN}</script>"}}
-    shown = feedback._markdown_cell_html(markdown_html.markdown_renderer(), cell, attachments,
-                                         feedback._Budget())
+    shown = feedback_notebook._markdown_cell_html(markdown_html.markdown_renderer(), cell,
+                                                  attachments, feedback_notebook._Budget())
     _assert_inert(shown, "attachments")
     assert f'src="data:image/png;base64,{png}"' in shown, shown
     assert 'src="data:image/svg+xml;base64,' in shown and shown.count("<img") == 4, shown

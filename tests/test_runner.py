@@ -9,8 +9,8 @@ from autograder import demo
 from autograder.execution import batch, task
 from autograder.grading import notebook_grader, runner
 from autograder.grading.runner import StudentProcess, StudentTimeout
-from autograder.outputs import feedback
-from autograder.sandbox import launch as sandbox
+from autograder.outputs import feedback_results
+from autograder.sandbox import launch as sandbox, spawn
 from course_under_test import TLN
 
 LIMITS = sandbox.Limits(call_seconds=2, cell_seconds=10, notebook_seconds=60)
@@ -59,7 +59,8 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_failed_test(tmp_pat
     assert result["status"] == "grader_error", result["status"]
     assert "No permissions" in result["tests"][0]["message"], result["tests"][0]["message"]
     record = dict(result["tests"][0])
-    assert "No permissions" not in feedback.public_message(record), feedback.public_message(record)
+    message = feedback_results.public_message(record)
+    assert "No permissions" not in message, message
 
 
 def test_grader_errors_are_regraded_on_the_next_run(tmp_path, monkeypatch):
@@ -115,7 +116,7 @@ def test_a_sandbox_that_dies_before_student_code_runs_is_a_grader_error(tmp_path
     broken = tmp_path / "broken_worker.py"
     broken.write_text("import sys\nsys.stderr.write('bwrap: cannot mount the sandbox\\n')\n"
                       "sys.exit(1)\n")
-    monkeypatch.setattr(sandbox, "WORKER", broken)
+    monkeypatch.setattr(spawn, "WORKER", broken)
     path = tmp_path / "subs" / "ada" / TLN.name / f"{TLN.notebook}.ipynb"
     path.parent.mkdir(parents=True)
     path.write_text(TLN.release_notebook.read_text())

@@ -17,7 +17,8 @@ import pytest
 from autograder import config
 from autograder.grading import notebook_grader
 from autograder.grading.runner import StudentOutOfMemory, StudentProcess
-from autograder.sandbox import bubblewrap, cgroups, launch as sandbox, seccomp, uids
+from autograder.sandbox import bubblewrap, cgroups, launch as sandbox, seccomp, spawn, uids
+from autograder.sandbox import isolation as sandbox_isolation
 from course_under_test import TLN
 
 LIMITS = sandbox.Limits(call_seconds=15, cell_seconds=15, notebook_seconds=60)
@@ -47,7 +48,7 @@ def needs_cgroup():
 def mode(request, monkeypatch):
     """Run the test with bubblewrap in this mode ("setuid": as root; "userns")."""
     needs_bubblewrap()
-    monkeypatch.setattr(sandbox, "bubblewrap_mode", lambda: request.param)
+    monkeypatch.setattr(sandbox_isolation, "bubblewrap_mode", lambda: request.param)
     return request.param
 
 
@@ -94,18 +95,18 @@ def student(tmp_path):
 def test_bubblewrap_works_wherever_it_is_installed():
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed (course.sh installs it when run as root)")
-    assert sandbox.bubblewrap_works(), (
+    assert sandbox_isolation.bubblewrap_works(), (
         f"bwrap is installed but the worker's self-check failed in every mode: grading would "
-        f"silently fall back to rlimits. Why: {sandbox._PROBE_NOTES}")
+        f"silently fall back to rlimits. Why: {sandbox_isolation._PROBE_NOTES}")
 
 
 def test_as_root_bubblewrap_switches_to_a_uid_of_its_own():
     needs_bubblewrap()
     if not IS_ROOT:
         pytest.skip("not running as root: the user-namespace mode is the only one")
-    assert sandbox.bubblewrap_mode() == "setuid", sandbox._PROBE_NOTES
-    assert sandbox._probe("userns") is None, "the fallback mode does not work either"
-    line, warnings = sandbox.describe("bubblewrap")
+    assert sandbox_isolation.bubblewrap_mode() == "setuid", sandbox_isolation._PROBE_NOTES
+    assert sandbox_isolation._probe("userns") is None, "the fallback mode does not work either"
+    line, warnings = sandbox_isolation.describe("bubblewrap")
     assert f"uid {uids.UID_BASE}+" in line and not warnings, (line, warnings)
 
 
@@ -211,7 +212,8 @@ def test_the_non_root_path_as_an_unprivileged_user():
     pass in it. Run in a bubblewrap (as root, no user namespace) that lets that uid reach
     this Python, which may live in a folder closed to others (e.g. /root, mode 0700)."""
     if not IS_ROOT:
-        assert sandbox.bubblewrap_mode() in ("userns", None), sandbox.bubblewrap_mode()
+        mode = sandbox_isolation.bubblewrap_mode()
+        assert mode in ("userns", None), mode
         pytest.skip("not root: the tests above already ran the non-root path")
     if shutil.which("setpriv") is None or shutil.which("bwrap") is None:
         pytest.skip("needs setpriv and bwrap")
@@ -315,7 +317,7 @@ def test_a_fork_bomb_is_stopped_by_the_process_limit(student, mode, with_cgroup,
         needs_cgroup()
     else:
         monkeypatch.setattr(cgroups, "make", lambda *args: "no cgroup (test)")
-        if mode == "userns" and (IS_ROOT or not sandbox._nproc_per_namespace()):
+        if mode == "userns" and (IS_ROOT or not spawn.nproc_per_namespace()):
             pytest.skip("RLIMIT_NPROC does not bind uid 0 (userns mode as root) or counts "
                         "every process of the user (Linux before 5.14): no bound without a cgroup")
     limits = sandbox.Limits(processes=16, **_times())
@@ -402,7 +404,7 @@ def test_without_a_cgroup_the_sandbox_says_so_and_keeps_per_process_limits(stude
     assert isinstance(reason, str), reason
     isolations = ["bubblewrap", "rlimits"] if sandbox.isolation_mode() == "bubblewrap" else ["rlimits"]
     for isolation in isolations:
-        line, warnings = sandbox.describe(isolation)
+        line, warnings = sandbox_isolation.describe(isolation)
         assert "per process" in line and any("no cgroup" in w for w in warnings), (line, warnings)
         limits = sandbox.Limits(memory_bytes=512 * MIB, **_times())
         probe = student("import numpy as np\ndef big():\n    return np.ones(1 << 30).nbytes",

@@ -26,7 +26,7 @@ from nbgrader.utils import notebook_hash
 from autograder import demo
 from autograder.execution import batch
 from autograder.sandbox.launch import Limits, isolation_mode
-from autograder.serve.grader import LocalGrader
+from autograder.execution.pool import LocalPool
 from autograder.serve.policy import Policy
 from autograder.serve.queue import Queue, State
 from autograder.serve.service import EventLog, Service, Settings
@@ -52,7 +52,7 @@ def make_service(exchange, out: Path, grader=None, policies=None, clock=time.tim
     settings = Settings(exchange=exchange.root, out=out, course_id=exchange.course_id,
                         fingerprint=batch.grader_key(limits, isolation), poll=0.05, settle=0.2,
                         abandon=2.0, gradebook=gradebook, owner_check=owner_check)
-    return Service(settings, grader or LocalGrader(2, limits, isolation), policies or {},
+    return Service(settings, grader or LocalPool(2, limits, isolation), policies or {},
                    clock, EventLog(log if log is not None else io.StringIO()))
 
 

@@ -1,5 +1,5 @@
 """``python -m autograder serve --scheduler``: the service grades on a Dask cluster's workers
-(``autograder.serve.dask_grader``), here a local scheduler with two worker processes, as
+(``autograder.execution.dask_executor``), here a local scheduler with two worker processes, as
 ``test_cluster`` starts them, and publishes the pages itself; a worker that would grade
 otherwise (another course secret) is refused, and said so in the log.
 """
@@ -18,7 +18,7 @@ from distributed import Client, LocalCluster
 
 from autograder.execution import batch
 from autograder.sandbox.launch import Limits, isolation_mode
-from autograder.serve.dask_grader import DaskGrader
+from autograder.execution.dask_executor import DaskExecutor
 from autograder.serve.service import EventLog
 from course_under_test import FND
 from exchange_helpers import make_exchange, student
@@ -95,7 +95,7 @@ def test_a_worker_with_another_course_secret_is_refused_and_given_no_task(tmp_pa
                           if info["name"] == "odd"]
         limits, isolation = Limits(), isolation_mode("auto")
         text = io.StringIO()
-        grader = DaskGrader(scheduler, limits, isolation, batch.grader_key(limits, isolation),
+        grader = DaskExecutor(scheduler, limits, isolation, batch.grader_key(limits, isolation),
                             EventLog(text))
         assert address not in grader.good and len(grader.good) == 2, grader.good
         exchange = make_exchange(tmp_path / "exchange", (FND,))

@@ -22,7 +22,8 @@ from autograder.grading.notebook_grader import empty_tests, finish
 from autograder.outputs import storage
 from autograder.records import RowStatus, TestStatus
 from autograder.sandbox.launch import Limits
-from autograder.serve.grader import InlineGrader, LocalGrader
+from autograder.execution.executor import InlineExecutor
+from autograder.execution.pool import LocalPool
 from autograder.serve.queue import Queue, State
 from course_under_test import FND
 from exchange_helpers import hand_made, make_exchange
@@ -117,7 +118,7 @@ def test_a_burst_of_100_is_queued_and_graded_in_arrival_order(tmp_path, monkeypa
                   {"foundations.ipynb": RELEASE_BYTES}, SECRET[:-3] + f"{names.index(name):03d}")
     GRADED.clear()
     started = time.monotonic()
-    serve_until_idle(make_service(exchange, tmp_path / "out", grader=InlineGrader(fake_result),
+    serve_until_idle(make_service(exchange, tmp_path / "out", grader=InlineExecutor(fake_result),
                                   gradebook=False))
     elapsed = time.monotonic() - started
     assert GRADED == names, f"graded out of arrival order: {GRADED[:10]}..."
@@ -186,7 +187,7 @@ def test_a_publication_that_fails_gives_a_failed_row_and_a_page_saying_so(tmp_pa
     hand_made(exchange, "ada+foundations+2026-12-07 10:00:00.000000 UTC+r",
               {"foundations.ipynb": RELEASE_BYTES}, SECRET)
     log = io.StringIO()
-    serve_until_idle(make_service(exchange, tmp_path / "out", grader=InlineGrader(fake_result),
+    serve_until_idle(make_service(exchange, tmp_path / "out", grader=InlineExecutor(fake_result),
                                   gradebook=False, log=log))
     (row,) = Queue(tmp_path / "out" / "serve" / "queue.db").rows()
     assert row.state == State.FAILED and "could not publish" in (row.problem or ""), row
@@ -210,7 +211,7 @@ def test_a_submission_that_kills_its_process_fails_alone_and_its_neighbours_are_
     for n, name in enumerate(names):
         hand_made(exchange, f"{name}+foundations+2026-12-07 10:00:0{n}.000000 UTC+r",
                   {"foundations.ipynb": RELEASE_BYTES}, f"{n + 1:02d}" * 64)
-    grader = LocalGrader(2, Limits(), "rlimits", function=dies_or_passes)
+    grader = LocalPool(2, Limits(), "rlimits", function=dies_or_passes)
     serve_until_idle(make_service(exchange, tmp_path / "out", grader=grader, gradebook=False))
     rows = {row.student: row for row in Queue(tmp_path / "out" / "serve" / "queue.db").rows()}
     assert rows["killer"].status == RowStatus.GRADER_ERROR and rows["killer"].grade_count == 1, rows["killer"]

@@ -5,12 +5,14 @@ submitted layout, found by ``autograder.discovery``); the folder is only read, n
 modified. Written under OUT (``autograder.outputs.storage``): one result JSON and one feedback
 page per submission as each finishes, and ``grades.csv`` at the end.
 
-Each submission is graded by ``autograder.execution.task`` under a time limit, in a local pool
-process (``autograder.execution.pool``) or, with a Dask scheduler, on a cluster's workers
-(``autograder.execution.dask_cluster``, which sends the submission's bytes and writes what they
-return); whatever one submission does costs only its own row. Killing the batch at any
-moment loses only the submissions in flight; the rerun grades them and still writes
-exactly one row per submission.
+Each submission is graded by ``autograder.execution.task`` under a time limit, on an
+executor (``autograder.execution.executor``): local pool processes
+(``autograder.execution.pool``) or, with a Dask scheduler, a cluster's workers
+(``autograder.execution.dask_executor``, which sends the submission's bytes). Either returns
+the raw result, and this process alone completes and writes it (``task.save_result``);
+whatever one submission does costs only its own row. Killing the batch at any moment loses
+only the submissions in flight; the rerun grades them and still writes exactly one row per
+submission.
 """
 
 import os
@@ -22,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from autograder import course
 from autograder.discovery import Submission, discover
-from autograder.execution import pool
+from autograder.execution import executor, pool
 from autograder.grading import written_grades as manual
 # grader_code, grader_key, key_differences and Progress live below batch, in the modules
 # that cluster and cluster_worker import too (no import cycle); still importable from here.
 from autograder.execution.pool import Progress
-from autograder.execution.task import save_result
+from autograder.execution.task import grade_guarded, save_result
 from autograder.grader_key import grader_code, grader_key, key_differences
+from autograder.outputs.out_folder import OutFolder
 from autograder.outputs.storage import content_key, load_previous, saved_results, write_csv
 from autograder.records import Record
 from autograder.sandbox.launch import Limits, isolation_mode
@@ -51,7 +54,7 @@ def written_grades(out: str | Path,
         cells = manual.written_cells(assignment)
         graded = sorted({item.student for item in mine if item.path is not None})
         try:
-            grades = manual.read_gradebook(Path(out) / "nbgrader", assignment, graded, cells)
+            grades = manual.read_gradebook(OutFolder(out).nbgrader, assignment, graded, cells)
         except manual.GradebookUnreadable as exc:  # grading goes on; the warning says so
             print(f"warning: {exc}; written answers are shown as not graded", file=sys.stderr)
             grades = {}
@@ -66,6 +69,7 @@ def grade_all(submissions: str | Path, out: str | Path, jobs: int | None = None,
               progress: bool = False, regrade: Iterable[str] = (),
               assignments: Collection[str] | None = None,
               scheduler: "str | distributed.Client | None" = None,
+              using: executor.Executor | None = None,
               ) -> tuple[list[Record], dict[str, Any]]:
     """Grade every submission under ``submissions``; returns (results, summary dict).
 
@@ -73,7 +77,8 @@ def grade_all(submissions: str | Path, out: str | Path, jobs: int | None = None,
     ``force`` regrades everything; ``regrade`` names row statuses to regrade even when
     unchanged (e.g. ("timeout",) after a run on an overloaded machine); ``scheduler``: a
     Dask scheduler's address (or a ``distributed.Client``) to grade on its workers instead
-    of ``jobs`` local processes (``cluster.ClusterUnavailable`` when it cannot be used).
+    of ``jobs`` local processes (``cluster.ClusterUnavailable`` when it cannot be used);
+    ``using``: another ``executor.Executor`` to grade on (closed at the end).
     """
     requested, isolation = isolation, isolation_mode(isolation)
     if scheduler:
@@ -101,16 +106,55 @@ def grade_all(submissions: str | Path, out: str | Path, jobs: int | None = None,
             todo.append(item)
     skipped = len(results)
     bar = Progress(len(todo), progress)
-    if scheduler:
-        results += cluster.run_cluster(todo, scheduler, out, limits, isolation, keys, written,
-                                       bar, fingerprint)
+
+    def publish(item: Submission, raw: Record) -> Record:
+        return save_result(out, item, keys[item], raw, written[item])
+
+    if using is not None:
+        try:
+            results += executor.run(using, todo, publish, bar)
+        finally:
+            using.close()
+    elif scheduler:
+        results += _on_cluster(todo, scheduler, limits, isolation, fingerprint, publish, bar)
     else:
-        results += pool.run_local(todo, jobs or os.cpu_count() or 1, out, limits, isolation,
-                                  keys, written, bar)
+        local = pool.LocalPool(jobs or os.cpu_count() or 1, limits, isolation)
+        try:
+            results += executor.run(local, todo, publish, bar)
+        finally:
+            local.close()
     # grades.csv keeps the rows of the assignments this run did not grade (--assignment)
     others = saved_results(out, {a.name for a in chosen}) if assignments else []
     write_csv(out, results + others)
     return results, summarize(results, skipped)
+
+
+def _on_cluster(todo: list[Submission], scheduler: "str | distributed.Client", limits: Limits,
+                isolation: str, fingerprint: str, publish: executor.Publish,
+                bar: Progress) -> list[Record]:
+    """Grade ``todo`` on the workers of ``scheduler`` (an address, or a
+    ``distributed.Client`` that stays open): every worker must grade as this machine does
+    (``fingerprint``), else ClusterUnavailable before anything is sent. Workers that left
+    and tasks sent again are reported on stderr at the end."""
+    from autograder.execution import dask_cluster as cluster  # Dask is imported only when a cluster is used
+    from autograder.execution.dask_executor import DaskExecutor
+    if not any(cluster.needs_sandbox(item) for item in todo):  # settled here: no cluster
+        return executor.run(executor.InlineExecutor(
+            lambda item: grade_guarded(item, limits, isolation, execute=False)), todo, publish, bar)
+    client = cluster.connect(scheduler) if isinstance(scheduler, str) else scheduler
+    try:
+        cluster.check_workers(client, limits, isolation, fingerprint)
+        before = set(client.nthreads())
+        workers = DaskExecutor(client, limits, isolation, fingerprint)
+        try:
+            results = executor.run(workers, todo, publish, bar)
+        finally:
+            workers.close()
+        cluster.report_losses(before, cluster.current_workers(client), workers.sent)
+        return results
+    finally:
+        if client is not scheduler:
+            client.close(timeout=cluster.CLOSE_SECONDS)
 
 
 def summarize(results: list[Record], skipped: int) -> dict[str, Any]:

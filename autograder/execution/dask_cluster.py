@@ -1,24 +1,21 @@
-"""Grading on a Dask cluster: ``grade SUBMISSIONS --out OUT --scheduler tcp://HOST:8786``.
+"""Grading on a Dask cluster, the coordinator's side: reaching the scheduler, checking the
+workers, sending a submission, and what a failed task means (the executor itself is
+``autograder.execution.dask_executor``; a worker's side is ``dask_worker``).
 
-This process is the coordinator. It connects to the scheduler, asks every worker for
-its grader key (same checkout of the grader and releases, same limits and isolation,
-else it stops before grading anything), then sends one task per submission: the
-submission's bytes in a ``cluster_worker.Payload``, never a path, since workers need
-not see the coordinator's disk. At most IN_FLIGHT_PER_THREAD tasks per worker thread
-are out at once, so a class of large notebooks is never all in memory. Each returned
-record and page is written here as it arrives (only the coordinator writes under OUT),
-so stopping at any moment loses only the submissions in flight, as with the local pool.
+``grade SUBMISSIONS --out OUT --scheduler tcp://HOST:8786`` connects to the scheduler,
+asks every worker for its grader key (same checkout of the grader and releases, same
+limits and isolation, else it stops before grading anything), then sends one task per
+submission: its bytes in a ``dask_worker.Payload``, never a path. At most
+IN_FLIGHT_PER_THREAD tasks per worker thread are out at once, so a class of large
+notebooks is never all in memory. Each returned raw result is completed and written here
+as it arrives (only the coordinator writes under OUT), so stopping at any moment loses
+only the submissions in flight, as with the local pool.
 
-Submissions that need no sandbox (no notebook, an unknown assignment, a notebook that
-is not the assignment's, a path the grader refuses to read) are settled here, by the
-same code as on a worker, without sending anything.
-
-A worker that dies mid-task costs nothing: the scheduler gives its tasks to another. A
+A worker that dies mid-task costs nothing: the scheduler gives its task to another. A
 submission whose tasks keep killing workers (the scheduler's
 ``distributed.scheduler.allowed-failures``, 3 by default) gets a grader_error row.
 """
 
-import contextlib
 import os
 import stat
 import sys
@@ -26,26 +23,21 @@ import threading
 import uuid
 import warnings
 from concurrent.futures import CancelledError
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder import config, course
-from autograder.execution import pool, task
-from autograder.outputs import visibility
-from autograder.execution.dask_worker import (Payload, ProcessKilled, WorkerFailure, WorkerMismatch,
-                                       grade_payload, probe)
 from autograder.discovery import Submission, notebook_role
+from autograder.execution import pool, task
+from autograder.execution.dask_worker import (Payload, ProcessKilled, WorkerFailure,
+                                              WorkerMismatch, grade_payload, probe)
 from autograder.grader_key import key_differences
-from autograder.grading.written_grades import WrittenGrade
 from autograder.records import Record
 from autograder.sandbox.launch import Limits
 from autograder.submission import MAX_NOTEBOOK_BYTES, check_path, submission_files
-from autograder.text import clean_text, display_name
+from autograder.text import clean_text
 
 if TYPE_CHECKING:
     import distributed  # imported only when a cluster is used
-
-Written = dict[Submission, list[WrittenGrade]]  # the TAs' grades of each submission
 
 CONNECT_SECONDS = 15.0  # to reach the scheduler
 CLOSE_SECONDS = 5.0  # to let go of a client, or past CONNECT_SECONDS, of a stalled attempt
@@ -148,83 +140,7 @@ def submit_payload(client: "distributed.Client", payload: Payload,
                              key=f"grade-{uuid.uuid4().hex}", **where)  # with it
 
 
-def run_cluster(todo: list[Submission], scheduler: "str | distributed.Client", out: Path,
-                limits: Limits, isolation: str, keys: dict[Submission, str], written: Written,
-                bar: pool.Progress, fingerprint: str) -> list[Record]:
-    """Grade ``todo`` on the Dask cluster at ``scheduler`` (an address, or a
-    ``distributed.Client`` that stays open); returns the saved results. ``fingerprint``
-    is this machine's ``grader_key``. Ctrl-C cancels the tasks out and re-raises."""
-    withhold = not visibility.hidden_released(out)
-    local: list[Submission] = []
-    remote: list[Submission] = []
-    for item in todo:
-        (remote if needs_sandbox(item) else local).append(item)
-    results = [_settle_here(out, item, limits, isolation, keys, written, bar) for item in local]
-    if not remote:
-        return results
-    client = connect(scheduler) if isinstance(scheduler, str) else scheduler
-    try:
-        check_workers(client, limits, isolation, fingerprint)
-        results += _dispatch(client, remote, out, limits, isolation, keys, written, bar,
-                             fingerprint, withhold)
-    finally:
-        if client is not scheduler:
-            client.close(timeout=CLOSE_SECONDS)
-    return results
-
-
-def _dispatch(client: "distributed.Client", items: list[Submission], out: Path, limits: Limits,
-              isolation: str, keys: dict[Submission, str], written: Written,
-              bar: pool.Progress, fingerprint: str, withhold: bool) -> list[Record]:
-    import distributed
-    threads = max(2, sum(client.nthreads().values()))
-    workers_at_start = set(client.nthreads())
-    waiting = list(reversed(items))
-    futures: dict[distributed.Future, Submission] = {}
-    results: list[Record] = []
-    sent: dict[Submission, int] = {}
-    running = distributed.as_completed(loop=client.loop)
-
-    def submit_next() -> None:
-        item = waiting.pop()
-        try:
-            contents = read_submission(item)
-        except (OSError, ValueError):  # changed since it was checked: refused here, as locally
-            results.append(_settle_here(out, item, limits, isolation, keys, written, bar))
-            return
-        future = submit_payload(client, Payload(item, *contents, keys[item], tuple(written[item]),
-                                                withhold, limits, isolation, fingerprint))
-        futures[future] = item
-        sent[item] = sent.get(item, 0) + 1
-        running.add(future)
-
-    try:
-        while waiting and running.count() < IN_FLIGHT_PER_THREAD * threads:
-            submit_next()
-        for future in running:
-            item = futures.pop(future)
-            result = _collect(client, future, item, out, keys, written, sent[item])
-            future.release()
-            if result is None:  # lost with a worker or the connection: sent again
-                waiting.append(item)
-            else:
-                results.append(result)
-                bar.step(display_name(f"{item.student}/{item.assignment}"))
-            while waiting and running.count() < IN_FLIGHT_PER_THREAD * threads:
-                submit_next()
-    except (KeyboardInterrupt, ClusterUnavailable, OSError) as exc:
-        with contextlib.suppress(Exception):  # the scheduler may be gone already
-            client.cancel([f for f in futures if not f.done()])
-        if isinstance(exc, OSError):  # the connection to the scheduler broke
-            raise ClusterUnavailable(f"lost the Dask scheduler ({type(exc).__name__}: {exc}); "
-                                     f"graded submissions are saved, rerun to grade the "
-                                     f"rest") from None
-        raise
-    report_losses(workers_at_start, _current_workers(client), sent)
-    return results
-
-
-def _current_workers(client: "distributed.Client") -> set[str]:
+def current_workers(client: "distributed.Client") -> set[str]:
     """The addresses of the workers the scheduler knows now (empty if it cannot say)."""
     try:
         return set(client.nthreads())
@@ -243,22 +159,6 @@ def report_losses(before: set[str], after: set[str], sent: dict[Submission, int]
     if resent:
         print(f"cluster: {resent} task(s) were sent again after a worker was lost or failed",
               file=sys.stderr)
-
-
-def _collect(client: "distributed.Client", future: "distributed.Future", item: Submission,
-             out: Path, keys: dict[Submission, str], written: Written, sent: int) -> Record | None:
-    """Write what the task of ``item`` returned and return the saved result; a task that
-    failed is a grader_error row. None for a task to send again (``sent``: times it was
-    sent), unless it was sent RESENDS + 1 times already: one the cluster lost (cancelled
-    with its worker), or one whose worker failed (``WorkerFailure``)."""
-    try:
-        result, page = future.result()
-    except Exception as exc:
-        failed = failure(client, exc, item, sent)
-        if failed is None:
-            return None
-        return task.save_result(out, item, keys[item], failed, written[item])
-    return task.write_outputs(out, item, result, page)
 
 
 def failure(client: "distributed.Client", error: Exception, item: Submission,
@@ -307,16 +207,6 @@ def needs_sandbox(item: Submission) -> bool:
         return notebook_role(assignment, item.path) == "graded"
     except (OSError, ValueError):
         return False
-
-
-def _settle_here(out: Path, item: Submission, limits: Limits, isolation: str,
-                 keys: dict[Submission, str], written: Written, bar: pool.Progress) -> Record:
-    """Settle here, never running student code, what is refused before it would run."""
-    result = task.save_result(out, item, keys[item],
-                              task.grade_guarded(item, limits, isolation, execute=False),
-                              written[item])
-    bar.step(display_name(f"{item.student}/{item.assignment}"))
-    return result
 
 
 def read_submission(item: Submission) -> tuple[bytes, tuple[tuple[str, bytes], ...]]:

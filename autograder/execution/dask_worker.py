@@ -5,9 +5,9 @@ the coordinator read them), its identity, and how to grade it. The Dask worker h
 to a grading process of its own, one per worker thread, spawned once and kept: like a
 local pool process (``autograder.execution.pool.process_setup``) it dies with the worker, has its
 address space capped, and runs the task in its main thread, where the guard's alarm
-works. There the bytes are written to a scratch folder, graded in the sandbox
-(``autograder.execution.task``) and the feedback page made; the completed record and the page go
-back to the coordinator, which alone writes under OUT. A grading process that dies is
+works. There the bytes are written to a scratch folder and graded in the sandbox
+(``autograder.execution.task``); the raw result goes back to the coordinator, which alone
+completes it, makes its page and writes under OUT. A grading process that dies is
 replaced and the submission retried, three times in all, as on one machine.
 """
 
@@ -29,7 +29,6 @@ from autograder import config
 from autograder.discovery import Submission
 from autograder.execution import pool, task
 from autograder.grader_key import grader_code, grader_key, key_differences
-from autograder.grading.written_grades import WrittenGrade
 from autograder.records import Record
 from autograder.sandbox.launch import Limits
 
@@ -58,31 +57,21 @@ class Payload:
 
     Fields: ``item`` (``discovery.Submission``, its path the coordinator's, kept in the
     record); ``notebook`` (the notebook's bytes); ``files`` ((path relative to the
-    notebook's folder, bytes) of each extra file); ``key`` (the result's content key);
-    ``written`` (the TAs' grades of its written answers, ``manual.WrittenGrade``);
-    ``withhold`` (leave hidden tests' results out of the page); ``limits``,
-    ``isolation`` (resolved mode) and ``grader`` (the coordinator's ``grader_key``
-    for them, which this worker must match); ``render``: make the feedback page here
-    (``grade``), else return the raw result of ``task.grade_guarded`` alone (``serve``,
-    which completes it and makes the page itself; ``key``, ``written`` and ``withhold``
-    are not used then).
+    notebook's folder, bytes) of each extra file); ``limits``, ``isolation`` (resolved
+    mode) and ``grader`` (the coordinator's ``grader_key`` for them, which this worker
+    must match).
     """
 
     item: Submission
     notebook: bytes
     files: tuple[tuple[str, bytes], ...]
-    key: str
-    written: tuple[WrittenGrade, ...]
-    withhold: bool
     limits: Limits
     isolation: str
     grader: str
-    render: bool = True
 
 
-def grade_payload(payload: Payload) -> tuple[Record, str | None]:
-    """The Dask task: (completed result, feedback page) of ``payload``, or (raw result,
-    None) when it does not ``render``. Raises
+def grade_payload(payload: Payload) -> Record:
+    """The Dask task: the raw result of ``payload`` (``task.grade_guarded``'s). Raises
     WorkerMismatch when this worker cannot grade as the coordinator would, ProcessKilled
     when its grading process died ATTEMPTS times, WorkerFailure on a grader failure."""
     for attempt in range(ATTEMPTS):
@@ -220,9 +209,9 @@ def serve(parent: int, address_space: int, requests: int, replies: int) -> None:
         _send(replies, reply)
 
 
-def _grade_here(payload: Payload) -> tuple[Record, str | None]:
+def _grade_here(payload: Payload) -> Record:
     """In the grading process (busy: a SIGTERM unwinds through the clean-up): write the
-    bytes to a scratch folder, grade, render (unless the payload says not to)."""
+    bytes to a scratch folder and grade them; the raw result."""
     found = grader_key(payload.limits, payload.isolation, _CODE)
     if found != payload.grader:
         raise WorkerMismatch(f"on {socket.gethostname()} (code in {config.ROOT}): "
@@ -232,12 +221,7 @@ def _grade_here(payload: Payload) -> tuple[Record, str | None]:
     try:
         local = _unpack(payload, folder / "submission")
         item = payload.item._replace(path=local)
-        result = task.grade_guarded(item, payload.limits, payload.isolation)
-        if not payload.render:
-            return result, None
-        page = task.complete(payload.item, payload.key, result, payload.written,
-                             payload.withhold, notebook=local)
-        return result, page
+        return task.grade_guarded(item, payload.limits, payload.isolation)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

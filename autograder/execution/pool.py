@@ -1,9 +1,12 @@
-"""Grading processes on this machine: a pool of forked processes, each grading one
-submission at a time, that die with the process that started them.
+"""Grading processes on this machine: ``LocalPool``, an executor (``executor.Executor``)
+of forked processes, each grading one submission at a time, that die with the process
+that started them and are kept between submissions (no start-up cost per submission).
 
 A pool process that dies (the out-of-memory killer; student code in rlimits mode killing
-its parent) breaks the whole pool: its unfinished submissions are retried in a new pool,
-then one by one, and only then get a grader_error row (``run_local``).
+its parent) breaks the whole pool, which fails every item it held: such an item is sent
+again to a new pool once; lost twice, it is graded on its own, in a one-process pool of
+its own, one such item at a time (so a submission that kills its process cannot use up
+the tries of the others graded beside it); lost there too, it gets ``killed``.
 """
 
 import concurrent.futures
@@ -13,18 +16,15 @@ import resource
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from autograder.execution.task import GuardTimeout, grade_guarded, grader_error, save_result
-from autograder.text import display_name
+from autograder.execution.task import GuardTimeout, grade_guarded, grader_error
 
 if TYPE_CHECKING:
     from autograder.discovery import Submission
-    from autograder.grading.written_grades import WrittenGrade
     from autograder.records import Record
     from autograder.sandbox.launch import Limits
 
@@ -34,11 +34,14 @@ GRADER_MEMORY_MARGIN = 2 << 30  # address space of a grading process beyond the 
 PR_SET_PDEATHSIG = 1
 KILLED_THRICE = ("the process grading this submission was killed three times (out-of-memory "
                  "killer, or student code in rlimits mode)")
+TRIES = 3  # sendings of one item: two in the shared pool, the last on its own
+
+GradeFunction = Callable[["Submission", "Limits", str], "Record"]
 
 
 class Progress:
-    """A one-line progress bar with an ETA, on stderr (stepped by ``run_local`` and by
-    ``cluster.run_cluster``; ``batch`` re-exports it)."""
+    """A one-line progress bar with an ETA, on stderr (stepped by ``executor.run``;
+    ``batch`` re-exports it)."""
 
     def __init__(self, total: int, enabled: bool) -> None:
         self.total, self.done, self.enabled = total, 0, enabled
@@ -79,14 +82,6 @@ def busy_call(function: Callable[..., T], *args: object) -> T:
         _BUSY = False
 
 
-def grade_task(item: "Submission", out: Path, limits: "Limits", isolation: str, key: str,
-               written: Sequence["WrittenGrade"]) -> "Record":
-    """Grade one submission in a pool process, save its JSON and feedback page; never
-    raises for anything one submission can cause."""
-    return busy_call(lambda: save_result(out, item, key, grade_guarded(item, limits, isolation),
-                                         written))
-
-
 def process_setup(parent: int, address_space: int) -> None:
     """In each grading process: die with ``parent`` (SIGTERM when it goes, even by
     SIGKILL); on SIGTERM, a busy process unwinds (``busy_call``) and an idle one exits at
@@ -125,59 +120,107 @@ def grader_address_space(limits: "Limits") -> int:
     return limits.memory_bytes + GRADER_MEMORY_MARGIN
 
 
-def run_local(todo: list["Submission"], jobs: int, out: Path, limits: "Limits", isolation: str,
-              keys: dict["Submission", str], written: dict["Submission", list["WrittenGrade"]],
-              bar: Progress) -> list["Record"]:
-    """Grade ``todo`` in pools of ``jobs`` processes; returns the saved results."""
-    results = []
-    for _ in range(2):
-        if todo:
-            finished, todo = run_pool(todo, jobs, out, limits, isolation, keys, written, bar)
-            results += finished
-    for item in todo:  # lost twice: once more on its own, so it cannot blame another
-        finished, lost = run_pool([item], 1, out, limits, isolation, keys, written, bar)
-        results += finished
-        if lost:
-            results.append(save_result(out, item, keys[item], killed(item), written[item]))
-            bar.step(display_name(f"{item.student}/{item.assignment}"))
-    return results
+def _grade_in_process(function: GradeFunction, item: "Submission", limits: "Limits",
+                      isolation: str) -> "Record":
+    """In a pool process: grade one submission, marked busy (``busy_call``)."""
+    return busy_call(function, item, limits, isolation)
 
 
-def run_pool(items: list["Submission"], workers: int, out: Path, limits: "Limits",
-             isolation: str, keys: dict["Submission", str],
-             written: dict["Submission", list["WrittenGrade"]],
-             bar: Progress) -> tuple[list["Record"], list["Submission"]]:
-    """Grade ``items`` in one process pool; returns (results, items lost to a broken pool).
+class _Processes:
+    """One ``ProcessPoolExecutor`` of ``workers`` processes, made when first used and made
+    anew when a process of it died."""
 
-    Ctrl-C cancels what has not started and re-raises: saved results stay, and a rerun
-    grades the rest.
-    """
-    results, lost = [], []
-    context = multiprocessing.get_context("fork")
-    pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=process_setup,
-        initargs=(os.getpid(), grader_address_space(limits)))
-    try:
-        futures = {}
-        for item in items:
+    def __init__(self, workers: int, limits: "Limits") -> None:
+        self.workers, self.limits = workers, limits
+        self.executor: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def submit(self, *call: Any) -> "concurrent.futures.Future[Record]":
+        """``executor.submit(*call)``, in a new pool when the last one broke."""
+        for _ in range(2):
+            if self.executor is None:
+                self.executor = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
+                    initializer=process_setup,
+                    initargs=(os.getpid(), grader_address_space(self.limits)))
             try:
-                futures[pool.submit(grade_task, item, out, limits, isolation, keys[item],
-                                    written[item])] = item
-            except BrokenProcessPool:  # a process died while the queue was being filled
-                lost.append(item)
-        for future in concurrent.futures.as_completed(futures):
-            item = futures[future]
+                return self.executor.submit(*call)
+            except BrokenProcessPool:  # a process of it died: its other items fail too
+                self.executor.shutdown(wait=False)
+                self.executor = None
+        raise BrokenProcessPool("a new process pool broke at once")
+
+    def close(self) -> None:
+        """Stop the processes: what has not started is cancelled, and the processes grading
+        are not waited for (those a SIGTERM reaches unwind, see ``busy_call``)."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = None
+
+
+class LocalPool:
+    """``jobs`` forked grading processes (an ``executor.Executor``); an item is sent as soon
+    as it is submitted. ``function`` grades one item in a process (``task.grade_guarded``;
+    tests give another)."""
+
+    def __init__(self, jobs: int, limits: "Limits", isolation: str,
+                 function: GradeFunction = grade_guarded) -> None:
+        if jobs < 1:
+            raise ValueError(f"a pool needs at least one process, got {jobs}")
+        self.jobs, self.limits, self.isolation, self.function = jobs, limits, isolation, function
+        self.shared, self.alone = _Processes(jobs, limits), _Processes(1, limits)
+        self.futures: dict[concurrent.futures.Future[Record], tuple[Submission, int]] = {}
+        self.waiting_alone: list[Submission] = []  # lost twice: graded on their own, in turn
+
+    def _send(self, target: _Processes, item: "Submission", tries: int) -> None:
+        try:
+            future = target.submit(_grade_in_process, self.function, item, self.limits,
+                                   self.isolation)
+        except BrokenProcessPool:
+            future = concurrent.futures.Future()
+            future.set_exception(BrokenProcessPool("the grading process could not start"))
+        self.futures[future] = (item, tries)
+
+    def submit(self, item: "Submission") -> None:
+        """Send ``item`` to the shared pool."""
+        self._send(self.shared, item, 1)
+
+    def in_flight(self) -> int:
+        """Items sent and not yet returned."""
+        return len(self.futures) + len(self.waiting_alone)
+
+    def _next_alone(self) -> None:
+        """Send the next item that waits to be graded on its own, when none is."""
+        if self.waiting_alone and not any(tries >= TRIES for _, tries in self.futures.values()):
+            self._send(self.alone, self.waiting_alone.pop(0), TRIES)
+
+    def finished(self, timeout: float) -> list[tuple["Submission", "Record"]]:
+        """Finished items. One whose process died (a broken pool fails every item in it) is
+        sent again to a new shared pool, then to a pool of its own, then gets ``killed``."""
+        self._next_alone()
+        if not self.futures:
+            return []
+        done, _ = concurrent.futures.wait(self.futures, timeout=timeout,
+                                          return_when=concurrent.futures.FIRST_COMPLETED)
+        found = []
+        for future in done:
+            item, tries = self.futures.pop(future)
             try:
-                results.append(future.result())
+                found.append((item, future.result()))
             except BrokenProcessPool:
-                lost.append(item)
-                continue
+                if tries >= TRIES:
+                    found.append((item, killed(item)))
+                elif tries + 1 >= TRIES:
+                    self.waiting_alone.append(item)
+                else:
+                    self._send(self.shared, item, tries + 1)
             except (Exception, GuardTimeout) as exc:
-                results.append(save_result(out, item, keys[item], grader_error(
-                    item, f"{type(exc).__name__}: {exc}"), written[item]))
-            bar.step(display_name(f"{item.student}/{item.assignment}"))
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return results, lost
+                found.append((item, grader_error(item, f"{type(exc).__name__}: {exc}")))
+        self._next_alone()
+        return found
+
+    def close(self) -> None:
+        """Stop the pools' processes; what has not started is cancelled."""
+        self.shared.close()
+        self.alone.close()
+        self.futures.clear()
+        self.waiting_alone.clear()

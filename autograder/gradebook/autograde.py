@@ -57,7 +57,7 @@ from traitlets import Unicode
 
 from autograder import course as courses
 from autograder.gradebook.notebook import check_metadata, read_or_none
-from autograder.outputs.feedback import public_message
+from autograder.outputs.feedback_results import public_message
 from autograder.records import Record, TestStatus
 from autograder.text import clean_text
 

@@ -41,90 +41,26 @@ an answer left as released keeps its checksum (nbgrader's "No response.").
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import functools
 import json
-import re
-from collections.abc import Iterable, Mapping
-from html.parser import HTMLParser
+from collections.abc import Mapping
 from typing import Any
 
 import nbformat
-from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
-from nbconvert.filters.strings import strip_files_prefix
 from nbformat import NotebookNode
-from pygments.token import STANDARD_TYPES
 
 from autograder.cells import cell_source, grade_id_of
+from autograder.gradebook.formgrader_check import FORMGRADER_IDS, is_base64, rendered_problems
+from autograder.gradebook.markdown_escape import FALLBACK_NOTE, as_code_block, escape_markdown
 
 SAFE_OUTPUT_TYPES = ("text/plain", "image/png", "image/jpeg")
 RASTER_ATTACHMENTS = ("image/png", "image/jpeg", "image/gif")
 # Markdown cells larger than this, or past this much Markdown in one notebook, are shown as
-# typed, in a code block: checking them costs a rendering (mistune's and these patterns take
-# time quadratic in some inputs, e.g. 20,000 unclosed "\\(" take seconds).
+# typed, in a code block: checking them costs a rendering (mistune's and markdown_escape's
+# patterns take time quadratic in some inputs, e.g. 20,000 unclosed "\\(" take seconds).
 MAX_RENDERED_CHARS = 20_000
 MAX_RENDERED_PER_NOTEBOOK = 60_000
-FALLBACK_NOTE = ("*[autograder: shown exactly as the student typed it; it had markup that "
-                 "formgrader would have run, loaded or linked]*")
-# MathJax commands that reach outside the formula: links, CSS, classes and ids, fonts, loading
-# extensions, defining macros (MathJax expands them as text, so they can assemble any of
-# these), and distances or boxes that move content over the rest of the page.
-MATHJAX_HOSTILE = (
-    "href", "style", "class", "cssId", "unicode", "require", "html", "data", "mmlToken", "bbox",
-    "def", "gdef", "edef", "xdef", "let", "futurelet", "newcommand", "renewcommand",
-    "providecommand", "DeclareMathOperator", "newenvironment", "renewenvironment",
-    "Newextarrow", "csname", "hspace", "kern", "mkern", "mskip", "hskip", "mspace", "raise",
-    "lower", "moveleft", "moveright", "rule", "Rule", "llap", "rlap", "clap", "mathllap",
-    "mathrlap", "mathclap", "smash",
-)
-_HOSTILE_NAMES = "|".join(sorted(MATHJAX_HOSTILE, key=len, reverse=True))
-_HOSTILE_COMMAND = re.compile(rf"\\(?=(?:{_HOSTILE_NAMES})(?![A-Za-z]))")
-_HOSTILE_IN_TEXT = re.compile(rf"\\(?:{_HOSTILE_NAMES})(?![A-Za-z])")
-FULLWIDTH_BACKSLASH = "\uff3c"  # looks like a backslash; MathJax does not take it for one
-
-# What mistune (as nbconvert sets it up) keeps literal: fenced code, maths (nbconvert's own
-# patterns: it HTML-escapes maths itself) and code spans. A part this guesses wrongly is
-# caught by the check of the rendered HTML.
-_FENCE = r"^[ ]{0,3}(?P<fence>`{3,}+|~{3,}+)[^\n]*+\n(?:.*?\n)??[ ]{0,3}(?P=fence)[`~]*[ \t]*(?:\n|\Z)"
-_UNCLOSED_FENCE = r"^[ ]{0,3}(?:`{3,}+|~{3,}+)[^\n]*+\n.*\Z"
-_MATH = [
-    r"(?<!\\)\$\$.*?(?<!\\)\$\$",
-    r"(?<!\\)\\\\\[.*?(?<!\\)\\\\\]",
-    r"(?<![$\\])\$(?:(?!\n[ \t]*\n).)+?(?<![$\\])\$",
-    r"(?<!\\)\\\\\(.*?(?<!\\)\\\\\)",
-    r"\\begin\{(?P<env>[a-z]*\*?)\}.*?\\end\{(?P=env)\}",
-]
-_CODE_SPAN = r"(?<!`)(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)"  # from a whole backtick run
-_LITERAL = re.compile("|".join(f"(?:{part})" for part in
-                               [_FENCE, _UNCLOSED_FENCE, *_MATH, _CODE_SPAN]),
-                      re.MULTILINE | re.DOTALL)
-_ESCAPABLE = re.compile(r"(\\*)([<&])")
-_CODE_LITERAL = ("`", "~", " ")  # how a code part begins (the others are maths)
-
-ALLOWED_TAGS = frozenset({
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "del", "code", "pre",
-    "span", "div", "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr",
-    "th", "td", "input", "dl", "dt", "dd",
-})
-ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title", "class"}, "img": {"src", "alt", "title"},
-    "h1": {"id"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
-    "th": {"style"}, "td": {"style"}, "ol": {"start"}, "li": {"class"}, "ul": {"class"},
-    "input": {"class", "type", "disabled", "checked"}, "code": {"class"}, "span": {"class"},
-    "div": {"class"}, "pre": {"class"},
-}
-# Classes that mistune, nbconvert and Pygments write: never one of Bootstrap's (which could
-# fix an element over the page) nor formgrader's.
-_FIXED_CLASSES = frozenset({"anchor-link", "highlight", "task-list-item", "task-list-item-checkbox",
-                            "jp-Mermaid", "mermaid", *filter(None, STANDARD_TYPES.values())})
-_TABLE_ALIGN = re.compile(r"^text-align:(?:left|right|center)$")
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
-# ids formgrader's own page and scripts use (each graded cell's are added)
-FORMGRADER_IDS = frozenset({"notebook", "notebook-container", "statusmessage"})
-_SKIPPED_BY_MATHJAX = frozenset({"pre", "code"})
 
 
 def inert_notebook(notebook: NotebookNode, release: NotebookNode) -> NotebookNode:
@@ -192,9 +128,9 @@ def raster_attachments(attachments: object) -> dict[str, dict[str, str]]:
         if not isinstance(name, str) or not isinstance(bundle, Mapping):
             continue
         images = {kind: _joined(bundle[kind]) for kind in RASTER_ATTACHMENTS if kind in bundle}
-        images = {kind: data for kind, data in images.items() if _is_base64(data)}
+        images = {kind: data for kind, data in images.items() if is_base64(data)}
         if images:
-            kept[name] = images  # type: ignore[assignment]  # _is_base64: str only
+            kept[name] = images  # type: ignore[assignment]  # is_base64: str only
     return kept
 
 
@@ -209,169 +145,6 @@ def inert_markdown(source: str, attachments: str = "{}", taken_ids: frozenset[st
         if not rendered_problems(escaped, json.loads(attachments), taken_ids):
             return escaped
     return as_code_block(source)
-
-
-def escape_markdown(source: str) -> str:
-    """``source`` with ``<`` and ``&`` escaped outside code and maths, and the MathJax
-    commands of MATHJAX_HOSTILE given a fullwidth backslash outside code."""
-    parts, position = [], 0
-    for match in _LITERAL.finditer(source):
-        parts.append(_escaped_text(source[position:match.start()]))
-        literal = match.group(0)
-        is_code = literal.startswith(_CODE_LITERAL)
-        parts.append(literal if is_code else neutralise_tex(literal))
-        position = match.end()
-    parts.append(_escaped_text(source[position:]))
-    return "".join(parts)
-
-
-def _escaped_text(text: str) -> str:
-    def escape(match: re.Match[str]) -> str:
-        backslashes, char = match.group(1), match.group(2)
-        if len(backslashes) % 2:  # "\<" was already an escaped character: keep it as one
-            backslashes = backslashes[:-1]
-        return backslashes + ("&lt;" if char == "<" else "&amp;")
-    return neutralise_tex(_ESCAPABLE.sub(escape, text))
-
-
-def neutralise_tex(text: str) -> str:
-    """``text`` with the backslash of each MATHJAX_HOSTILE command made a fullwidth one."""
-    return _HOSTILE_COMMAND.sub(FULLWIDTH_BACKSLASH, text)
-
-
-def as_code_block(source: str) -> str:
-    """``source`` shown as typed: a fenced code block (longer than any backtick run in it)
-    under ``FALLBACK_NOTE``."""
-    text = source.replace("\r\n", "\n").replace("\r", "\n")
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{FALLBACK_NOTE}\n\n{fence}\n{text}\n{fence}\n"
-
-
-def render_as_formgrader(source: str, attachments: Mapping[str, Any] | None = None) -> str:
-    """The HTML formgrader's template makes of a Markdown cell (``markdown2html`` with
-    nbconvert's default settings, then ``strip_files_prefix``); raises what nbconvert
-    raises (e.g. for a missing attachment, which would stop formgrader's page)."""
-    renderer = IPythonRenderer(escape=False, attachments=dict(attachments or {}), embed_images=False,
-                               path="", anchor_link_text="¶", exclude_anchor_links=False)
-    return strip_files_prefix(MarkdownWithMath(renderer=renderer).render(source))
-
-
-def rendered_problems(source: str, attachments: Mapping[str, Any] | None = None,
-                      taken_ids: Iterable[str] = FORMGRADER_IDS) -> list[str]:
-    """What in formgrader's rendering of Markdown ``source`` is not inert (empty when
-    nothing): elements or attributes outside the allow-list, links or images with another
-    scheme, ids formgrader uses, MathJax commands of MATHJAX_HOSTILE in the text."""
-    try:
-        rendered = render_as_formgrader(source, attachments)
-    except Exception as exc:  # nbconvert's and mistune's many errors: formgrader would fail too
-        return [f"nbconvert cannot render it ({type(exc).__name__})"]
-    return html_problems(rendered, taken_ids)
-
-
-def html_problems(rendered: str, taken_ids: Iterable[str] = FORMGRADER_IDS) -> list[str]:
-    """What in the HTML ``rendered`` (of one Markdown cell) is not inert; see
-    ``rendered_problems``."""
-    checker = _Checker(frozenset(taken_ids))
-    checker.feed(rendered)
-    checker.close()
-    text = "".join(checker.text)
-    checker.problems += [f"MathJax command {hit!r} in the text"
-                         for hit in sorted(set(_HOSTILE_IN_TEXT.findall(text)))]
-    return checker.problems
-
-
-class _Checker(HTMLParser):
-    """Walks rendered HTML: records what is outside the allow-list and the text MathJax
-    would read (everything outside ``<pre>`` and ``<code>``)."""
-
-    def __init__(self, taken_ids: frozenset[str]) -> None:
-        super().__init__(convert_charrefs=True)
-        self.taken_ids, self.skipping = taken_ids, 0
-        self.problems: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            self.problems.append(f"element <{tag}>")
-        if tag in _SKIPPED_BY_MATHJAX:
-            self.skipping += 1
-        for name, value in attrs:
-            problem = _attribute_problem(tag, name, value or "", self.taken_ids)
-            if problem:
-                self.problems.append(problem)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag in _SKIPPED_BY_MATHJAX:
-            self.skipping -= 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED_BY_MATHJAX:
-            self.skipping = max(0, self.skipping - 1)
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.text.append(data)
-
-    def handle_comment(self, data: str) -> None:
-        self.problems.append("an HTML comment")
-
-    def handle_decl(self, decl: str) -> None:
-        self.problems.append("a declaration")
-
-    def handle_pi(self, data: str) -> None:
-        self.problems.append("a processing instruction")
-
-    def unknown_decl(self, data: str) -> None:
-        self.problems.append("a declaration")
-
-
-def _attribute_problem(tag: str, name: str, value: str, taken_ids: frozenset[str]) -> str | None:
-    """Why attribute ``name="value"`` of ``<tag>`` is not allowed (None when it is)."""
-    if name not in ALLOWED_ATTRIBUTES.get(tag, ()):
-        return f"attribute {name} on <{tag}>"
-    if name == "href" and not safe_url(value, ("http", "https", "mailto"), relative=True):
-        return f"link to {value[:60]!r}"
-    if name == "src" and not (safe_url(value, ("http", "https"), relative=False)
-                              or _raster_data_url(value)):
-        return f"image from {value[:60]!r}"
-    if name == "id" and value in taken_ids:
-        return f"id {value!r} that formgrader uses"
-    if name == "class" and not all(c in _FIXED_CLASSES or re.fullmatch(r"language-[\w+#.-]*", c)
-                                   for c in value.split()):
-        return f"class {value[:60]!r}"
-    if name == "style" and not _TABLE_ALIGN.match(value.replace(" ", "")):
-        return f"style {value[:60]!r}"
-    if name == "type" and value != "checkbox":
-        return f"input of type {value[:30]!r}"
-    return None
-
-
-def safe_url(url: str, schemes: tuple[str, ...], relative: bool) -> bool:
-    """Whether ``url`` (an attribute's value, entities decoded) has one of ``schemes``, or,
-    when ``relative``, none (a path, query or ``#`` anchor, not ``//host``); judged as a
-    browser reads it (control characters and spaces removed)."""
-    cleaned = "".join(ch for ch in url if ord(ch) > 0x20 and ch != "\x7f")
-    scheme = _SCHEME.match(cleaned)
-    if scheme:
-        return scheme.group(1).lower() in schemes
-    return relative and not cleaned.startswith(("//", "\\\\", "/\\", "\\/")) and ":" not in cleaned.split("/")[0]
-
-
-def _raster_data_url(url: str) -> bool:
-    match = re.fullmatch(r"data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s]*)", url.strip())
-    return bool(match) and _is_base64(match.group(2))  # type: ignore[union-attr]  # matched
-
-
-def _is_base64(data: object) -> bool:
-    if not isinstance(data, str) or not _BASE64.match(data):
-        return False
-    try:
-        base64.b64decode("".join(data.split()), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return True
 
 
 def _joined(text: object) -> object:
@@ -408,7 +181,7 @@ def _inert_output(output: Mapping[str, Any]) -> NotebookNode:
         value = _joined(data.get(mime))
         if mime == "text/plain" and isinstance(value, str):
             kept[mime] = value
-        elif mime != "text/plain" and _is_base64(value):
+        elif mime != "text/plain" and is_base64(value):
             kept[mime] = value
     dropped = sorted(str(mime) for mime in data if mime not in kept)
     if dropped:

@@ -54,6 +54,7 @@ from autograder.build import copy_student_package, nbgrader_env
 from autograder.gradebook import autograde as gradebook_record
 from autograder.gradebook.inert import inert_notebook
 from autograder.gradebook.notebook import submission_for_gradebook
+from autograder.outputs.out_folder import OutFolder
 from autograder.records import Record
 from autograder.text import clean_text, display_name, unsafe_id_reason
 
@@ -183,7 +184,7 @@ def sync(out: str | os.PathLike[str], results: list[Record]) -> tuple[Path, list
     notebook). Results recorded before and unchanged since (their marker in ``outputs/``)
     are not recorded again; the others are, one transaction per RECORD_CHUNK of them.
     """
-    course = Path(out).resolve() / "nbgrader"
+    course = OutFolder(Path(out).resolve()).nbgrader
     for result in results:
         result["gradebook"] = "skipped: not an assignment's notebook"
     for assignment in courses.current().assignments:

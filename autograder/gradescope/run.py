@@ -11,7 +11,7 @@ Student code runs under bubblewrap when it works in the container, else rlimits
 As root (Gradescope), before anything else ``protect`` makes GRADESCOPE_ROOT's folders
 (source/ with the tests, the reference and the course secret, submission/, results/) root's
 only; in rlimits mode student code runs as ``$AUTOGRADER_SANDBOX_USER`` (``nnstudent``)
-or a uid of its own (``sandbox.rlimits_uid_mode``), without capabilities, so it can neither
+or a uid of its own (``isolation.rlimits_uid_mode``), without capabilities, so it can neither
 read them, nor write the results, nor signal the grader. When that uid switch does not
 work, the submission is not graded (``grader_error``): student code never runs as root.
 Run as another user, the grader cannot switch uid and says so in its output.
@@ -21,7 +21,7 @@ The submission is graded in a child process (``--grade``), so a grader that is k
 child subreaper: once the child has ended, every process it left behind (reparented here,
 even after a double fork) is killed, as root also every process of the sandbox's uid, and
 only then is results.json written, atomically replacing whatever is there. Students see
-each test's public message (``feedback.public_message``); hidden tests are
+each test's public message (``feedback_results.public_message``); hidden tests are
 ``after_published``.
 """
 
@@ -86,19 +86,20 @@ def grade_child(target: str | os.PathLike) -> None:
     from autograder import course
     from autograder.discovery import Submission
     from autograder.execution import pool, task
-    from autograder.sandbox import launch
+    from autograder.sandbox import isolation as sandbox_isolation, launch
     assignment = course.current().get(bundle_config()["assignment"])
+    assert assignment is not None  # the bundle's course.toml lists its assignment (bundle.py)
     limits = launch.Limits()
     # As a batch's pool process: dies with run_autograder, grader address space capped.
     pool.process_setup(os.getppid(), pool.grader_address_space(limits))
-    isolation = launch.isolation_mode(os.environ.get("GRADESCOPE_ISOLATION", "auto"))
-    line, warnings = launch.describe(isolation, limits)
+    isolation = sandbox_isolation.isolation_mode(os.environ.get("GRADESCOPE_ISOLATION", "auto"))
+    line, warnings = sandbox_isolation.describe(isolation, limits)
     path, note = find_notebook(gradescope_root() / "submission", assignment.notebook)
     item = Submission("submission", assignment.name, assignment.notebook, path)
-    if isolation == "rlimits" and os.geteuid() == 0 and not launch.rlimits_uid_mode():
+    if isolation == "rlimits" and os.geteuid() == 0 and not sandbox_isolation.rlimits_uid_mode():
         result = failed_result(assignment, (
             "not graded: student code would run as root (rlimits mode, and the switch to "
-            f"the sandbox's own uid failed: {launch.rlimits_uid_failure()}). Check that "
+            f"the sandbox's own uid failed: {sandbox_isolation.rlimits_uid_failure()}). Check that "
             "the Python installation and /autograder/venv are readable by other users."))
     else:
         result = task.grade_guarded(item, limits, isolation)
@@ -111,11 +112,11 @@ def grade_child(target: str | os.PathLike) -> None:
 
 def to_gradescope(result: dict[str, Any], assignment: "Assignment") -> dict[str, Any]:
     """Gradescope's results.json (a dict) from one of our result dicts."""
-    from autograder.outputs import feedback
+    from autograder.outputs import feedback, feedback_results
     tests: list[dict[str, Any]] = []
     for number, record in enumerate(result["tests"], 1):
         kind = "hidden" if record.get("hidden") else "visible"
-        output = feedback.public_message(record) or ""
+        output = feedback_results.public_message(record) or ""
         status = record["status"]
         if status != TestStatus.PASSED:
             output = f"[{status}] {output}"
@@ -133,7 +134,7 @@ def to_gradescope(result: dict[str, Any], assignment: "Assignment") -> dict[str,
     lines = [f"{assignment.name}: status {row} "
              f"({feedback.STATUS_TEXT.get(row, row)})"]
     if result.get("message"):
-        lines.append(feedback.GRADER_PROBLEM if row == RowStatus.GRADER_ERROR
+        lines.append(feedback_results.GRADER_PROBLEM if row == RowStatus.GRADER_ERROR
                      else result["message"])
     if result.get("submitted"):
         lines.append(f"Graded file: {result['submitted']} (as {assignment.notebook}.ipynb)")
@@ -152,8 +153,9 @@ def to_gradescope(result: dict[str, Any], assignment: "Assignment") -> dict[str,
     }
 
 
-def failed_result(assignment: "Assignment", message: str) -> dict[str, Any]:
-    """A result whose tests did not run because the grader itself failed."""
+def failed_result(assignment: "Assignment | None", message: str) -> dict[str, Any]:
+    """A result whose tests did not run because the grader itself failed (no tests when
+    ``assignment`` is None)."""
     from autograder.grading.notebook_grader import empty_tests
     return {"status": RowStatus.GRADER_ERROR, "message": message, "tests": empty_tests(
         assignment, TestStatus.GRADER_ERROR, "not run: the grader failed"), "seconds": 0.0}
@@ -307,6 +309,7 @@ def main() -> int:
             print(f"warning: {warning}")
         if result["status"] == RowStatus.GRADER_ERROR:
             print(result.get("message", ""))
+        assert assignment is not None  # None: failed above (the child found no assignment)
         payload = to_gradescope(result, assignment)
     except Exception:  # results.json must be written whatever happens
         print(traceback.format_exc())

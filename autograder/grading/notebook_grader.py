@@ -26,7 +26,7 @@ from autograder.grading import hints
 from autograder.grading.remote_student import RemoteStudent, StudentCodeError, UNREADABLE, UnreadableReply
 from autograder.grading.runner import GraderError, StudentDied, StudentOutOfMemory, StudentProcess, StudentTimeout
 from autograder.hidden_record import hidden_record
-from autograder.records import Record, RowStatus, TestStatus, row_status
+from autograder.records import Record, RowStatus, TestStatus, row_status, score_of
 from autograder.sandbox.launch import Limits, isolation_mode
 from autograder.submission import check_path, copy_submission_files, read_notebook
 
@@ -153,7 +153,7 @@ def refused(assignment: "Assignment", isolation: str, reason: object,
 
 
 def finish(result: Record, started: float, assignment: "Assignment | None") -> Record:
-    result["score"] = round(sum(t["points"] for t in result["tests"]), 6)
+    result["score"] = score_of(t["points"] for t in result["tests"])
     result["max_score"] = assignment.max_score if assignment else 0.0
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
@@ -216,7 +216,7 @@ def run_one(test: GradedTest, process: StudentProcess, limits: Limits, started: 
         except Exception:  # a hint is a bonus: a failure to make one costs the row nothing
             found = ""
         if found:
-            record["hint"] = found  # shown for hidden tests too (see feedback.public_message)
+            record["hint"] = found  # shown for hidden tests too (see feedback_results.public_message)
             if not test.hidden:
                 record["message"] += "\n" + found
     if student.output:

@@ -21,6 +21,7 @@ import nbformat
 
 from autograder import course
 from autograder.cells import grade_id_of, nbgrader_meta
+from autograder.records import total_of
 from autograder.text import unsafe_id_reason
 
 
@@ -116,6 +117,6 @@ def _written(cell: WrittenCell, grade: Any, comment: Any) -> WrittenGrade:
 def add_totals(result: dict[str, Any], written: Sequence[WrittenGrade]) -> dict[str, Any]:
     """Put the written grades and the total (autograded + written) into ``result``."""
     result["written"] = [grade.to_dict() for grade in written]
-    result["total"] = round(result["score"] + sum(g.score or 0.0 for g in written), 6)
+    result["total"] = total_of(result["score"], (g.score for g in written))
     result["total_max"] = result["max_score"] + sum(g.points for g in written)
     return result

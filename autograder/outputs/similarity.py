@@ -38,6 +38,7 @@ from copydetect.detector import CodeFingerprint, compare_files
 from autograder import course
 from autograder.cells import cell_source, grade_id_of, nbgrader_meta, read_quietly
 from autograder.outputs import sanitize, storage
+from autograder.outputs.out_folder import OutFolder
 from autograder.outputs.storage import write_atomic
 from autograder.records import RowStatus
 from autograder.text import display_name
@@ -250,7 +251,7 @@ def report(out: Path, assignment: Any, entries: list[tuple[str, Path]], top: int
     left out is named on the page and counted in a warning."""
     notes: list[str] = []
     pairs = compare(assignment, entries, warn, notes)
-    folder = Path(out) / "similarity"
+    folder = OutFolder(out).similarity
     folder.mkdir(parents=True, exist_ok=True)
     write_atomic(folder / f"{assignment.name}.csv", csv_text(pairs))
     page = html_text(assignment.name, pairs, top, notes)
@@ -272,7 +273,7 @@ def run(args: Any) -> int:
         warn(f"error: unknown assignment(s) {', '.join(unknown)}; this course has "
              f"{', '.join(known.names)}")
         return 2
-    if not (Path(args.out) / "results").is_dir():
+    if not OutFolder(args.out).results.is_dir():
         warn(f"error: {args.out} has no results/ (run `python -m autograder grade` first)")
         return 2
     found = submissions(args.out, warn)

@@ -26,8 +26,9 @@ from pathlib import Path
 
 from autograder import course
 from autograder.discovery import Submission
+from autograder.outputs.out_folder import OutFolder
 from autograder.grading import written_grades
-from autograder.records import Record, RowStatus, TestStatus
+from autograder.records import Record, RowStatus, SubmissionResult, TestStatus
 from autograder.submission import MAX_NOTEBOOK_BYTES, submission_files
 from autograder.text import display_name, formula_like, utf8
 
@@ -102,27 +103,21 @@ def content_key(path: str | os.PathLike[str] | None, fingerprint: str) -> str:
 
 
 def is_result(value: object) -> bool:
-    """True when ``value`` has the shape of a saved result (anything else is regraded)."""
-    if not isinstance(value, dict) or not isinstance(value.get("status"), str):
+    """True when ``value`` has the shape of a saved result (``records.SubmissionResult``
+    reads it; anything else is regraded)."""
+    try:
+        SubmissionResult.from_json(value)
+    except ValueError:
         return False
-    if not all(isinstance(value.get(k), (int, float)) and not isinstance(value.get(k), bool)
-               for k in ("score", "max_score")):
-        return False
-    tests = value.get("tests")
-    return isinstance(tests, list) and all(
-        isinstance(t, dict) and isinstance(t.get("grade_id"), str)
-        and isinstance(t.get("status"), str) and isinstance(t.get("points"), (int, float))
-        for t in tests)
+    return True
 
 
 def result_path(out: str | os.PathLike[str], item: Submission) -> Path:
-    student, assignment, notebook, _ = item
-    return Path(out) / "results" / student / assignment / f"{notebook}.json"
+    return OutFolder(out).result(item)
 
 
 def feedback_path(out: str | os.PathLike[str], item: Submission) -> Path:
-    student, assignment, notebook, _ = item
-    return Path(out) / "feedback" / student / assignment / f"{notebook}.html"
+    return OutFolder(out).page(item)
 
 
 def load_previous(out: str | os.PathLike[str], item: Submission, key: str,
@@ -148,7 +143,7 @@ def saved_results(out: str | os.PathLike[str], skip: Container[str] = (),
     A file that is not a result of ``grade`` is left out, and ``warn(text)`` (when given)
     is called with why."""
     found = []
-    for path in sorted((Path(out) / "results").rglob("*.json")):
+    for path in sorted(OutFolder(out).results.rglob("*.json")):
         try:
             result = json.loads(path.read_bytes())
             if not is_result(result) or not all(isinstance(result.get(key), str)
@@ -217,7 +212,7 @@ def csv_text(results: list[Record]) -> str:
 
 def write_csv(out: str | os.PathLike[str], results: list[Record]) -> Path:
     """Write OUT/grades.csv atomically; raises WriteFailed with a plain message."""
-    target = Path(out) / "grades.csv"
+    target = OutFolder(out).grades_csv
     try:
         write_atomic(target, csv_text(results))
     except OSError as exc:
@@ -230,7 +225,7 @@ def locked(out: str | os.PathLike[str]) -> Iterator[None]:
     """Hold OUT's lock for one ``grade`` run; raises OutputLocked if another holds it."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    handle = open(out / ".grade.lock", "a+")
+    handle = open(OutFolder(out).lock, "a+")
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

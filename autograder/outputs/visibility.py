@@ -23,15 +23,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from autograder.outputs.out_folder import OutFolder
 from autograder.outputs.storage import write_atomic
 from autograder.records import TEST_STATUS_TO_ROW, row_status
 
-SETTING_FILE = "release.json"
 
 
 def setting_path(out: str | Path) -> Path:
     """OUT/release.json."""
-    return Path(out) / SETTING_FILE
+    return OutFolder(out).release_setting
 
 
 def hidden_released(out: str | Path) -> bool:

@@ -18,10 +18,12 @@ from typing import Any
 
 from autograder import course, options
 from autograder.execution import batch, dask_cluster
+from autograder.outputs.out_folder import OutFolder
 from autograder.sandbox import launch
 from autograder.serve import policy, status
-from autograder.serve.dask_grader import DaskGrader
-from autograder.serve.grader import Grader, LocalGrader
+from autograder.execution.dask_executor import DaskExecutor
+from autograder.execution.executor import Executor
+from autograder.execution.pool import LocalPool
 from autograder.serve.queue import Queue
 from autograder.serve.service import EventLog, Service, Settings
 
@@ -54,7 +56,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``serve`` (or its --status / --health)."""
     if args.status or args.health:
-        database = args.out / "serve" / "queue.db"
+        database = OutFolder(args.out).serve / "queue.db"
         if not database.is_file():
             print(f"error: no service database at {database}", file=sys.stderr)
             return 1 if args.health else 2
@@ -108,12 +110,12 @@ def _serve(args: argparse.Namespace) -> int:
 def _run_service(args: argparse.Namespace, settings: Settings, policies: dict[str, policy.Policy],
                  log: EventLog, limits: launch.Limits, isolation: str) -> int:
     """Grade (on this machine, or on the workers of ``--scheduler``) until stopped."""
-    grader: Grader
+    grader: Executor
     if args.scheduler:
         dask_cluster.check_isolation(args.isolation, isolation)
-        grader = DaskGrader(args.scheduler, limits, isolation, settings.fingerprint, log)
+        grader = DaskExecutor(args.scheduler, limits, isolation, settings.fingerprint, log)
     else:
-        grader = LocalGrader(args.jobs or os.cpu_count() or 1, limits, isolation)
+        grader = LocalPool(args.jobs or os.cpu_count() or 1, limits, isolation)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

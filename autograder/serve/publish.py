@@ -30,6 +30,7 @@ from autograder.discovery import Submission
 from autograder.execution import batch, task
 from autograder.gradebook import sync as gradebook
 from autograder.outputs import storage, visibility
+from autograder.outputs.out_folder import OutFolder
 from autograder.records import RowStatus
 from autograder.serve import pages, release
 from autograder.serve.intake import Staged, read_secret
@@ -70,7 +71,7 @@ class Publisher:
         self.clock, self.log = clock, log
         # counted results recorded since grades.csv was last written (a killed service may
         # have left it behind its saved results: rewritten at the first drain)
-        self.csv_changes = int((Path(settings.out) / "results").is_dir())
+        self.csv_changes = int(OutFolder(settings.out).results.is_dir())
         self.csv_rows = 0  # how many results the last grades.csv held
         self.csv_written = 0.0  # time.monotonic() of that rewrite
         self.csv_retry = 0.0  # no rewrite before this time.monotonic() (after a failure)
@@ -123,7 +124,8 @@ class Publisher:
         if not results:
             self._failed(row, staged)
             return
-        assignment = course.current().get(row.assignment)
+        assignment = course.current().get(row.assignment) if row.assignment else None
+        assert assignment is not None  # graded results: the row names one of the course's
         policy = self.policies.get(row.assignment or "") or Policy()
         primary = next((pair for pair in results if pair[0].notebook == assignment.notebook
                         or pair[1].get("graded_as")), results[0])

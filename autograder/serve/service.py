@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from autograder import course
+from autograder.outputs.out_folder import OutFolder
 from autograder.serve import intake, owner, publish
-from autograder.serve.grader import Grader
+from autograder.execution.executor import Executor
 from autograder.serve.policy import Policy
 from autograder.serve.queue import Arrival, Queue, Row
 from autograder.serve.watch import Watcher, parse_name, submitted_time
@@ -78,14 +79,14 @@ class Settings:
 
     @property
     def work(self) -> Path:
-        return Path(self.out) / "serve"
+        return OutFolder(self.out).serve
 
 
 class Service:
     """The feedback service. ``clock`` gives the time the policies use (due dates,
     quotas; epoch seconds, injectable for tests); latencies use the wall clock."""
 
-    def __init__(self, settings: Settings, grader: Grader, policies: dict[str, Policy],
+    def __init__(self, settings: Settings, grader: Executor, policies: dict[str, Policy],
                  clock: Clock = time.time, log: EventLog | None = None) -> None:
         self.settings, self.grader, self.clock = settings, grader, clock
         self.log = log or EventLog()

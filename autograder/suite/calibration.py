@@ -15,6 +15,8 @@ Hidden test bodies import what they need from here inside the body (like the ref
 notebook test cells see only the names of NOTEBOOK_TEST_IMPORTS.
 """
 
+from typing import TypedDict
+
 # A hidden training test draws its seed per grading run (autograder.hidden) among the seeds
 # 0 .. CALIBRATED_SEEDS - 1, every one of which was measured for the reference and the
 # correct variants: unpredictable to the student, and never a seed nobody tried.
@@ -31,15 +33,39 @@ def calibrated_seed() -> int:
 # digits: 0.03 is 30 digits; the smallest of 400+ runs is itself a tail estimate).
 MARGIN = 0.03
 
+
+class MlpRun(TypedDict):
+    """A deep_mlp training: every train_every-th training digit, then train_mlp's arguments."""
+    train_every: int
+    sizes: list[int]
+    activations: list[str]
+    scheme: str
+    epochs: int
+    batch_size: int
+    lr: float
+    momentum: float
+
+
+class TwoLayerRun(TypedDict):
+    """two_layer_net's training: every held_out_every-th digit held out, then train's
+    arguments."""
+    held_out_every: int
+    hidden: int
+    epochs: int
+    batch_size: int
+    lr: float
+    momentum: float
+
+
 # The trainings, exactly as the tests call them (and the benchmark replays them).
-SIGMOID_ONE_SAMPLE_RUN = {"train_every": 1, "sizes": [784, 32, 32, 10],
-                          "activations": ["sigmoid", "sigmoid"], "scheme": "seed",
-                          "epochs": 2, "batch_size": 1, "lr": 0.2, "momentum": 0.0}
-RELU_MOMENTUM_RUN = {"train_every": 1, "sizes": [784, 64, 32, 10],
-                     "activations": ["relu", "relu"], "scheme": "he", "epochs": 4,
-                     "batch_size": 32, "lr": 0.05, "momentum": 0.9}
-TWO_LAYER_RUN = {"held_out_every": 8, "hidden": 30, "epochs": 8, "batch_size": 64,
-                 "lr": 0.05, "momentum": 0.9}
+SIGMOID_ONE_SAMPLE_RUN: MlpRun = {"train_every": 1, "sizes": [784, 32, 32, 10],
+                                  "activations": ["sigmoid", "sigmoid"], "scheme": "seed",
+                                  "epochs": 2, "batch_size": 1, "lr": 0.2, "momentum": 0.0}
+RELU_MOMENTUM_RUN: MlpRun = {"train_every": 1, "sizes": [784, 64, 32, 10],
+                             "activations": ["relu", "relu"], "scheme": "he", "epochs": 4,
+                             "batch_size": 32, "lr": 0.05, "momentum": 0.9}
+TWO_LAYER_RUN: TwoLayerRun = {"held_out_every": 8, "hidden": 30, "epochs": 8,
+                              "batch_size": 64, "lr": 0.05, "momentum": 0.9}
 
 # The bars (see benchmarks/training_bars.py and BENCHMARKS.md, "Training bars (issue 18)").
 # sigmoid: was 0.85 on 2,000 digits at lr 0.1, where 400 correct runs reach 0.745 to 0.903
@@ -49,9 +75,10 @@ SIGMOID_ONE_SAMPLE_BAR = 0.75
 RELU_MOMENTUM_BAR = 0.85  # was 0.90; the reference reached 0.891 at one of 8 seeds
 TWO_LAYER_BAR = 0.85
 
-RUNS = {"deep_mlp.train_mlp_sigmoid_one_sample": SIGMOID_ONE_SAMPLE_RUN,
-        "deep_mlp.train_mlp_relu_momentum": RELU_MOMENTUM_RUN,
-        "two_layer_net.train_reaches_accuracy": TWO_LAYER_RUN}
+RUNS: dict[str, MlpRun | TwoLayerRun] = {
+    "deep_mlp.train_mlp_sigmoid_one_sample": SIGMOID_ONE_SAMPLE_RUN,
+    "deep_mlp.train_mlp_relu_momentum": RELU_MOMENTUM_RUN,
+    "two_layer_net.train_reaches_accuracy": TWO_LAYER_RUN}
 BARS = {"deep_mlp.train_mlp_sigmoid_one_sample": SIGMOID_ONE_SAMPLE_BAR,
         "deep_mlp.train_mlp_relu_momentum": RELU_MOMENTUM_BAR,
         "two_layer_net.train_reaches_accuracy": TWO_LAYER_BAR}

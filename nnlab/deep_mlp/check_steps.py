@@ -9,17 +9,33 @@ recording). Which rows each epoch must visit is ``nnlab.checking.epochs``' (shar
 two_layer_net's train).
 """
 
+from collections.abc import Mapping
+from typing import Any, Callable, TypedDict
+
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers
-from nnlab.checking.epochs import check_epochs
+from nnlab.checking.epochs import Rows, check_epochs
+from nnlab.deep_mlp import Array, Params
+
+# the expected history entries, {candidate: {key: one value per epoch}}
+Histories = dict[str, dict[str, list[float]]]
+
+
+class Step(TypedDict):
+    """One recorded step (``steps_of``): its mini-batch, targets, params and gradients."""
+    X: object
+    Y: object
+    params: Params
+    grads: Params
+
 
 _NAMES = {"mlp_forward": ("X", "params", "activations"),
           "softmax_ce_loss": ("scores", "Y"),
           "mlp_backward": ("dscores", "caches", "params", "activations")}
 
 
-def _bound(call):
+def _bound(call: Mapping[str, Any]) -> dict[str, Any]:
     """A recorded call's arguments by parameter name, or {} if they do not fit."""
     names = _NAMES[call["name"]]
     args, kwargs = call["args"], call["kwargs"]
@@ -28,7 +44,7 @@ def _bound(call):
     return dict(zip(names, args), **kwargs)
 
 
-def _weights(value):
+def _weights(value: object) -> Params | None:
     """{key: float64 array} of a params or grads dict, or None if it is not one."""
     if not isinstance(value, dict) or not value or not all(
             isinstance(key, str) for key in value):
@@ -40,22 +56,23 @@ def _weights(value):
     return out
 
 
-def _batch_input(caches, dscores):
+def _batch_input(caches: Any, dscores: Any) -> object:
     """The first layer's A_prev in mlp_backward's caches if it has one row per row of
     dscores, else None."""
     if not isinstance(caches, (list, tuple)) or not caches or not isinstance(caches[0], dict):
         return None
-    first = caches[0].get("A_prev")
+    first: Any = caches[0].get("A_prev")  # whatever the student cached
     if np.ndim(first) != 2 or np.ndim(dscores) != 2 or len(first) != len(dscores):
         return None
     return first
 
 
-def steps_of(recording):
+def steps_of(recording: Mapping[str, Any] | None) -> list[Step]:
     """[{"X", "Y", "params", "grads"}] for each recorded mlp_backward call, in order: X
     the first cache's A_prev (else the last mlp_forward call's X before it), Y the last
     softmax_ce_loss call's before it; [] if there is no readable step."""
-    steps, X, Y = [], None, None
+    steps: list[Step] = []
+    X, Y = None, None
     for call in (recording or {}).get("calls", []):
         given = _bound(call)
         if call["name"] == "mlp_forward":
@@ -76,7 +93,7 @@ def steps_of(recording):
     return steps
 
 
-def rows_of(X_batch, X_train, X_test):
+def rows_of(X_batch: object, X_train: Array, X_test: Array) -> Rows | None:
     """The index of each row of a mini-batch in X_train (X_test's rows numbered after
     X_train's), to float32 rounding; None if some row is neither's."""
     try:
@@ -101,13 +118,13 @@ def check_last_batch_kept(recording: dict, data: tuple, epochs: int, batch_size:
         check_epochs(rows, epochs, batch_size, len(data[0]), "train_batches")
 
 
-def _close(first, second):
+def _close(first: Params, second: Params) -> bool:
     return all(first[key].shape == second[key].shape
                and np.allclose(first[key], second[key], rtol=1e-4, atol=1e-6)
                for key in first)
 
 
-def replay(steps, returned, lr, momentum):
+def replay(steps: list[Step], returned: object, lr: float, momentum: float) -> list[Params]:
     """The params before each step and after the last (len(steps) + 1 dicts), rebuilt from
     the first step's params and the recorded gradients; a Failure if a step's params or
     the returned ones differ from them."""
@@ -138,14 +155,14 @@ _WRONG = (("other set", "train_history_data", "the same on the other set"),
           ("last batch", "train_history_batches", "the last mini-batch's"))
 
 
-def _agrees(got, expected, key):
+def _agrees(got: Array, expected: object, key: str) -> bool:
     expected = np.asarray(expected, dtype=np.float64)
     if key.endswith("acc"):
         return got.shape == expected.shape and np.allclose(got, expected, rtol=0, atol=1e-6)
     return got.shape == expected.shape and np.allclose(got, expected, rtol=1e-4, atol=1e-6)
 
 
-def compare_history(history, expected, epochs):
+def compare_history(history: Mapping[str, object], expected: Histories, epochs: int) -> None:
     """Each history list against the right values, then the usual wrong ones."""
     for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
         got = as_numbers(history[key]).astype(np.float64).reshape(-1)
@@ -163,7 +180,8 @@ def compare_history(history, expected, epochs):
         raise Failure(shown, ("train_history_values",))
 
 
-def compare_norms(norms, steps, epochs, per_epoch, layers):
+def compare_norms(norms: object, steps: list[Step], epochs: int, per_epoch: int,
+                  layers: int) -> None:
     """history["grad_norms"] against the mean over each epoch's steps of ||dW_l||."""
     got = as_numbers(norms).astype(np.float64)
     each = np.array([[np.linalg.norm(step["grads"].get(f"W{l}", np.zeros(0)))
@@ -181,7 +199,7 @@ def compare_norms(norms, steps, epochs, per_epoch, layers):
     raise Failure(shown, ("train_grad_norms_values",))
 
 
-def check_rows(rows, n_train):
+def check_rows(rows: list[Rows], n_train: int) -> None:
     """No mini-batch holds a row of X_test (numbered from n_train on)."""
     for number, index in enumerate(rows, start=1):
         if (index >= n_train).any():
@@ -190,7 +208,7 @@ def check_rows(rows, n_train):
                           ("train_on_test",))
 
 
-def check_labels(steps, rows, Y_train):
+def check_labels(steps: list[Step], rows: list[Rows], Y_train: Array) -> None:
     """Each step's targets (the last softmax_ce_loss call's Y before it) are its rows'."""
     for number, (step, index) in enumerate(zip(steps, rows), start=1):
         if step["Y"] is None:
@@ -204,7 +222,8 @@ def check_labels(steps, rows, Y_train):
                           f"of Y_train of its examples", ("train_labels",))
 
 
-def check_gradients(steps, rows, data, gradients):
+def check_gradients(steps: list[Step], rows: list[Rows], data: tuple[Array, ...],
+                    gradients: Callable[[Params, Array, Array], Params]) -> None:
     """Each recorded gradient is ``gradients`` at the step's params on its mini-batch of
     X_train and Y_train (to float32 rounding: relative Frobenius error under 1e-3)."""
     X_train, Y_train = data[0], data[1]

@@ -12,10 +12,16 @@ set, the parameters before the epoch's steps, the mini-batches' values) to name 
 mistake.
 """
 
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
+
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers
-from nnlab.deep_mlp import check_repeat, check_steps as record
+from nnlab.checking.engine import Run
+from nnlab.checking.epochs import Rows, all_found
+from nnlab.deep_mlp import Array, Params, check_repeat, check_steps as record
+from nnlab.deep_mlp.check_steps import Histories
 from nnlab.deep_mlp.composition import layer_values, mean_cross_entropy
 from nnlab.recording import CallRecorder
 from nnlab.deep_mlp.train_hints import HINTS
@@ -24,10 +30,10 @@ from nnlab.testing import describe
 SIZES, ACTIVATIONS = [6, 8, 3], ["relu"]
 EPOCHS, BATCH, LR, MOMENTUM = 4, 10, 0.1, 0.9
 PARTIAL_BATCH = 8  # a second, shorter run: 60 = 7 * 8 + 4, the last mini-batch kept
-_DATA = {}
+_DATA: dict[str, tuple[Array, Array, Array, Array]] = {}
 
 
-def _toy_data():
+def _toy_data() -> tuple[Array, Array, Array, Array]:
     """60 training and 60 test points, each sorted by class (as real digits often are)."""
     if "data" not in _DATA:
         rng = np.random.default_rng(11)
@@ -40,10 +46,11 @@ def _toy_data():
     return _DATA["data"]
 
 
-def _check_train_mlp(run, train_mlp):
+def _check_train_mlp(run: Run, train_mlp: Callable[..., Any]) -> None:
     data = _toy_data()
     X_train, Y_train, X_test, Y_test = data
     value, recording = None, None
+    given: list[Array]
     with run.check(f"train_mlp on 60 points ordered by class, 6-8-3 network, {EPOCHS} "
                    f"epochs of batch_size {BATCH}"):
         value, recording = _train_call(run, train_mlp, data, given=(given := []))
@@ -100,7 +107,8 @@ _TITLES = {"rows": "the mini-batches hold training examples only",
            "norms": "history['grad_norms'] is each layer's mean ||dW|| over the epoch's steps"}
 
 
-def _check_steps(run, recording, params, history, data):
+def _check_steps(run: Run, recording: dict[str, Any], params: object,
+                 history: Mapping[str, Any], data: tuple[Array, ...]) -> None:
     found = audit(recording, params, history, data, EPOCHS, BATCH, LR, MOMENTUM, ACTIVATIONS)
     if "unread" in found:
         run.notes.append("train_mlp makes no recorded call of mlp_backward: its mini-batches "
@@ -135,8 +143,11 @@ GRADED = {"rows": "train_mlp trains on its test set",
 STAGES = ("rows", "epochs", "gradients", "steps", "history", "norms")
 
 
-def audit(recording, returned, history, data, epochs, batch_size, lr, momentum, activations,
-          gradients=None, stages=STAGES):
+def audit(recording: dict[str, Any] | None, returned: object, history: Mapping[str, Any],
+          data: tuple[Array, ...], epochs: int, batch_size: int, lr: float, momentum: float,
+          activations: Sequence[str],
+          gradients: Callable[[Params, Array, Array], Params] | None = None,
+          stages: tuple[str, ...] = STAGES) -> dict[str, Any]:
     """What a recorded train_mlp run (its calls of mlp_forward or mlp_backward's caches,
     softmax_ce_loss and mlp_backward) shows, stage by stage.
 
@@ -153,17 +164,17 @@ def audit(recording, returned, history, data, epochs, batch_size, lr, momentum, 
       norms both run once the params are rebuilt); "unread" says why nothing could be
       checked (then "findings" is empty)
     """
-    out = {"steps": record.steps_of(recording), "rows": None, "findings": []}
+    out: dict[str, Any] = {"steps": record.steps_of(recording), "rows": None, "findings": []}
     if not out["steps"]:
         return dict(out, unread="no readable mlp_backward call")
-    steps = out["steps"]
+    steps: list[record.Step] = out["steps"]
     rows = out["rows"] = [record.rows_of(step["X"], data[0], data[2]) for step in steps]
-    if any(index is None for index in rows):
+    if not all_found(rows):
         return dict(out, unread="a mini-batch holds rows that are neither X_train's nor "
                                 "X_test's")
     per_epoch, trail = -(-len(data[0]) // batch_size), []
 
-    def run(stage, action):
+    def run(stage: str, action: Callable[[], object]) -> bool:
         if stage not in stages or (stage == "gradients" and gradients is None):
             return True
         try:
@@ -175,11 +186,18 @@ def audit(recording, returned, history, data, epochs, batch_size, lr, momentum, 
         return True
 
     X_train, Y_train = data[0], data[1]
+
+    def epochs_of() -> None:
+        record.check_epochs(rows, epochs, batch_size, len(X_train), "train_batches")
+        record.check_labels(steps, rows, Y_train)
+
+    def gradients_of() -> None:
+        if gradients is not None:  # (else run() skips this stage)
+            record.check_gradients(steps, rows, data, gradients)
+
     if not (run("rows", lambda: record.check_rows(rows, len(X_train)))
-            and run("epochs", lambda: (
-                record.check_epochs(rows, epochs, batch_size, len(X_train), "train_batches"),
-                record.check_labels(steps, rows, Y_train)))
-            and run("gradients", lambda: record.check_gradients(steps, rows, data, gradients))
+            and run("epochs", epochs_of)
+            and run("gradients", gradients_of)
             and run("steps", lambda: trail.extend(
                 record.replay(steps, returned, lr, momentum)))):
         return out
@@ -190,13 +208,15 @@ def audit(recording, returned, history, data, epochs, batch_size, lr, momentum, 
     return out
 
 
-def _metrics(params, X, Y, activations):
+def _metrics(params: Params, X: Array, Y: Array,
+             activations: Sequence[str]) -> tuple[float, float]:
     scores = layer_values(X, params, activations)[-1][1]
     return (mean_cross_entropy(scores, Y),
             float(np.mean(scores.argmax(axis=1) == Y.argmax(axis=1))))
 
 
-def expected_history(trail, rows, data, epochs, per_epoch, activations):
+def expected_history(trail: list[Params], rows: list[Rows], data: tuple[Array, ...], epochs: int,
+                     per_epoch: int, activations: Sequence[str]) -> Histories:
     """{candidate: {key: values per epoch}}: "right" as the notebook defines it (the
     end-of-epoch params of ``trail``, the params before each step and after the last, on
     the whole set), and the usual wrong ones ("other set", "stale", "batch mean", "last
@@ -209,7 +229,8 @@ def expected_history(trail, rows, data, epochs, per_epoch, activations):
           for split in sets for kind, params in (("end", ends), ("start", starts))}
     batch = [_metrics(trail[k], X_train[index], Y_train[index], activations)
              for k, index in enumerate(rows)]
-    out = {name: {} for name in ("right", "other set", "stale", "batch mean", "last batch")}
+    out: Histories = {
+        name: {} for name in ("right", "other set", "stale", "batch mean", "last batch")}
     epoch_batches = [batch[e * per_epoch:(e + 1) * per_epoch] for e in range(epochs)]
     for split, other in (("train", "test"), ("test", "train")):
         for which, position in (("loss", 0), ("acc", 1)):
@@ -217,28 +238,34 @@ def expected_history(trail, rows, data, epochs, per_epoch, activations):
             out["right"][key] = [value[position] for value in on[split, "end"]]
             out["other set"][key] = [value[position] for value in on[other, "end"]]
             out["stale"][key] = [value[position] for value in on[split, "start"]]
-            out["batch mean"][key] = [np.mean([b[position] for b in e]) for e in epoch_batches]
+            out["batch mean"][key] = [float(np.mean([b[position] for b in e]))
+                                      for e in epoch_batches]
             out["last batch"][key] = [e[-1][position] for e in epoch_batches]
     return out
 
 
-def _failing_helpers(run, names):
+def _failing_helpers(run: Run, names: Sequence[str]) -> list[str]:
     return [name for name in names
             if run.context.lookup(name) is not None and not run.context.passes(name)]
 
 
-def _train_call(run, train_mlp, data, batch_size=BATCH, epochs=EPOCHS, seed=0, given=None):
+def _train_call(run: Run, train_mlp: Callable[..., Any], data: tuple[Array, ...],
+                batch_size: int = BATCH, epochs: int = EPOCHS, seed: int = 0,
+                given: list[Array] | None = None) -> tuple[Any, dict[str, Any]]:
     """(what train_mlp returned, the record of its calls of the network's functions); the
     data arrays it was given are appended to the list ``given``, if any."""
     settings = dict(scheme="he", epochs=epochs, batch_size=batch_size, lr=LR,
                     momentum=MOMENTUM, seed=seed)
-    arguments = tuple(array.copy() for array in data) + (list(SIZES), list(ACTIVATIONS))
+    arguments: tuple[Any, ...] = (tuple(array.copy() for array in data)
+                                  + (list(SIZES), list(ACTIVATIONS)))
     if given is not None:
         given.extend(arguments[:4])
     watch = {"mlp_forward": "all", "softmax_ce_loss": "all", "mlp_backward": "all"}
     scope = getattr(train_mlp, "__globals__", None)  # where train_mlp looks its helpers up
     if not isinstance(scope, dict) and callable(getattr(train_mlp, "record", None)):
-        return run.call(lambda: train_mlp.record(watch, *arguments, **settings))
+        # (train_mlp.record: found callable above)
+        return run.call(lambda: train_mlp.record(  # type: ignore[attr-defined]
+            watch, *arguments, **settings))
     recorder = CallRecorder(scope if isinstance(scope, dict) else run.context.namespace,
                             {"record": watch})
     with recorder:

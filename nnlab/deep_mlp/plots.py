@@ -1,14 +1,24 @@
 """Plots of the deep_mlp notebook's demo cells (matplotlib; they work headless with Agg)."""
 
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def _pyplot():
+# a training's history as train_mlp returns it: {"train_loss": [...], ..., "grad_norms": [...]}
+History = Mapping[str, Sequence[Any]]
+
+
+def _pyplot() -> ModuleType:
     import matplotlib.pyplot as plt
     return plt
 
 
-def plot_trainings(histories):
+def plot_trainings(histories: Mapping[str, History]) -> "Figure":
     """Loss and test accuracy per epoch of several trainings, on shared axes.
 
     Inputs:
@@ -34,7 +44,8 @@ def plot_trainings(histories):
     return figure
 
 
-def plot_gradient_norms(histories, sizes):
+def plot_gradient_norms(histories: Mapping[str, History],
+                        sizes: Mapping[str, Sequence[int]]) -> "Figure":
     """Each layer's per-weight RMS of its weight gradient per epoch, one panel per training,
     log scale.
 

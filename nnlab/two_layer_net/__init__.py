@@ -24,6 +24,14 @@ Conventions (N examples, D input features, H hidden units, K classes)::
 Nothing here contains a solution or a hidden test.
 """
 
+import numpy as np
+import numpy.typing as npt
+
+# The types of those conventions, for annotations: a float64 array; params (and grads,
+# velocities, forward's cache) as {key: array}.
+Array = npt.NDArray[np.float64]
+Params = dict[str, Array]
+
 FUNCTION_NAMES = ("relu", "softmax", "compute_layer", "averageCE", "gradCE", "forward",
                   "backprop", "sgd_momentum_step", "train")
 PARAM_KEYS = ("W1", "b1", "W2", "b2")

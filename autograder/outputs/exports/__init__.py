@@ -58,6 +58,7 @@ from autograder.outputs.exports.moodle import Moodle
 from autograder.outputs.exports.plain_csv import PlainCsv
 from autograder.outputs.exports.results import NOT_GRADED_STATUSES, comment, finite, load_results, \
     points, total
+from autograder.outputs.out_folder import OutFolder
 from autograder.text import clean_text, display_name, formula_like
 
 UNMATCHED = 3
@@ -190,8 +191,8 @@ def run(args: argparse.Namespace) -> int:
     2 for a mapping that cannot be used, 1 when OUT is not one or the file cannot be written."""
     out = Path(args.out)
     fmt = output_format(args.to)
-    output = Path(args.output or out / "export" / f"{fmt.name}.csv")
-    if not (out / "results").is_dir():
+    output = Path(args.output or OutFolder(out).export / f"{fmt.name}.csv")
+    if not OutFolder(out).results.is_dir():
         print(f"error: {display_name(str(out))} has no results/ folder: is it the OUT of "
               f"`grade`?", file=sys.stderr)
         return 1

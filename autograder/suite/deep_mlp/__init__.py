@@ -18,7 +18,8 @@ TESTS = collect([affine_forward, affine_backward, relu_forward, relu_backward,
                  sigmoid_forward, sigmoid_backward, softmax_ce_loss, init_mlp, mlp_forward,
                  mlp_backward, train_mlp])
 
-# What the notebook's test-setup cell imports; test bodies use nothing else.
+# What the notebook's test-setup cell imports; test bodies (and the annotations of their
+# signatures, such as ``student: Student``) use nothing else.
 NOTEBOOK_TEST_IMPORTS = """\
 import numpy as np
 from nnlab.data import load_mnist
@@ -28,8 +29,8 @@ from nnlab.deep_mlp.composition import (assert_mlp_forward, assert_mlp_gradients
                                         layer_values, mean_cross_entropy, param_shapes,
                                         small_network)
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
-from nnlab.testing import (assert_close, assert_gradient, assert_params, assert_public,
-                           assert_shape, assert_unchanged, numerical_gradient)"""
+from nnlab.testing import (Student, assert_close, assert_gradient, assert_params,
+                           assert_public, assert_shape, assert_unchanged, numerical_gradient)"""
 
 # The whole setup cell of this assignment's notebook.
 SETUP_CODE = NOTEBOOK_TEST_IMPORTS + """

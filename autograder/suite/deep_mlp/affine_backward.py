@@ -3,11 +3,12 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import assert_gradient, assert_public, assert_unchanged, numerical_gradient
+from nnlab.testing import (Student, assert_gradient, assert_public, assert_unchanged,
+                           numerical_gradient)
 
 
 @graded(points=1)
-def affine_backward_finite_differences(student):
+def affine_backward_finite_differences(student: Student) -> None:
     """affine_backward's dX, dW, db match finite differences (N=4, D=3, H=2) and keep the cache."""
     rng = np.random.default_rng(31)
     X, W, b, G = (rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2),
@@ -26,7 +27,7 @@ def affine_backward_finite_differences(student):
 
 
 @graded(points=2, hidden=True)
-def affine_backward_random(student):
+def affine_backward_random(student: Student) -> None:
     """affine_backward matches finite differences for N=6, D=5, H=4 and N=1, D=3, H=5."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()

@@ -3,11 +3,11 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import assert_close, assert_public, assert_unchanged
+from nnlab.testing import Student, assert_close, assert_public, assert_unchanged
 
 
 @graded(points=1)
-def affine_forward_values_and_cache(student):
+def affine_forward_values_and_cache(student: Student) -> None:
     """affine_forward gives Z = X W + b (N=3, D=2, H=4) and caches {"X": X, "W": W}."""
     X = np.array([[1.0, 2.0], [0.0, -1.0], [0.5, 0.5]])
     W = np.array([[1.0, 0.0, -1.0, 2.0], [0.5, 1.0, 0.0, -1.0]])
@@ -23,7 +23,7 @@ def affine_forward_values_and_cache(student):
 
 
 @graded(points=1, hidden=True)
-def affine_forward_random(student):
+def affine_forward_random(student: Student) -> None:
     """affine_forward matches X W + b for N=7, D=5, H=3 and for a single example (N=1)."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()

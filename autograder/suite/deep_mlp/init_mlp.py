@@ -6,11 +6,11 @@ import numpy as np
 
 from autograder.graded import graded
 from nnlab.deep_mlp.composition import param_shapes
-from nnlab.testing import assert_params, assert_public
+from nnlab.testing import Student, assert_params, assert_public
 
 
 @graded(points=1)
-def init_mlp_shapes_and_seed(student):
+def init_mlp_shapes_and_seed(student: Student) -> None:
     """init_mlp([8, 6, 4, 3], "he", seed) gives W1..W3, b1..b3 of the right shapes, zero biases, reproducible by seed."""
     sizes = [8, 6, 4, 3]
     first = assert_params(student.init_mlp(sizes, "he", 0), param_shapes(sizes), "params")
@@ -26,7 +26,7 @@ def init_mlp_shapes_and_seed(student):
 
 
 @graded(points=1, hidden=True)
-def init_mlp_scales(student):
+def init_mlp_scales(student: Student) -> None:
     """Each scheme's weights have mean ~0 and variance 1/max(n_in, n_out) ("seed"), 2/n_in ("he"), 2/(n_in+n_out) ("xavier")."""
     from autograder.hidden import hidden_rng
     seed = int(hidden_rng().integers(2, 2**31))
@@ -47,11 +47,12 @@ def init_mlp_scales(student):
 
 
 @graded(points=1, hidden=True)
-def init_mlp_draws(student):
+def init_mlp_draws(student: Student) -> None:
     """For several seeds and every scheme, the weights are exactly the notebook's draws: one Generator for all layers, in order, each W (n_in, n_out) or an (n_out, n_in) draw transposed."""
     from autograder.hidden import hidden_rng
 
-    def stated_draws(sizes, scheme, seed, transposed):
+    def stated_draws(sizes: list[int], scheme: str, seed: int,
+                     transposed: bool) -> list[np.ndarray]:
         """The notebook's draws: one Generator, W1 first; each (n_in, n_out), or an
         (n_out, n_in) draw transposed."""
         rng, weights = np.random.default_rng(seed), []

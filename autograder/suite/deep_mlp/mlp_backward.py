@@ -9,11 +9,11 @@ import numpy as np
 from autograder.graded import graded
 from nnlab.deep_mlp.composition import assert_mlp_gradients, caches_of, small_network
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
-from nnlab.testing import assert_unchanged
+from nnlab.testing import Student, assert_unchanged
 
 
 @graded(points=2)
-def mlp_backward_gradient_check(student):
+def mlp_backward_gradient_check(student: Student) -> None:
     """mlp_backward's gradients match finite differences on a 5-4-3-2 network (sigmoid, relu)."""
     rng = np.random.default_rng(42)
     activations = ["sigmoid", "relu"]
@@ -28,7 +28,7 @@ def mlp_backward_gradient_check(student):
 
 
 @graded(points=2, hidden=True)
-def mlp_backward_depths(student):
+def mlp_backward_depths(student: Student) -> None:
     """mlp_backward matches finite differences with 0, 2 and 3 hidden layers (relu and sigmoid)."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()

@@ -8,11 +8,11 @@ import numpy as np
 from autograder.graded import graded
 from nnlab.deep_mlp.composition import assert_mlp_forward, caches_of, small_network
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
-from nnlab.testing import assert_unchanged
+from nnlab.testing import Student, assert_unchanged
 
 
 @graded(points=1)
-def mlp_forward_two_hidden_layers(student):
+def mlp_forward_two_hidden_layers(student: Student) -> None:
     """mlp_forward on a 5-4-3-2 network (relu, sigmoid): scores and every layer's cache {"A_prev", "Z"}."""
     X, params = small_network(np.random.default_rng(41), [5, 4, 3, 2],
                               activations=["relu", "sigmoid"])
@@ -24,7 +24,7 @@ def mlp_forward_two_hidden_layers(student):
 
 
 @graded(points=1, hidden=True)
-def mlp_forward_depths(student):
+def mlp_forward_depths(student: Student) -> None:
     """mlp_forward is right with 0 hidden layers (6-3) and with 3 (6-5-5-4-3, relu/sigmoid/sigmoid)."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()

@@ -3,11 +3,11 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import assert_close, assert_public, assert_unchanged
+from nnlab.testing import Student, assert_close, assert_public, assert_unchanged
 
 
 @graded(points=1)
-def relu_forward_values_and_cache(student):
+def relu_forward_values_and_cache(student: Student) -> None:
     """relu_forward gives max(Z, 0) and caches the pre-activation Z itself."""
     Z = np.array([[-1.5, 0.0, 2.0], [3.0, -0.25, 0.5]])
     (A, cache), (after,) = student.track("relu_forward", Z)

@@ -4,11 +4,11 @@ import numpy as np
 
 from autograder.graded import graded
 from nnlab.deep_mlp import handout
-from nnlab.testing import assert_close, assert_public, assert_unchanged
+from nnlab.testing import Student, assert_close, assert_public, assert_unchanged
 
 
 @graded(points=1)
-def sigmoid_forward_values_and_cache(student):
+def sigmoid_forward_values_and_cache(student: Student) -> None:
     """sigmoid_forward at Z = [-2, 0, 3] gives [0.1192, 0.5, 0.9526] and caches Z itself."""
     Z = handout.SIGMOID_Z.copy()
     (A, cache), (after,) = student.track("sigmoid_forward", Z)
@@ -20,7 +20,7 @@ def sigmoid_forward_values_and_cache(student):
 
 
 @graded(points=1, hidden=True)
-def sigmoid_forward_stable(student):
+def sigmoid_forward_stable(student: Student) -> None:
     """sigmoid_forward is right, without overflow (no RuntimeWarning), at Z = +-1000, at large |Z| and on a random batch."""
     from autograder.hidden import hidden_rng
     from nnlab.quiet import assert_no_warning

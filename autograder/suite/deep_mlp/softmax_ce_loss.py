@@ -4,11 +4,11 @@ import numpy as np
 
 from autograder.graded import graded
 from nnlab.deep_mlp.composition import mean_cross_entropy
-from nnlab.testing import assert_close, assert_gradient, assert_public, numerical_gradient
+from nnlab.testing import Student, assert_close, assert_gradient, assert_public, numerical_gradient
 
 
 @graded(points=1)
-def softmax_ce_loss_values(student):
+def softmax_ce_loss_values(student: Student) -> None:
     """softmax_ce_loss gives the mean cross-entropy and (P - Y) / N for N=2, K=3."""
     scores = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
     Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
@@ -21,7 +21,7 @@ def softmax_ce_loss_values(student):
 
 
 @graded(points=2, hidden=True)
-def softmax_ce_loss_gradient_and_stability(student):
+def softmax_ce_loss_gradient_and_stability(student: Student) -> None:
     """dscores matches finite differences (N=5, K=4), and scores of 1000 give finite values."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()

@@ -14,11 +14,11 @@ from autograder.graded import graded
 from nnlab.data import load_mnist
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.deep_mlp.composition import layer_values, param_shapes
-from nnlab.testing import assert_params, assert_public, assert_shape, assert_unchanged
+from nnlab.testing import Student, assert_params, assert_public, assert_shape, assert_unchanged
 
 
 @graded(points=1, timeout=60.0)
-def train_mlp_history_format(student):
+def train_mlp_history_format(student: Student) -> None:
     """train_mlp returns params of the right shapes and one history entry per epoch, and leaves its data unchanged."""
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     data = (X_train[::10], Y_train[::10], X_test[::5], Y_test[::5])
@@ -42,7 +42,7 @@ def train_mlp_history_format(student):
 
 
 @graded(points=2, hidden=True, timeout=60.0)
-def train_mlp_sigmoid_one_sample(student):
+def train_mlp_sigmoid_one_sample(student: Student) -> None:
     """The seed's 784-32-32-10 sigmoid net, one sample at a time (lr 0.2, 2 epochs, 4,000 digits), reaches the calibrated bar on 1,000 unseen digits."""
     # The run and its bar: autograder/suite/calibration.py (measured over many seeds by
     # benchmarks/training_bars.py; the bar sits below every correct run with a margin).
@@ -71,8 +71,9 @@ def train_mlp_sigmoid_one_sample(student):
     # as the standard deviation, which lands on both sides of the bar by seed) the accuracy
     # is not graded here, so that mistake is charged once and never by chance.
     initial = student.attempt("init_mlp", sizes, run["scheme"], seed)
+    # (np.shape(None) is (); numpy's stubs leave None out)
     if not (isinstance(initial, dict) and all(
-            np.shape(initial.get(f"W{l}")) == (sizes[l - 1], sizes[l])
+            np.shape(initial.get(f"W{l}")) == (sizes[l - 1], sizes[l])  # type: ignore[arg-type]
             and abs(float(np.std(initial[f"W{l}"])) * np.sqrt(max(sizes[l - 1], sizes[l]))
                     - 1) < 0.2 for l in range(1, len(sizes)))):
         return
@@ -85,7 +86,7 @@ def train_mlp_sigmoid_one_sample(student):
 
 
 @graded(points=1, hidden=True, timeout=60.0)
-def train_mlp_relu_momentum(student):
+def train_mlp_relu_momentum(student: Student) -> None:
     """A 784-64-32-10 ReLU net (he init, batches of 32, lr 0.05, momentum 0.9, 4 epochs, 4,000 digits) reaches the calibrated bar."""
     # The run and its bar: autograder/suite/calibration.py (benchmarks/training_bars.py).
     from autograder.suite.calibration import RELU_MOMENTUM_BAR as bar, RELU_MOMENTUM_RUN as run, calibrated_seed
@@ -115,7 +116,7 @@ def train_mlp_relu_momentum(student):
 
 
 @graded(points=1, hidden=True, timeout=60.0)
-def train_mlp_history_of_its_steps(student):
+def train_mlp_history_of_its_steps(student: Student) -> None:
     """Recorded on digits sorted by class: train_mlp trains only on its training set, in a new order every epoch drawn from its seed (the last, smaller mini-batch kept), returns its last step's params, and its history (losses, accuracies, grad norms) is what its own steps give."""
     # One source of truth with check("train_mlp"): nnlab.deep_mlp.check_training.audit reads
     # the recording; here every recorded gradient is first confirmed with the reference.
@@ -153,7 +154,8 @@ def train_mlp_history_of_its_steps(student):
     own = own_network_right(student, data[0][::40], data[1][::40], init_mlp(sizes, "he", 11),
                             activations, mlp_forward, softmax_ce_loss, mlp_backward)
 
-    def gradients(at, X, Y):
+    def gradients(at: dict[str, np.ndarray], X: np.ndarray,
+                  Y: np.ndarray) -> dict[str, np.ndarray]:
         scores, caches = mlp_forward(X, at, activations)
         return mlp_backward(softmax_ce_loss(scores, Y)[1], caches, at, activations)
 
@@ -186,7 +188,7 @@ def train_mlp_history_of_its_steps(student):
                             + check_training.HINTS[failure.hints[0]]) from None
     # again with the same seed: the same mini-batches; with another seed: others (the order
     # comes from the seed, not from np.random's global generator or an unseeded one)
-    def again(seed):
+    def again(seed: int) -> tuple[object, dict]:
         return call_on_own_work(
             student, "train_mlp", *(array.copy() for array in data), sizes, activations, "he",
             epochs, batch_size, lr, momentum, seed, helpers=layers, watch={"mlp_backward": "all"})

@@ -19,7 +19,8 @@ TESTS = collect([graph_forward, graph_backward, count_parameters, conv_output_si
                  softmax_jacobian, l1_loss, l1_subgradient, fit_l1, box_network,
                  staircase_network])
 
-# What the notebook's test-setup cell imports; test bodies use nothing else.
+# What the notebook's test-setup cell imports; test bodies (and the annotations of their
+# signatures, such as ``student: Student``) use nothing else.
 NOTEBOOK_TEST_IMPORTS = """\
 import numpy as np
 from nnlab.foundations import handout
@@ -28,8 +29,8 @@ from nnlab.foundations.composition import (assert_fit_l1, fit_of_own_functions, 
 from nnlab.foundations.checks import run_test
 from nnlab.foundations.networks import one_hidden_layer
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
-from nnlab.testing import (assert_close, assert_params, assert_shape, assert_unchanged,
-                           describe, numerical_gradient)"""
+from nnlab.testing import (Student, assert_close, assert_params, assert_shape,
+                           assert_unchanged, describe, numerical_gradient)"""
 
 # The whole setup cell of this assignment's notebook (build.py's SETUP_CODE for it).
 SETUP_CODE = NOTEBOOK_TEST_IMPORTS + """

@@ -4,11 +4,11 @@ import numpy as np
 
 from autograder.graded import graded
 from nnlab.foundations.networks import one_hidden_layer
-from nnlab.testing import assert_close, assert_params
+from nnlab.testing import Student, assert_close, assert_params
 
 
 @graded(points=1)
-def box_network_handout_box(student):
+def box_network_handout_box(student: Student) -> None:
     """box_network(-1, 2, 3) outputs 3 on [-1, 2) and 0 elsewhere (checked on a grid)."""
     shapes = {"W1": (1, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}
     params = assert_params(student.box_network(-1.0, 2.0, 3.0), shapes,
@@ -20,7 +20,7 @@ def box_network_handout_box(student):
 
 
 @graded(points=1, hidden=True)
-def box_network_edges(student):
+def box_network_edges(student: Student) -> None:
     """The box includes its left edge a and excludes its right edge b (three random boxes)."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()
@@ -37,7 +37,7 @@ def box_network_edges(student):
 
 
 @graded(points=1, hidden=True)
-def box_network_other_boxes(student):
+def box_network_other_boxes(student: Student) -> None:
     """Random boxes, negative heights included, are right on a grid around them."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()

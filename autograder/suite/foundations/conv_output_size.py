@@ -3,11 +3,11 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import describe
+from nnlab.testing import Student, describe
 
 
 @graded(points=1)
-def conv_output_size_examples(student):
+def conv_output_size_examples(student: Student) -> None:
     """conv_output_size gives the notebook's five examples, as ints, and defaults work."""
     examples = ((32, 5, 1, 0, 28), (28, 3, 2, 1, 14), (14, 2, 2, 0, 7), (224, 7, 2, 3, 112),
                 (5, 2, 2, 0, 2))
@@ -25,12 +25,12 @@ def conv_output_size_examples(student):
 
 
 @graded(points=1, hidden=True)
-def conv_output_size_floor(student):
+def conv_output_size_floor(student: Student) -> None:
     """conv_output_size matches the reference when the stride does not divide evenly."""
     from autograder.hidden import hidden_rng
     from solutions.foundations import conv_output_size as reference
     rng = hidden_rng()
-    cases = []
+    cases: list[tuple[int, int, int, int]] = []
     while len(cases) < 20:  # most with a stride that does not divide n + 2 padding - kernel
         n, kernel = int(rng.integers(5, 100)), int(rng.integers(1, 8))
         stride, padding = int(rng.integers(2, 5)), int(rng.integers(0, 4))

@@ -3,11 +3,11 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import describe
+from nnlab.testing import Student, describe
 
 
 @graded(points=1)
-def count_parameters_worked_example(student):
+def count_parameters_worked_example(student: Student) -> None:
     """30 -> 1024 -> 512 -> 1 has 557,057 parameters, 784 -> 30 -> 10 has 23,860, as ints."""
     for sizes, expected in (((30, 1024, 512, 1), 557057), ([784, 30, 10], 23860)):
         count = student.count_parameters(sizes)
@@ -19,7 +19,7 @@ def count_parameters_worked_example(student):
 
 
 @graded(points=1, hidden=True)
-def count_parameters_other_sizes(student):
+def count_parameters_other_sizes(student: Student) -> None:
     """count_parameters matches the reference for random sizes: one layer, deep nets, a wide layer, 1 -> 1."""
     from autograder.hidden import hidden_rng
     from solutions.foundations import count_parameters as reference

@@ -9,11 +9,11 @@ import numpy as np
 from autograder.graded import graded
 from nnlab.foundations.composition import assert_fit_l1, fit_of_own_functions, fit_pair
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
-from nnlab.testing import assert_unchanged
+from nnlab.testing import Student, assert_unchanged
 
 
 @graded(points=1)
-def fit_l1_three_steps(student):
+def fit_l1_three_steps(student: Student) -> None:
     """Three steps on X = ones((3, 1)), y = [0, 1, 5], lr = 1.2: the history and best w."""
     X, y = np.ones((3, 1)), np.array([0.0, 1.0, 5.0])
     returned, after = track_on_own_work(student, "fit_l1", X, y, 1.2, 3, helpers=("l1_loss", "l1_subgradient"))
@@ -26,7 +26,7 @@ def fit_l1_three_steps(student):
 
 
 @graded(points=1, hidden=True)
-def fit_l1_matches_reference(student):
+def fit_l1_matches_reference(student: Student) -> None:
     """40 steps on random data (N=20, D=3) give the notebook's fit: the history and best w."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()
@@ -37,7 +37,7 @@ def fit_l1_matches_reference(student):
 
 
 @graded(points=1, hidden=True)
-def fit_l1_robust_to_outliers(student):
+def fit_l1_robust_to_outliers(student: Student) -> None:
     """On a line with 7 outliers among 45 points, fit_l1 nearly reaches the least L1 loss."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()

@@ -3,11 +3,12 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import assert_close, assert_params, assert_unchanged, numerical_gradient
+from nnlab.testing import (Student, assert_close, assert_params, assert_unchanged,
+                           numerical_gradient)
 
 
 @graded(points=2)
-def graph_backward_worked_example(student):
+def graph_backward_worked_example(student: Student) -> None:
     """At the worked example dz/dw0 = dz/db0 = -0.2, dz/dw1 = 0.4, dz/db1 = 1, dz/dx0 = 0.94."""
     params = {"w0": 0.3, "b0": 0.1, "w1": -0.2, "b1": -0.3}
     cache = {"p0": 0.3, "s0": 0.4, "x1": 0.4, "p1": -0.08, "s1": -0.38, "y": 0.62, "z": 0.62}
@@ -21,7 +22,7 @@ def graph_backward_worked_example(student):
 
 
 @graded(points=2, hidden=True)
-def graph_backward_finite_differences(student):
+def graph_backward_finite_differences(student: Student) -> None:
     """graph_backward matches finite differences of z, with either ReLU active or not, and
     each ReLU, the first and the last, blocks the gradient where its input is exactly 0."""
     from solutions.foundations import graph_forward
@@ -34,7 +35,7 @@ def graph_backward_finite_differences(student):
     }
     keys = ("w0", "b0", "w1", "b1", "x0")
     for case, (x0, params) in cases.items():
-        def z(values):
+        def z(values: np.ndarray) -> float:
             named = dict(zip(keys, values))
             return graph_forward(named.pop("x0"), named)["z"]
 

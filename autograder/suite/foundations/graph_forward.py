@@ -1,11 +1,11 @@
 """Tests of graph_forward(x0, params)."""
 
 from autograder.graded import graded
-from nnlab.testing import assert_close, assert_params, assert_unchanged
+from nnlab.testing import Student, assert_close, assert_params, assert_unchanged
 
 
 @graded(points=2)
-def graph_forward_worked_example(student):
+def graph_forward_worked_example(student: Student) -> None:
     """graph_forward at x0 = 1.0, w0 = 0.3, b0 = 0.1, w1 = -0.2, b1 = -0.3 gives z = 0.62."""
     params = {"w0": 0.3, "b0": 0.1, "w1": -0.2, "b1": -0.3}
     cache, (_, after) = student.track("graph_forward", 1.0, params)
@@ -19,7 +19,7 @@ def graph_forward_worked_example(student):
 
 
 @graded(points=1, hidden=True)
-def graph_forward_inactive_units(student):
+def graph_forward_inactive_units(student: Student) -> None:
     """graph_forward matches the reference when either ReLU, or both, output 0, and on
     inputs drawn per run, leaving params unchanged (x0 is never 1, so that a value written
     into params shows)."""

@@ -3,11 +3,11 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import assert_close, assert_unchanged, describe
+from nnlab.testing import Student, assert_close, assert_unchanged, describe
 
 
 @graded(points=1)
-def l1_loss_worked_example(student):
+def l1_loss_worked_example(student: Student) -> None:
     """l1_loss of the notebook's four points (one outlier) at w = [1, 1] is 1.75, a float."""
     X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
     y = np.array([1.0, 2.0, 2.0, 10.0])
@@ -22,7 +22,7 @@ def l1_loss_worked_example(student):
 
 
 @graded(points=1, hidden=True)
-def l1_loss_random_inputs(student):
+def l1_loss_random_inputs(student: Student) -> None:
     """l1_loss matches the reference on random data, N=30, D=3."""
     from solutions.foundations import l1_loss as reference
     from autograder.hidden import hidden_rng

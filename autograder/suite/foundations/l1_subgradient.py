@@ -3,11 +3,11 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import assert_close, assert_unchanged, numerical_gradient
+from nnlab.testing import Student, assert_close, assert_unchanged, numerical_gradient
 
 
 @graded(points=1)
-def l1_subgradient_worked_example(student):
+def l1_subgradient_worked_example(student: Student) -> None:
     """The subgradient at the notebook's example is [0, -0.25] (sign(0) = 0, divided by N)."""
     X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
     y = np.array([1.0, 2.0, 2.0, 10.0])
@@ -20,7 +20,7 @@ def l1_subgradient_worked_example(student):
 
 
 @graded(points=1)
-def l1_subgradient_at_a_perfect_fit(student):
+def l1_subgradient_at_a_perfect_fit(student: Student) -> None:
     """Where every residual is 0 the subgradient is 0; where all are positive, the mean row."""
     X = np.array([[1.0, -2.0, 0.5], [1.0, 0.0, 1.0], [1.0, 1.0, -1.0], [1.0, 3.0, 2.0],
                   [1.0, 4.0, 0.0]])
@@ -33,7 +33,7 @@ def l1_subgradient_at_a_perfect_fit(student):
 
 
 @graded(points=1, hidden=True)
-def l1_subgradient_random_inputs(student):
+def l1_subgradient_random_inputs(student: Student) -> None:
     """Away from kinks it equals finite differences of the loss; at kinks, the reference."""
     from solutions.foundations import l1_loss
     from solutions.foundations import l1_subgradient as reference

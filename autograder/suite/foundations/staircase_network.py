@@ -7,11 +7,11 @@ import numpy as np
 from autograder.graded import graded
 from nnlab.foundations.composition import staircase_is_own_boxes
 from nnlab.foundations.networks import one_hidden_layer
-from nnlab.testing import assert_close, assert_params
+from nnlab.testing import Student, assert_close, assert_params
 
 
 @graded(points=1)
-def staircase_network_two_boxes(student):
+def staircase_network_two_boxes(student: Student) -> None:
     """staircase_network(1, [1, 2]) has 4 units, outputs 1 on [-1, 0), 2 on [0, 1), else 0."""
     shapes = {"W1": (1, 4), "b1": (4,), "W2": (4, 1), "b2": (1,)}
     params = assert_params(student.staircase_network(1.0, np.array([1.0, 2.0])), shapes,
@@ -27,7 +27,7 @@ def staircase_network_two_boxes(student):
 
 
 @graded(points=1, hidden=True)
-def staircase_network_random_heights(student):
+def staircase_network_random_heights(student: Student) -> None:
     """With B = 2.5 and 7 random heights, each piece of [-B, B) has its height."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()
@@ -52,7 +52,7 @@ def staircase_network_random_heights(student):
 
 
 @graded(points=2, hidden=True)
-def staircase_network_error_shrinks(student):
+def staircase_network_error_shrinks(student: Student) -> None:
     """Heights at the midpoints approximate sin(2x) + x/2 on [-3, 3): the error falls like 1/n."""
     B = 3.0
     x = np.linspace(-B, B, 6001)[:-1] + 2.5e-4   # 6000 points, none on a piece's edge

@@ -18,14 +18,15 @@ from solutions.two_layer_net import STUDENT_FUNCTIONS  # noqa: F401 (the registr
 TESTS = collect([relu, softmax, compute_layer, averageCE, gradCE, forward, backprop,
                  sgd_momentum_step, train])
 
-# What the notebook's test-setup cell imports; test bodies use nothing else.
+# What the notebook's test-setup cell imports; test bodies (and the annotations of their
+# signatures, such as ``student: Student``) use nothing else.
 NOTEBOOK_TEST_IMPORTS = """\
 import numpy as np
 from nnlab.data import load_mnist
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
-from nnlab.testing import (as_float_array, assert_close, assert_gradient, assert_params,
-                           assert_public, assert_shape, assert_unchanged, numerical_gradient,
-                           recorded_arguments)
+from nnlab.testing import (Student, as_float_array, assert_close, assert_gradient,
+                           assert_params, assert_public, assert_shape, assert_unchanged,
+                           numerical_gradient, recorded_arguments)
 from nnlab.two_layer_net import handout
 from nnlab.two_layer_net.checks import run_test
 from nnlab.two_layer_net.composition import (agrees, assert_backprop_gradients,

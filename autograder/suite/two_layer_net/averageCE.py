@@ -4,11 +4,11 @@ import numpy as np
 
 from autograder.graded import graded
 from nnlab.two_layer_net import handout
-from nnlab.testing import assert_close, assert_unchanged
+from nnlab.testing import Student, assert_close, assert_unchanged
 
 
 @graded(points=1)
-def averageCE_handout_batch(student):
+def averageCE_handout_batch(student: Student) -> None:
     """averageCE of the handout's batch of 3 (targets [6, 4, 7]) is 9.4518."""
     # copies: your function gets arrays of its own, whatever it does with them
     result = student.averageCE(handout.BATCH_TARGETS.copy(), handout.BATCH_PROBABILITIES.copy())
@@ -18,7 +18,7 @@ def averageCE_handout_batch(student):
 
 
 @graded(points=1)
-def averageCE_mean_over_examples(student):
+def averageCE_mean_over_examples(student: Student) -> None:
     """averageCE divides by the number of examples N (not N*K), is finite where a probability of a class that is not the target is exactly 0, and keeps its inputs."""
     target = np.eye(4)[[0, 2]]
     # exactly 0 where the target is 0 (softmax gives 0 for a far-off logit): 0 * log 0 is NaN
@@ -31,7 +31,7 @@ def averageCE_mean_over_examples(student):
 
 
 @graded(points=1, hidden=True)
-def averageCE_random_inputs(student):
+def averageCE_random_inputs(student: Student) -> None:
     """averageCE matches the reference on random batches, tiny probabilities and exact zeros where the target is 0 included."""
     from solutions.two_layer_net import averageCE as reference_averageCE
     from solutions.two_layer_net import softmax as reference_softmax

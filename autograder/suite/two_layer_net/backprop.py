@@ -13,11 +13,11 @@ import numpy as np
 from autograder.graded import graded
 from nnlab.two_layer_net.composition import agrees, assert_backprop_gradients, small_network
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
-from nnlab.testing import assert_close, assert_public, assert_shape, assert_unchanged
+from nnlab.testing import Student, assert_close, assert_public, assert_shape, assert_unchanged
 
 
 @graded(points=1)
-def backprop_shapes(student):
+def backprop_shapes(student: Student) -> None:
     """backprop returns gradients W1 (D, H), b1 (H,), W2 (H, K), b2 (K,) and keeps its inputs."""
     rng = np.random.default_rng(12)
     N, D, H, K = 5, 7, 4, 3
@@ -42,7 +42,7 @@ def backprop_shapes(student):
 
 
 @graded(points=1)
-def backprop_gradient_check(student):
+def backprop_gradient_check(student: Student) -> None:
     """backprop's gradients match centred finite differences of the loss (N=5, D=4, H=6, K=3)."""
     # Every hidden unit is active for some examples and inactive for others, and no
     # pre-activation is near 0 (where ReLU's kink spoils finite differences).
@@ -52,7 +52,7 @@ def backprop_gradient_check(student):
 
 
 @graded(points=2, hidden=True)
-def backprop_finite_differences(student):
+def backprop_finite_differences(student: Student) -> None:
     """Every gradient of backprop matches centred finite differences of the loss (N=6, D=5, H=7, K=4)."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()
@@ -65,7 +65,7 @@ def backprop_finite_differences(student):
 
 
 @graded(points=1, hidden=True)
-def backprop_random_inputs(student):
+def backprop_random_inputs(student: Student) -> None:
     """backprop matches the reference for N=8, D=10, H=6, K=5 and does not modify the cache."""
     from solutions.two_layer_net import backprop as reference_backprop
     from solutions.two_layer_net import forward
@@ -82,7 +82,8 @@ def backprop_random_inputs(student):
     expected = reference_backprop(X, target, params, cache)
     # with a wrong gradCE, backprop is graded on what it makes of that gradCE's dL/dZ2
     G = None if agrees(grads, expected) else student.attempt("gradCE", target, cache["P"])
-    if agrees(G, G) and np.shape(G) == (8, 5):
+    # (np.shape(None) is (); numpy's stubs leave None out)
+    if agrees(G, G) and np.shape(G) == (8, 5):  # type: ignore[arg-type]
         G = np.asarray(G, dtype=float)
         dZ1 = (G @ params["W2"].T) * (cache["Z1"] > 0)
         own = {"W1": X.T @ dZ1, "b1": dZ1.sum(axis=0), "W2": cache["H"].T @ G,

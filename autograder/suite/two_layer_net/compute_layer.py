@@ -3,11 +3,11 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import assert_close, assert_unchanged
+from nnlab.testing import Student, assert_close, assert_unchanged
 
 
 @graded(points=1)
-def compute_layer_small_example(student):
+def compute_layer_small_example(student: Student) -> None:
     """compute_layer on a hand-computed example, X (2, 3), W (3, 4), b (4,), gives X W + b."""
     X = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]])
     W = np.array([[1.0, 0.0, 2.0, -1.0], [0.0, 1.0, 0.0, 1.0], [1.0, -1.0, 0.0, 2.0]])
@@ -20,7 +20,7 @@ def compute_layer_small_example(student):
 
 
 @graded(points=1, hidden=True)
-def compute_layer_random_inputs(student):
+def compute_layer_random_inputs(student: Student) -> None:
     """compute_layer matches the reference for N=6, D=5, H=4 random inputs."""
     from solutions.two_layer_net import compute_layer as reference_compute_layer
     from autograder.hidden import hidden_rng

@@ -12,11 +12,11 @@ import numpy as np
 from autograder.graded import graded
 from nnlab.two_layer_net.composition import assert_forward_cache
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
-from nnlab.testing import as_float_array, assert_unchanged
+from nnlab.testing import Student, as_float_array, assert_unchanged
 
 
 @graded(points=1)
-def forward_returns_cache(student):
+def forward_returns_cache(student: Student) -> None:
     """forward returns a dict of arrays Z1, H, Z2, P and does not modify X or params."""
     rng = np.random.default_rng(11)
     N, D, H, K = 5, 7, 4, 3
@@ -37,7 +37,7 @@ def forward_returns_cache(student):
 
 
 @graded(points=1)
-def forward_layers(student):
+def forward_layers(student: Student) -> None:
     """forward's cache is Z1 = X W1 + b1, H = relu(Z1), Z2 = H W2 + b2, P = softmax(Z2), each from the one before."""
     rng = np.random.default_rng(19)
     N, D, H, K = 5, 7, 4, 3
@@ -51,7 +51,7 @@ def forward_layers(student):
 
 
 @graded(points=1, hidden=True)
-def forward_random_inputs(student):
+def forward_random_inputs(student: Student) -> None:
     """forward's Z1, H, Z2 and P are right for N=6, D=9, H=5, K=4 (each from the one before)."""
     from autograder.hidden import hidden_rng
     rng = hidden_rng()

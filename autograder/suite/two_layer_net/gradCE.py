@@ -4,11 +4,12 @@ import numpy as np
 
 from autograder.graded import graded
 from nnlab.two_layer_net import handout
-from nnlab.testing import assert_close, assert_gradient, assert_unchanged, numerical_gradient
+from nnlab.testing import (Student, assert_close, assert_gradient, assert_unchanged,
+                           numerical_gradient)
 
 
 @graded(points=1)
-def gradCE_handout_matrix(student):
+def gradCE_handout_matrix(student: Student) -> None:
     """gradCE of the handout's batch of 3 is the handout's dL/dZ matrix (handout.BATCH_GRADIENT), (P - T) / 3."""
     result, (target_after, prediction_after) = student.track(
         "gradCE", handout.BATCH_TARGETS, handout.BATCH_PROBABILITIES)
@@ -18,13 +19,13 @@ def gradCE_handout_matrix(student):
 
 
 @graded(points=1)
-def gradCE_finite_differences(student):
+def gradCE_finite_differences(student: Student) -> None:
     """gradCE equals centred finite differences of the average cross-entropy of the logits."""
     rng = np.random.default_rng(7)
     logits = rng.normal(size=(4, 6))
     target = np.eye(6)[[1, 0, 5, 3]]
 
-    def loss(z):  # average cross-entropy of softmax(z), written with log-sum-exp
+    def loss(z: np.ndarray) -> float:  # average cross-entropy of softmax(z), by log-sum-exp
         top = z.max(axis=1, keepdims=True)
         log_p = z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
         return -np.sum(target * log_p) / z.shape[0]
@@ -35,7 +36,7 @@ def gradCE_finite_differences(student):
 
 
 @graded(points=1, hidden=True)
-def gradCE_random_inputs(student):
+def gradCE_random_inputs(student: Student) -> None:
     """gradCE matches the reference for several batch sizes."""
     from solutions.two_layer_net import gradCE as reference_gradCE
     from solutions.two_layer_net import softmax as reference_softmax

@@ -3,11 +3,11 @@
 import numpy as np
 
 from autograder.graded import graded
-from nnlab.testing import assert_close, assert_params, assert_public, assert_unchanged
+from nnlab.testing import Student, assert_close, assert_params, assert_public, assert_unchanged
 
 
 @graded(points=2)
-def sgd_momentum_step_two_steps(student):
+def sgd_momentum_step_two_steps(student: Student) -> None:
     """Two momentum steps (lr=0.1, momentum=0.9) from zero velocity give hand-computed values; grads stay unchanged."""
     params = {"W1": np.array([[1.0, -2.0]]), "b1": np.array([0.0, 0.5]),
               "W2": np.array([[3.0], [1.0]]), "b2": np.array([-1.0])}
@@ -17,12 +17,14 @@ def sgd_momentum_step_two_steps(student):
           "W2": np.array([[1.0], [0.5]]), "b2": np.array([0.0])}
     velocity = {key: np.zeros_like(value) for key, value in params.items()}
     # v1 = -0.1 g1, theta1 = theta0 + v1; v2 = 0.9 v1 - 0.1 g2, theta2 = theta1 + v2
-    expected_v1 = {"W1": [[-0.05, 0.1]], "b1": [-0.1, 0.0], "W2": [[0.2], [0.0]], "b2": [-0.01]}
-    expected_p1 = {"W1": [[0.95, -1.9]], "b1": [-0.1, 0.5], "W2": [[3.2], [1.0]], "b2": [-1.01]}
-    expected_v2 = {"W1": [[-0.145, -0.11]], "b1": [-0.09, 0.1], "W2": [[0.08], [-0.05]],
-                   "b2": [-0.009]}
-    expected_p2 = {"W1": [[0.805, -2.01]], "b1": [-0.19, 0.6], "W2": [[3.28], [0.95]],
-                   "b2": [-1.019]}
+    expected_v1: dict[str, list] = {"W1": [[-0.05, 0.1]], "b1": [-0.1, 0.0],
+                                    "W2": [[0.2], [0.0]], "b2": [-0.01]}
+    expected_p1: dict[str, list] = {"W1": [[0.95, -1.9]], "b1": [-0.1, 0.5],
+                                    "W2": [[3.2], [1.0]], "b2": [-1.01]}
+    expected_v2: dict[str, list] = {"W1": [[-0.145, -0.11]], "b1": [-0.09, 0.1],
+                                    "W2": [[0.08], [-0.05]], "b2": [-0.009]}
+    expected_p2: dict[str, list] = {"W1": [[0.805, -2.01]], "b1": [-0.19, 0.6],
+                                    "W2": [[3.28], [0.95]], "b2": [-1.019]}
     for step, grads, want_p, want_v in ((1, g1, expected_p1, expected_v1),
                                         (2, g2, expected_p2, expected_v2)):
         returned, after = student.track("sgd_momentum_step", params, grads, velocity, 0.1, 0.9)
@@ -43,7 +45,7 @@ def sgd_momentum_step_two_steps(student):
 
 
 @graded(points=1, hidden=True)
-def sgd_momentum_step_random_inputs(student):
+def sgd_momentum_step_random_inputs(student: Student) -> None:
     """Three momentum steps with lr=0.03, momentum=0.8 match the reference (params and velocity); grads stay unchanged."""
     from solutions.two_layer_net import sgd_momentum_step as reference_step
     from autograder.hidden import hidden_rng

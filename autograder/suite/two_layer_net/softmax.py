@@ -4,18 +4,18 @@ import numpy as np
 
 from autograder.graded import graded
 from nnlab.two_layer_net import handout
-from nnlab.testing import assert_close, assert_unchanged
+from nnlab.testing import Student, assert_close, assert_unchanged
 
 
 @graded(points=1)
-def softmax_handout_vector(student):
+def softmax_handout_vector(student: Student) -> None:
     """softmax of the handout's 10 logits gives the handout's probabilities."""
     assert_close(student.softmax(handout.SOFTMAX_LOGITS.copy()), handout.SOFTMAX_PROBABILITIES,
                  "softmax(handout logits)")
 
 
 @graded(points=1)
-def softmax_handout_batch(student):
+def softmax_handout_batch(student: Student) -> None:
     """softmax of a batch (N, K) works row by row: rows of log-probabilities give them back."""
     logits = np.log(handout.BATCH_PROBABILITIES)
     result, (after,) = student.track("softmax", logits)
@@ -25,7 +25,7 @@ def softmax_handout_batch(student):
 
 
 @graded(points=1)
-def softmax_stability(student):
+def softmax_stability(student: Student) -> None:
     """softmax is stable at logits of +-1000 and shifts each row by its own maximum."""
     x = np.array([[1000.0, 1000.0, -1000.0], [-1000.0, -1000.0, -1001.0]])
     w = np.exp([0.0, 0.0, -1.0])
@@ -41,7 +41,7 @@ def softmax_stability(student):
 
 
 @graded(points=1, hidden=True)
-def softmax_random_inputs(student):
+def softmax_random_inputs(student: Student) -> None:
     """softmax matches the reference on random vectors and batches, without modifying x."""
     from solutions.two_layer_net import softmax as reference_softmax
     from autograder.hidden import hidden_rng

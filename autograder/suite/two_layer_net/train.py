@@ -19,12 +19,12 @@ from autograder.graded import graded
 from nnlab.data import load_mnist
 from nnlab.stand_ins import call_on_own_work, track_on_own_work
 from nnlab.two_layer_net.composition import agrees, same_as
-from nnlab.testing import (assert_params, assert_public, assert_shape, assert_unchanged,
+from nnlab.testing import (Student, assert_params, assert_public, assert_shape, assert_unchanged,
                            recorded_arguments)
 
 
 @graded(points=1, timeout=60.0)
-def train_history_format(student):
+def train_history_format(student: Student) -> None:
     """train returns params of the right shapes and one history entry per epoch, and leaves its data unchanged."""
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     data = (X_train[::8], Y_train[::8], X_test[::5], Y_test[::5])
@@ -55,7 +55,7 @@ def train_history_format(student):
 
 
 @graded(points=1, hidden=True, timeout=60.0)
-def train_reaches_accuracy(student):
+def train_reaches_accuracy(student: Student) -> None:
     """train (H=30, 8 epochs) on 3,500 real digits reaches the calibrated bar on 1,000 digits it never saw, with the params of its own momentum steps."""
     from solutions.two_layer_net import averageCE, backprop, forward, sgd_momentum_step
     # The run and its accuracy bar: autograder/suite/calibration.py (measured over many
@@ -155,7 +155,7 @@ def train_reaches_accuracy(student):
 
 
 @graded(points=1, hidden=True, timeout=60.0)
-def train_steps_carry_momentum(student):
+def train_steps_carry_momentum(student: Student) -> None:
     """train runs sgd_momentum_step once per mini-batch on backprop's gradients, carrying params and velocity from step to step."""
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
     X, Y = X_train[7::80], Y_train[7::80]  # 50 digits, 5 of each class
@@ -269,6 +269,7 @@ def train_steps_carry_momentum(student):
         # what the last backprop call before the step got wrong
         assert_public(not problems, problems[0] if problems else "")
         previous, gradients = state, []
+    assert previous is not None  # steps > 0 (above): the loop went through a step
     for key in shapes:
         assert_public(np.allclose(params[key], previous["new_params"][key], rtol=1e-5,
                                   atol=1e-8, equal_nan=True),
@@ -277,7 +278,7 @@ def train_steps_carry_momentum(student):
 
 
 @graded(points=1, hidden=True, timeout=60.0)
-def train_history_of_its_steps(student):
+def train_history_of_its_steps(student: Student) -> None:
     """Recorded on digits sorted by class: train trains only on its training set, in a new order every epoch drawn from its seed (the same seed gives the same mini-batches, another seed other ones), and its history is what its own steps give."""
     # One source of truth with check("train"): nnlab.two_layer_net.checks.train_steps.audit
     # reads the recording; here each recorded gradient and step is first confirmed with the
@@ -329,7 +330,8 @@ def train_history_of_its_steps(student):
                 probe, grads, velocity, lr, momentum))) \
         and same_as(student, "averageCE", (T, cache["P"]), averageCE(T, cache["P"]))
 
-    def gradients(at, X, Y):
+    def gradients(at: dict[str, np.ndarray], X: np.ndarray,
+                  Y: np.ndarray) -> dict[str, np.ndarray]:
         return backprop(X, Y, at, forward(X, at))
 
     found = train_steps.audit(
@@ -341,7 +343,7 @@ def train_history_of_its_steps(student):
                           "set every epoch",
                 "history": "train's history is not what its own steps give"}
 
-    def charged(stage, failure):
+    def charged(stage: str, failure: Failure) -> PublicFailure:
         hints = [checked.HINTS[key] for key in failure.hints if key in checked.HINTS]
         return PublicFailure(messages[stage] + (f": {hints[0]}" if hints else ""))
 

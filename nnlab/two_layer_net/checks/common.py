@@ -7,27 +7,30 @@
 """
 
 import copy
+from typing import Any, Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from nnlab.testing import GRADIENT_THRESHOLD, numerical_gradient, relative_error
-from nnlab.two_layer_net import PARAM_KEYS
+from nnlab.two_layer_net import PARAM_KEYS, Array, Params
 
 
-def log_softmax(x):
+def log_softmax(x: npt.ArrayLike) -> Array:
     """Log-probabilities by log-sum-exp, along the last axis (used only to verify)."""
     x = np.asarray(x, dtype=np.float64)
     top = np.max(x, axis=-1, keepdims=True)
     return x - top - np.log(np.sum(np.exp(x - top), axis=-1, keepdims=True))
 
 
-def random_params(rng, D, H, K):
+def random_params(rng: np.random.Generator, D: int, H: int, K: int) -> Params:
     """Random float64 params for a network of D inputs, H hidden units and K classes."""
     return {"W1": rng.normal(size=(D, H)), "b1": rng.normal(scale=0.5, size=H),
             "W2": rng.normal(size=(H, K)), "b2": rng.normal(scale=0.5, size=K)}
 
 
-def tiny_problem(forward, seed, all_active=False):
+def tiny_problem(forward: Callable[..., Any], seed: int,
+                 all_active: bool = False) -> tuple[Array, Array, Params]:
     """X (4, 5), one-hot target (4, 3), params for H=3 whose |Z1| >= 0.1 everywhere.
 
     With all_active, b1 is raised so that every hidden pre-activation is >= 0.5.
@@ -48,13 +51,14 @@ def tiny_problem(forward, seed, all_active=False):
     raise RuntimeError("no tiny problem with pre-activations away from 0 was found")
 
 
-def numeric_gradients(forward, averageCE, X, target, params, h=1e-5):
+def numeric_gradients(forward: Callable[..., Any], averageCE: Callable[..., Any], X: Array,
+                      target: Array, params: Params, h: float = 1e-5) -> Params:
     """Centred finite differences of averageCE(target, forward(X, params)["P"])."""
     numeric = {}
     for key in PARAM_KEYS:
         probe = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
 
-        def loss(value, key=key, probe=probe):
+        def loss(value: Array, key: str = key, probe: Params = probe) -> float:
             probe[key] = value
             return float(averageCE(target.copy(), forward(X.copy(), probe)["P"]))
 
@@ -62,8 +66,11 @@ def numeric_gradients(forward, averageCE, X, target, params, h=1e-5):
     return numeric
 
 
-def gradient_check(backprop, forward, averageCE, params=None, X=None, target=None, seed=0,
-                   threshold=GRADIENT_THRESHOLD, verbose=True):
+def gradient_check(backprop: Callable[..., Any], forward: Callable[..., Any],
+                   averageCE: Callable[..., Any], params: Params | None = None,
+                   X: Array | None = None, target: Array | None = None,
+                   seed: int = 0, threshold: float = GRADIENT_THRESHOLD,
+                   verbose: bool = True) -> dict[str, float]:
     """Compare backprop's gradients with centred finite differences of the loss.
 
     The loss is averageCE(target, forward(X, params)["P"]), computed with the functions

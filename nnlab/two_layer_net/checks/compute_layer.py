@@ -6,10 +6,12 @@ recognises and ``exception_hints`` the one for a product whose shapes do not fit
 """
 
 import re
+from typing import Any, Callable
 
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers, check_unchanged, is_close, worst_entry
+from nnlab.checking.engine import Run
 
 HINTS = {
     "compute_layer_values": "compute_layer(X, W, b) is the matrix product of X (N, D) and W "
@@ -30,7 +32,7 @@ HINTS = {
 }
 
 
-def exception_hints(error, shapes):
+def exception_hints(error: Exception, shapes: bool) -> tuple[str, ...] | None:
     """The hint for an exception compute_layer raised (None: the engine's): shapes that do
     not broadcast, one of them a column (H, 1), are a column bias; a product whose shapes do
     not fit is most likely W @ X."""
@@ -39,7 +41,7 @@ def exception_hints(error, shapes):
     return ("compute_layer_order",) if shapes else None
 
 
-def check_compute_layer(run, compute_layer):
+def check_compute_layer(run: Run, compute_layer: Callable[..., Any]) -> None:
     """Run the checks of compute_layer on the student's ``compute_layer`` (a checker: see
     ``nnlab.checking.engine``)."""
     X = np.array([[1.0, 2.0, 0.0], [-1.0, 0.0, 3.0]])

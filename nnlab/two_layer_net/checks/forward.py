@@ -8,10 +8,13 @@ GENERIC those of them that name no particular mistake.
 
 import copy
 
+from typing import Any, Callable
+
 import numpy as np
 
 from nnlab.checking import (Failure, as_numbers, check_unchanged, count_changed, is_close,
                             quiet_call, worst_entry)
+from nnlab.checking.engine import Run
 from nnlab.testing import describe
 from nnlab.two_layer_net import CACHE_KEYS, PARAM_KEYS
 from nnlab.two_layer_net.checks.common import log_softmax, random_params
@@ -42,7 +45,7 @@ HINTS = {
 GENERIC = {"forward_P", "forward_H", "forward_Z1", "forward_Z2"}
 
 
-def check_forward(run, forward):
+def check_forward(run: Run, forward: Callable[..., Any]) -> None:
     """forward's own work: each cache array from the one before it, by the formula or by
     the student's own compute_layer, relu or softmax (whose mistakes their checks report)."""
     rng = np.random.default_rng(17)
@@ -106,7 +109,8 @@ def check_forward(run, forward):
         check_unchanged(("X", "params"), (X, params), args, "forward_inplace")
 
 
-def _own(run, what, actual, name, *args, modifies=False):
+def _own(run: Run, what: str, actual: np.ndarray, name: str, *args: np.ndarray,
+         modifies: bool = False) -> bool:
     """True if ``actual`` is what the student's own ``name`` gives for args (with
     ``modifies``: what it leaves of its first argument, when it changes it); a note then
     says so when that function fails its own check."""

@@ -4,12 +4,15 @@ the loss of the logits, no change to its arguments.
 ``check_gradCE`` is the checker; HINTS holds the hints for the mistakes it recognises.
 """
 
+from typing import Any, Callable
+
 import numpy as np
 
 from nnlab.checking import (Failure, as_numbers, check_unchanged, is_about, is_close,
                             scale_of, worst_entry)
+from nnlab.checking.engine import Context, Run
 from nnlab.testing import GRADIENT_THRESHOLD, numerical_gradient, relative_error
-from nnlab.two_layer_net import handout
+from nnlab.two_layer_net import Array, handout
 from nnlab.two_layer_net.checks.common import log_softmax
 
 HINTS = {
@@ -36,7 +39,7 @@ HINTS = {
 }
 
 
-def check_gradCE(run, gradCE):
+def check_gradCE(run: Run, gradCE: Callable[..., Any]) -> None:
     """Run the checks of gradCE on the student's ``gradCE`` (a checker: see
     ``nnlab.checking.engine``)."""
     T, P = handout.BATCH_TARGETS, handout.BATCH_PROBABILITIES
@@ -81,7 +84,7 @@ def check_gradCE(run, gradCE):
         check_unchanged(("target", "prediction"), (T, P), args, "gradCE_inplace")
 
 
-def _gradCE_verdict(result, G, T, P):
+def _gradCE_verdict(result: np.ndarray, G: Array, T: Array, P: Array) -> None:
     N, K = T.shape
     if result.shape == (K, N):
         raise Failure(f"shape {result.shape}, expected {(N, K)}", ("gradCE_transposed",))
@@ -105,7 +108,8 @@ def _gradCE_verdict(result, G, T, P):
     raise Failure(got, ("gradCE_values",))
 
 
-def _loss_of_logits(context, target):
+def _loss_of_logits(context: Context,
+                    target: Array) -> tuple[Callable[[Array], float], str]:
     """The loss of the logits whose finite differences gradCE must match, and its name."""
     softmax, averageCE = context.lookup("softmax"), context.lookup("averageCE")
     if context.passes("softmax") and context.passes("averageCE"):
@@ -114,14 +118,14 @@ def _loss_of_logits(context, target):
     broken = [name for name in ("softmax", "averageCE") if not context.passes(name)]
     reason = " and ".join(broken) + (" does" if len(broken) == 1 else " do")
 
-    def loss(z):
+    def loss(z: Array) -> float:
         return float(-np.sum(target * log_softmax(z)) / z.shape[0])
 
     return loss, (f"an independent log-sum-exp cross-entropy, because your {reason} not "
                   f"pass its own check")
 
 
-def _probabilities(context, z):
+def _probabilities(context: Context, z: Array) -> Array:
     """softmax(z) by the student's softmax if it passes its check, else by log-sum-exp."""
     if context.passes("softmax"):
         return np.asarray(context.lookup("softmax")(z.copy()), dtype=np.float64)

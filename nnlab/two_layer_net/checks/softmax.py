@@ -5,10 +5,13 @@ softmax(x), no overflow at logits of +-1000, no change to its input.
 ``exception_hints`` those for the errors a softmax typically raises.
 """
 
+from typing import Any, Callable
+
 import numpy as np
 
 from nnlab.checking import (Failure, as_numbers, check_unchanged, is_close, quiet_call,
                             worst_entry)
+from nnlab.checking.engine import Run
 from nnlab.two_layer_net import handout
 from nnlab.two_layer_net.checks.common import log_softmax
 
@@ -47,7 +50,7 @@ HINTS = {
 }
 
 
-def exception_hints(error, shapes):
+def exception_hints(error: Exception, shapes: bool) -> tuple[str, ...] | None:
     """The hints for an exception softmax raised (None: the engine's): an axis that a
     vector lacks, or row sums that do not broadcast (``shapes``)."""
     message = str(error)
@@ -58,7 +61,7 @@ def exception_hints(error, shapes):
     return None
 
 
-def check_softmax(run, softmax):
+def check_softmax(run: Run, softmax: Callable[..., Any]) -> None:
     """Run the checks of softmax on the student's ``softmax`` (a checker: see
     ``nnlab.checking.engine``)."""
     with run.check("softmax(handout logits), a vector of shape (10,)"):
@@ -107,7 +110,8 @@ def check_softmax(run, softmax):
         check_unchanged(("x",), (batch,), (x_copy,), "softmax_inplace")
 
 
-def _softmax_verdict(run, softmax, x, result, expected, rtol=1e-6, atol=0.0):
+def _softmax_verdict(run: Run, softmax: Callable[..., Any], x: np.ndarray, result: Any,
+                     expected: np.ndarray, rtol: float = 1e-6, atol: float = 0.0) -> None:
     """Pass if result matches expected without RuntimeWarning; else name the mistake."""
     warned = list(run.caught)
     result = as_numbers(result)

@@ -6,14 +6,19 @@ mini-batch, with train's lr and momentum, params and velocity carried from step 
 ``exception_hints`` the one for a call that does not fit train's signature.
 """
 
+from collections.abc import Mapping
+from typing import Any, Callable
+
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers, check_unchanged
 from nnlab.checking import epochs as epoch_rules
+from nnlab.checking.engine import Run
 from nnlab.recording import CallRecorder
 from nnlab.testing import describe
-from nnlab.two_layer_net import HISTORY_KEYS, USES
+from nnlab.two_layer_net import HISTORY_KEYS, USES, Array
 from nnlab.two_layer_net.checks import train_steps
+from nnlab.two_layer_net.checks.train_steps import Data, RowFinder, Rows
 
 HINTS = {
     "train_signature": "keep train's signature as given: train(X_train, Y_train, X_test, "
@@ -104,7 +109,7 @@ HINTS = {
 }
 
 
-def exception_hints(error, shapes):
+def exception_hints(error: Exception, shapes: bool) -> tuple[str, ...] | None:
     """The hint for an exception train raised (None: the engine's): a TypeError about its
     arguments means its signature was changed."""
     if isinstance(error, TypeError) and "argument" in str(error):
@@ -112,7 +117,7 @@ def exception_hints(error, shapes):
     return None
 
 
-def check_train(run, train):
+def check_train(run: Run, train: Callable[..., Any]) -> None:
     """Run the checks of train on the student's ``train`` (a checker: see
     ``nnlab.checking.engine``)."""
     (X_train, Y_train, X_test, Y_test), source = train_steps.small_digits()
@@ -120,6 +125,7 @@ def check_train(run, train):
     copies = tuple(array.copy() for array in data)
     # 500 examples are not a multiple of 48: the last mini-batch of each epoch is smaller
     epochs, hidden, batch_size = 3, 16, 48
+    recording: dict[str, Any]
     returned, recording = None, {"calls": [], "counts": {}, "truncated": False}
     with run.check(f"train(...) on {source} (hidden={hidden}, epochs={epochs}, "
                    f"batch_size={batch_size}) returns (params, history)"):
@@ -183,17 +189,22 @@ def check_train(run, train):
     finder = train_steps.RowFinder(X_train, X_test)
     rows = [finder.rows((_bound(call, _BACKPROP_ARGUMENTS) or {}).get("X"))
             for call in recording["calls"] if call["name"] == "backprop"]
-    if rows and all(index is not None for index in rows):
+    if rows and epoch_rules.all_found(rows):
         with run.check("the mini-batches given to backprop hold training examples only"):
             train_steps.check_rows(rows, len(X_train))
     steps = _check_train_steps(run, recording, epochs, len(X_train), batch_size, hidden) \
         if len(run.failures) == failures else []
-    batch_rows = [finder.rows(_bound(calls[-1], _BACKPROP_ARGUMENTS)["X"])
-                  for _, _, calls in steps if calls and _bound(calls[-1], _BACKPROP_ARGUMENTS)]
+    # (the calls whose last backprop call binds: _bound is not None for them)
+    batch_rows: list[Rows | None] | None
+    batch_rows = [
+        finder.rows(_bound(calls[-1], _BACKPROP_ARGUMENTS)["X"])  # type: ignore[index]
+        for _, _, calls in steps if calls and _bound(calls[-1], _BACKPROP_ARGUMENTS)]
     if len(run.failures) == failures and len(batch_rows) == len(steps) == epochs * batches \
-            and all(index is not None for index in batch_rows):
+            and epoch_rules.all_found(batch_rows):
         with run.check("each epoch visits every training example once, in a new random order"):
-            targets = [_bound(calls[-1], _BACKPROP_ARGUMENTS)["target"] for _, _, calls in steps]
+            # (every step's last backprop call binds: a batch row for each step, above)
+            targets = [_bound(calls[-1], _BACKPROP_ARGUMENTS)["target"]  # type: ignore[index]
+                       for _, _, calls in steps]
             train_steps.check_epochs(batch_rows, targets, Y_train, epochs, batch_size)
         if len(run.failures) == failures:
             with run.check("the mini-batches come from train's seed (the same seed gives the "
@@ -235,7 +246,7 @@ _TITLES = {"steps": "train returns the params its last sgd_momentum_step returne
                       "params on the whole training or test set"}
 
 
-def _failing_helpers(run):
+def _failing_helpers(run: Run) -> list[str]:
     """The functions train calls that fail their own check (train is not charged for them)."""
     return [name for name in USES["train"]
             if run.context.lookup(name) is not None and not run.context.passes(name)]
@@ -245,7 +256,8 @@ _STEP_ARGUMENTS = ("params", "grads", "velocity", "lr", "momentum")
 _BACKPROP_ARGUMENTS = ("X", "target", "params", "cache")
 
 
-def _check_train_steps(run, recording, epochs, N, batch_size, hidden):
+def _check_train_steps(run: Run, recording: dict[str, Any], epochs: int, N: int, batch_size: int,
+                       hidden: int) -> list[tuple[dict[str, Any], Any, list[dict[str, Any]]]]:
     """train's recorded calls of sgd_momentum_step (and backprop): once per mini-batch,
     with train's lr and momentum, params and velocity carried from step to step."""
     failures = len(run.failures)
@@ -314,7 +326,7 @@ def _check_train_steps(run, recording, epochs, N, batch_size, hidden):
     return steps if len(run.failures) == failures else []
 
 
-def _bound(call, names):
+def _bound(call: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any] | None:
     """A recorded call's arguments by parameter name, or None if they do not fit."""
     args, kwargs = call["args"], call["kwargs"]
     if len(args) > len(names) or set(kwargs) - set(names[len(args):]):
@@ -323,19 +335,21 @@ def _bound(call, names):
     return bound if len(bound) == len(names) else None
 
 
-def _same(first, second, shapes):
+def _same(first: Mapping[str, object], second: Mapping[str, object],
+          shapes: dict[str, tuple[int, ...]]) -> bool:
     """The arrays of two dicts agree (to float32 rounding) for every key of ``shapes``."""
     return all(np.allclose(np.asarray(first[key], dtype=np.float64),
                            np.asarray(second[key], dtype=np.float64), rtol=1e-6, atol=1e-9,
                            equal_nan=True) for key in shapes)
 
 
-def _shaped(value, shapes):
+def _shaped(value: object, shapes: dict[str, tuple[int, ...]]) -> bool:
     return isinstance(value, dict) and all(
         key in value and np.shape(value[key]) == shape for key, shape in shapes.items())
 
 
-def _gradients_of(call, given, shapes):
+def _gradients_of(call: dict[str, Any], given: dict[str, Any],
+                  shapes: dict[str, tuple[int, ...]]) -> bool:
     """True if the recorded backprop ``call`` was made at the step's params and returned
     its grads."""
     inputs = _bound(call, _BACKPROP_ARGUMENTS)
@@ -345,7 +359,8 @@ def _gradients_of(call, given, shapes):
         and _same(grads, given["grads"], shapes)
 
 
-def _check_seeded(run, train, data, finder, recording, hidden, epochs, batch_size):
+def _check_seeded(run: Run, train: Callable[..., Any], data: Data, finder: RowFinder,
+                  recording: dict[str, Any], hidden: int, epochs: int, batch_size: int) -> None:
     """train's mini-batches (the rows of its backprop calls) are the same when it is called
     again with the same seed (0), and others with another seed (1)."""
     runs = [train_steps.batch_rows(recording, finder)]
@@ -358,7 +373,8 @@ def _check_seeded(run, train, data, finder, recording, hidden, epochs, batch_siz
     epoch_rules.check_seeded(*runs)
 
 
-def _train_call(run, train, copies, hidden, epochs, batch_size, seed=0):
+def _train_call(run: Run, train: Callable[..., Any], copies: tuple[Array, ...], hidden: int,
+                epochs: int, batch_size: int, seed: int = 0) -> tuple[Any, dict[str, Any]]:
     """(what train returned, the record of its backprop and sgd_momentum_step calls)."""
     settings = dict(hidden=hidden, epochs=epochs, batch_size=batch_size, lr=0.05, momentum=0.9,
                     seed=seed)
@@ -366,7 +382,9 @@ def _train_call(run, train, copies, hidden, epochs, batch_size, seed=0):
     scope = getattr(train, "__globals__", None)  # where train looks its helpers up
     if not isinstance(scope, dict) and callable(getattr(train, "record", None)):
         # a train run elsewhere (the grader's sandbox) records its calls itself
-        return run.call(lambda: train.record(watch, *copies, **settings))
+        # (train.record: found callable above)
+        return run.call(lambda: train.record(  # type: ignore[attr-defined]
+            watch, *copies, **settings))
     recorder = CallRecorder(scope if isinstance(scope, dict) else run.context.namespace,
                             {"record": watch})
     with recorder:

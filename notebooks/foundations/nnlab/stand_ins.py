@@ -20,9 +20,12 @@ in too). No solution code beyond those formulas.
 import copy
 import importlib
 import pkgutil
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
+
+if TYPE_CHECKING:  # (nnlab.testing imports this module, through nnlab.recording)
+    from nnlab.testing import Student
 
 STAND_IN = "stand_in"  # the keep value of CallRecorder's watch that stands a name in
 
@@ -30,7 +33,7 @@ STAND_IN = "stand_in"  # the keep value of CallRecorder's watch that stands a na
 def _table() -> dict[str, tuple[Callable[..., Any], Callable[..., tuple]]]:
     """{name: (formula, probe)} of every assignment's ``composition.STAND_INS`` here."""
     import nnlab
-    table = {}
+    table: dict[str, tuple[Callable[..., Any], Callable[..., tuple]]] = {}
     for module in pkgutil.iter_modules(nnlab.__path__):
         if not module.ispkg:
             continue
@@ -80,7 +83,7 @@ def _unchanged(before: object, after: object) -> bool:
         return False
 
 
-def broken_helpers(student: Any, names: Iterable[str],
+def broken_helpers(student: "Student", names: Iterable[str],
                    rng: np.random.Generator | None = None) -> list[str]:
     """The helpers among ``names`` that raise, return a value whose shapes differ from the
     formula's or that holds NaN or inf, or modify their input, on one probing call each (the
@@ -98,7 +101,7 @@ def broken_helpers(student: Any, names: Iterable[str],
     return broken
 
 
-def call_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str] = (),
+def call_on_own_work(student: "Student", name: str, *args: Any, helpers: Iterable[str] = (),
                      watch: dict[str, object] | None = None, **kwargs: Any) -> Any:
     """``name(*args)`` for a test, with the helpers (among ``helpers``) that break stood in.
 
@@ -137,7 +140,7 @@ def call_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str]
     return (result, recording) if watch is not None else result
 
 
-def track_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str] = (),
+def track_on_own_work(student: "Student", name: str, *args: Any, helpers: Iterable[str] = (),
                       **kwargs: Any) -> tuple[Any, tuple | None]:
     """``(name(*args), its arguments after the call)`` as ``student.track`` gives them; when
     one of the helpers it calls breaks (see ``call_on_own_work``), the call runs with it
@@ -155,7 +158,7 @@ def track_on_own_work(student: Any, name: str, *args: Any, helpers: Iterable[str
     return student.track(name, *args, **kwargs)
 
 
-def _first_run(student: Any, name: str, args: tuple, kwargs: dict[str, Any],
+def _first_run(student: "Student", name: str, args: tuple, kwargs: dict[str, Any],
                helpers: tuple[str, ...], watch: dict[str, object]
                ) -> tuple[Any, dict[str, Any], tuple[str, ...]]:
     """``name(*args, **kwargs)`` as it is (the test's own arguments, as a call without

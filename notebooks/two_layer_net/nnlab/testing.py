@@ -30,7 +30,7 @@ import contextvars
 import copy
 import reprlib
 from collections.abc import Iterator
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -77,6 +77,20 @@ def assert_public(condition: object, message: str) -> None:
     """``assert condition, message`` whose message the student may see even in a hidden test."""
     if not condition:
         raise PublicFailure(message)
+
+
+class Student(Protocol):
+    """What a test's ``student`` offers: ``LocalStudent`` in a notebook, an object with the
+    same methods that calls into the student's process in the grader (see above)."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]: ...
+
+    def track(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]: ...
+
+    def attempt(self, name: str, *args: Any, after: bool = False) -> Any: ...
+
+    def record(self, watch: Mapping[str, object], name: str, *args: Any,
+               **kwargs: Any) -> tuple[Any, dict[str, Any]]: ...
 
 
 class LocalStudent:

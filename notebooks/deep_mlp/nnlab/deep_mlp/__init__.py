@@ -8,3 +8,11 @@
 
 Nothing here contains a solution or a hidden test.
 """
+
+import numpy as np
+import numpy.typing as npt
+
+# Types for annotations: a float64 array; params and grads as {"W1": ..., "b1": ..., ...,
+# "WL": ..., "bL": ...}.
+Array = npt.NDArray[np.float64]
+Params = dict[str, Array]

@@ -2,10 +2,14 @@
 cross-entropy. Each ``_check_<function>(run, function)`` runs on the engine of
 ``nnlab.checking``; ``Failure(got, hints)`` names the keys of HINTS that explain it."""
 
+from typing import Any, Callable
+
 import numpy as np
+import numpy.typing as npt
 
 from nnlab.checking import Failure, as_numbers, count_changed, is_close, worst_entry
-from nnlab.deep_mlp import handout
+from nnlab.checking.engine import Run
+from nnlab.deep_mlp import Array, handout
 from nnlab.testing import describe
 
 HINTS = {
@@ -57,11 +61,11 @@ HINTS = {
 }
 
 
-def _sigmoid(Z):
+def _sigmoid(Z: Array) -> Array:
     return 0.5 * (1.0 + np.tanh(0.5 * Z))
 
 
-def _pair(value, hint):
+def _pair(value: object, hint: str) -> tuple[Any, ...] | list[Any]:
     if value is None:
         raise Failure("returned None", ("no_return",))
     if not isinstance(value, (tuple, list)) or len(value) != 2:
@@ -69,7 +73,8 @@ def _pair(value, hint):
     return value
 
 
-def _compare(got, expected, what, hints):
+def _compare(got: Any, expected: npt.ArrayLike, what: str,
+             hints: tuple[str, ...]) -> np.ndarray:
     got = as_numbers(got)
     if got.shape != np.shape(expected):
         raise Failure(f"{what} has shape {got.shape}, expected {np.shape(expected)}",
@@ -79,18 +84,18 @@ def _compare(got, expected, what, hints):
     return got
 
 
-def _inputs():
+def _inputs() -> tuple[Array, Array, Array]:
     rng = np.random.default_rng(7)  # not a seed of the graded tests
     return rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=5)
 
 
-def _cache_of(value, hint):
+def _cache_of(value: object, hint: str) -> dict[Any, Any]:
     if not isinstance(value, dict):
         raise Failure(f"the cache is {describe(value)}", (hint,))
     return value
 
 
-def _check_affine_forward(run, affine_forward):
+def _check_affine_forward(run: Run, affine_forward: Callable[..., Any]) -> None:
     X, W, b = _inputs()
     with run.check("affine_forward(X (4, 3), W (3, 5), b (5,))"):
         given = (X.copy(), W.copy(), b.copy())
@@ -106,7 +111,7 @@ def _check_affine_forward(run, affine_forward):
             raise Failure("an argument was changed in place", ("layer_inplace",))
 
 
-def _check_affine_backward(run, affine_backward):
+def _check_affine_backward(run: Run, affine_backward: Callable[..., Any]) -> None:
     X, W, _ = _inputs()
     dZ = np.random.default_rng(8).normal(size=(4, 5))
     with run.check("affine_backward(dZ (4, 5), {'X': (4, 3), 'W': (3, 5)})"):
@@ -132,7 +137,8 @@ def _check_affine_backward(run, affine_backward):
         _compare(db, dZ.sum(axis=0), "db", ("affine_backward_values",))
 
 
-def _check_activation_forward(run, function, name, expected_of, hint):
+def _check_activation_forward(run: Run, function: Callable[..., Any], name: str,
+                              expected_of: Callable[[Array], Array], hint: str) -> None:
     Z = np.array([[-2.0, -0.5, 0.0], [0.25, 1.5, 3.0]])
     with run.check(f"{name}(Z (2, 3))"):
         given = Z.copy()
@@ -149,12 +155,12 @@ def _check_activation_forward(run, function, name, expected_of, hint):
             raise Failure("cache['Z'] is not the Z it was given", ("cache_preactivation",))
 
 
-def _check_relu_forward(run, relu_forward):
+def _check_relu_forward(run: Run, relu_forward: Callable[..., Any]) -> None:
     _check_activation_forward(run, relu_forward, "relu_forward",
                               lambda Z: np.maximum(Z, 0.0), "relu_forward_values")
 
 
-def _check_sigmoid_forward(run, sigmoid_forward):
+def _check_sigmoid_forward(run: Run, sigmoid_forward: Callable[..., Any]) -> None:
     _check_activation_forward(run, sigmoid_forward, "sigmoid_forward", _sigmoid,
                               "sigmoid_forward_values")
     with run.check("sigmoid_forward at the handout's Z = [-2, 0, 3]"):
@@ -166,7 +172,7 @@ def _check_sigmoid_forward(run, sigmoid_forward):
             raise Failure(f"A = {describe(A)}", ("sigmoid_overflow",))
 
 
-def _check_relu_backward(run, relu_backward):
+def _check_relu_backward(run: Run, relu_backward: Callable[..., Any]) -> None:
     Z = np.array([[-2.0, -0.5, 0.5], [0.25, -1.5, 3.0]])
     dA = np.array([[1.0, 2.0, 3.0], [-4.0, 5.0, -6.0]])
     with run.check("relu_backward(dA (2, 3), {'Z': (2, 3)})"):
@@ -179,7 +185,7 @@ def _check_relu_backward(run, relu_backward):
             raise Failure("an argument was changed in place", ("layer_inplace",))
 
 
-def _check_sigmoid_backward(run, sigmoid_backward):
+def _check_sigmoid_backward(run: Run, sigmoid_backward: Callable[..., Any]) -> None:
     Z = handout.SIGMOID_Z
     dA = np.ones_like(Z)
     with run.check("sigmoid_backward(ones, {'Z': the handout's Z = [-2, 0, 3]})"):
@@ -199,7 +205,7 @@ def _check_sigmoid_backward(run, sigmoid_backward):
                  dA * handout.SIGMOID_DERIVATIVE, "dZ", ("sigmoid_backward_values",))
 
 
-def _check_softmax_ce_loss(run, softmax_ce_loss):
+def _check_softmax_ce_loss(run: Run, softmax_ce_loss: Callable[..., Any]) -> None:
     scores = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
     Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     P = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)

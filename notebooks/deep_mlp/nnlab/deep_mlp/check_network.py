@@ -3,9 +3,14 @@ is in check_training).
 mlp_backward is compared with finite differences of a loss whose gradient with respect to
 the scores is a fixed array G (so any dscores can be checked)."""
 
+from collections.abc import Sequence
+from typing import Any, Callable
+
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers, is_close, worst_entry
+from nnlab.checking.engine import Run
+from nnlab.deep_mlp import Array, Params
 from nnlab.deep_mlp.composition import layer_values, small_network
 from nnlab.testing import describe, numerical_gradient
 
@@ -44,20 +49,22 @@ HINTS = {
 }
 
 
-def _layers(X, params, activations):
+def _layers(X: Array, params: Params,
+            activations: Sequence[str]) -> list[tuple[Array, Array]]:
     return layer_values(X, params, activations)
 
 
-def _network(sizes, activations=None):
+def _network(sizes: Sequence[int],
+             activations: Sequence[str] | None = None) -> tuple[Array, Params]:
     # seed 5 is none of the graded tests' seeds
     return small_network(np.random.default_rng(5), sizes, activations=activations)
 
 
-def _sigmoid(Z):
+def _sigmoid(Z: Array) -> Array:
     return 0.5 * (1.0 + np.tanh(0.5 * Z))
 
 
-def _weights(value, sizes):
+def _weights(value: object, sizes: Sequence[int]) -> dict[Any, Any]:
     if not isinstance(value, dict):
         raise Failure(f"returned {describe(value)}", ("init_keys",))
     for l in range(1, len(sizes)):
@@ -68,7 +75,7 @@ def _weights(value, sizes):
     return value
 
 
-def _check_init_mlp(run, init_mlp):
+def _check_init_mlp(run: Run, init_mlp: Callable[..., Any]) -> None:
     sizes = [600, 300, 100]
     for scheme, variance in (("seed", lambda i, o: 1 / max(i, o)), ("he", lambda i, o: 2 / i),
                              ("xavier", lambda i, o: 2 / (i + o))):
@@ -102,7 +109,7 @@ def _check_init_mlp(run, init_mlp):
                               ("init_draws",))
 
 
-def _stated_draws(sizes, seed, transposed):
+def _stated_draws(sizes: Sequence[int], seed: int, transposed: bool) -> dict[str, Array]:
     """The weights init_mlp must return for the "he" scheme, as the notebook states the draws:
     one generator, layers in order, (n_in, n_out) draws (or (n_out, n_in) draws transposed)."""
     rng = np.random.default_rng(seed)
@@ -115,7 +122,7 @@ def _stated_draws(sizes, seed, transposed):
     return drawn
 
 
-def _check_mlp_forward(run, mlp_forward):
+def _check_mlp_forward(run: Run, mlp_forward: Callable[..., Any]) -> None:
     sizes, activations = [5, 4, 3, 2], ["relu", "sigmoid"]
     X, params = _network(sizes, activations)
     with run.check("mlp_forward on a 5-4-3-2 network (relu, sigmoid)"):
@@ -144,7 +151,7 @@ def _check_mlp_forward(run, mlp_forward):
                           ("mlp_forward_values",))
 
 
-def _check_mlp_backward(run, mlp_backward):
+def _check_mlp_backward(run: Run, mlp_backward: Callable[..., Any]) -> None:
     sizes, activations = [5, 4, 3, 2], ["sigmoid", "relu"]
     X, params = _network(sizes, activations)
     G = np.random.default_rng(6).normal(size=(4, 2))
@@ -156,7 +163,7 @@ def _check_mlp_backward(run, mlp_backward):
             raise Failure(f"returned {describe(grads)}", ("mlp_backward_keys",))
         wrong = []
         for key in params:
-            def loss(value, key=key):
+            def loss(value: Array, key: str = key) -> float:
                 return float((G * _layers(X, dict(params, **{key: value}), activations)
                               [-1][1]).sum())
             numeric = numerical_gradient(loss, params[key].copy())

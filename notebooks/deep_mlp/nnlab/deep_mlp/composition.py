@@ -18,17 +18,22 @@ call do (README: "A mistake costs the tests of its own function"):
 No solution code beyond the notebook's formulas.
 """
 
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
+
 import numpy as np
 
-from nnlab.testing import (GRADIENT_THRESHOLD, assert_close, assert_gradient, assert_public,
-                           matches, numerical_gradient, relative_error)
+from nnlab.deep_mlp import Array, Params
+from nnlab.testing import (GRADIENT_THRESHOLD, Student, assert_close, assert_gradient,
+                           assert_public, matches, numerical_gradient, relative_error)
 
 
-def _sigmoid(Z):
+def _sigmoid(Z: Array) -> Array:
     return 0.5 * (1.0 + np.tanh(0.5 * Z))
 
 
-def layer_values(X, params, activations):
+def layer_values(X: Array, params: Params,
+                 activations: Sequence[str]) -> list[tuple[Array, Array]]:
     """[(A_prev, Z)] of every layer, layer 1 first, for a network with these activations."""
     out, A = [], X
     for index in range(len(activations) + 1):
@@ -39,7 +44,8 @@ def layer_values(X, params, activations):
     return out
 
 
-def small_network(rng, sizes, N=4, activations=None):
+def small_network(rng: np.random.Generator, sizes: Sequence[int], N: int = 4,
+                  activations: Sequence[str] | None = None) -> tuple[Array, Params]:
     """(X (N, sizes[0]), params) for a test: weights of scale 1/sqrt(n_in), and each bias
     set between the two middle values of its unit's A_prev W over the batch, so that every unit is
     positive for some examples and negative for others (ReLUs neither all dead nor all
@@ -57,23 +63,25 @@ def small_network(rng, sizes, N=4, activations=None):
     return X, params
 
 
-def caches_of(X, params, activations):
+def caches_of(X: Array, params: Params, activations: Sequence[str]) -> list[dict[str, Array]]:
     """The caches mlp_forward should return: [{"A_prev": ..., "Z": ...}, ...]."""
     return [{"A_prev": A, "Z": Z} for A, Z in layer_values(X, params, activations)]
 
 
-def numerical_mlp_gradients(X, params, activations, G):
+def numerical_mlp_gradients(X: Array, params: Params, activations: Sequence[str],
+                            G: Array) -> Params:
     """{key: d sum(G * scores) / d params[key]} by centred finite differences."""
     grads = {}
     for key in params:
-        def total(value, key=key):
+        def total(value: Array, key: str = key) -> float:
             scores = layer_values(X, dict(params, **{key: value}), activations)[-1][1]
             return float((G * scores).sum())
         grads[key] = numerical_gradient(total, np.array(params[key], dtype=float))
     return grads
 
 
-def own_layer_gradients(student, G, caches, params, activations):
+def own_layer_gradients(student: Student, G: Array, caches: Sequence[Mapping[str, Array]],
+                        params: Params, activations: Sequence[str]) -> dict[str, Any] | None:
     """{key: gradient} the student's own affine_backward, relu_backward and sigmoid_backward
     compose to, from dscores = G, layer L down to 1, on ``caches`` (the notebook's
     {"A_prev", "Z"}); None when one of them raises or returns no triple."""
@@ -91,7 +99,7 @@ def own_layer_gradients(student, G, caches, params, activations):
     return grads
 
 
-def _gradient_agrees(analytic, numeric):
+def _gradient_agrees(analytic: object, numeric: Array) -> bool:
     analytic = np.asarray(analytic)
     if analytic.dtype.kind not in "fiub" or analytic.shape != np.shape(numeric):
         return False
@@ -99,7 +107,9 @@ def _gradient_agrees(analytic, numeric):
     return bool(np.isfinite(error) and error < GRADIENT_THRESHOLD)
 
 
-def assert_mlp_gradients(grads, X, params, activations, G, hide_values=False, student=None):
+def assert_mlp_gradients(grads: Any, X: Array, params: Params, activations: Sequence[str],
+                         G: Array, hide_values: bool = False,
+                         student: Student | None = None) -> None:
     """Assert mlp_backward's grads (a dict with params' keys) match finite differences, or
     (with ``student``) what the student's own layer backwards compose to."""
     assert_public(isinstance(grads, dict),
@@ -120,27 +130,28 @@ def assert_mlp_gradients(grads, X, params, activations, G, hide_values=False, st
         assert_gradient(grads[key], numeric[key], f'grads["{key}"]', hide_values=hide_values)
 
 
-def param_shapes(sizes):
+def param_shapes(sizes: Sequence[int]) -> dict[str, tuple[int, ...]]:
     """{"W1": (sizes[0], sizes[1]), "b1": (sizes[1],), ...}: the shapes of a network's params."""
-    shapes = {}
+    shapes: dict[str, tuple[int, ...]] = {}
     for l in range(1, len(sizes)):
         shapes[f"W{l}"], shapes[f"b{l}"] = (sizes[l - 1], sizes[l]), (sizes[l],)
     return shapes
 
 
-def mean_cross_entropy(scores, Y):
+def mean_cross_entropy(scores: Array, Y: Array) -> float:
     """The notebook's loss, -(1/N) sum_n log softmax(scores)[n, true class], for the tests."""
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return -float((Y * log_p).sum()) / len(scores)
 
 
-def _first(value):
+def _first(value: object) -> object:
     """A of a layer forward's (A, cache), or None."""
     return value[0] if isinstance(value, (tuple, list)) and len(value) == 2 else None
 
 
-def _stage(actual, correct, own, name, hide_values):
+def _stage(actual: object, correct: Array, own: Callable[[], object] | None, name: str,
+           hide_values: bool) -> None:
     """One array of mlp_forward's caches: the correct value, or what the student's own layer
     function gives (``own()``, called only when needed)."""
     try:
@@ -158,7 +169,8 @@ def _stage(actual, correct, own, name, hide_values):
     assert_close(actual, correct, name, hide_values=hide_values)
 
 
-def assert_mlp_forward(value, X, params, activations, hide_values=False, student=None):
+def assert_mlp_forward(value: Any, X: Array, params: Params, activations: Sequence[str],
+                       hide_values: bool = False, student: Student | None = None) -> None:
     """Assert mlp_forward's (scores, caches) for X and params: every layer's cache
     {"A_prev", "Z"} (the pre-activation) and the scores, each from the cache's previous
     array; with ``student``, also what the student's own layer forward gives for it."""
@@ -170,6 +182,7 @@ def assert_mlp_forward(value, X, params, activations, hide_values=False, student
                   f"caches should be a list of {L} dicts, one per layer")
     ask = (lambda name, *args: None) if student is None else student.attempt
     previous = None
+    own: Callable[[], object] | None
     for l, cache in enumerate(caches, start=1):
         assert_public(isinstance(cache, dict) and "A_prev" in cache and "Z" in cache,
                       f"layer {l}'s cache should be a dict with the keys 'A_prev' and 'Z'")
@@ -183,15 +196,15 @@ def assert_mlp_forward(value, X, params, activations, hide_values=False, student
         _stage(cache["A_prev"], correct, own, f'caches[{l - 1}]["A_prev"]', hide_values)
         A_prev = np.asarray(cache["A_prev"], dtype=np.float64)
         W, b = params[f"W{l}"], params[f"b{l}"]
-        _stage(cache["Z"], A_prev @ W + b,
-               lambda A=A_prev, W=W, b=b: _first(ask("affine_forward", A, W, b)),
-               f'caches[{l - 1}]["Z"] (the pre-activation)', hide_values)
+        own = (lambda A=A_prev, W=W, b=b: _first(ask("affine_forward", A, W, b)))
+        _stage(cache["Z"], A_prev @ W + b, own, f'caches[{l - 1}]["Z"] (the pre-activation)',
+               hide_values)
         previous = cache["Z"]
     assert_close(scores, np.asarray(previous, dtype=np.float64), 'scores (the last layer\'s "Z")',
                  hide_values=hide_values)
 
 
-def _agrees(got, want):
+def _agrees(got: object, want: object) -> bool:
     """``got`` matches ``want`` (arrays, or dicts, lists and tuples of them), never raising."""
     if isinstance(want, dict):
         return isinstance(got, dict) and all(_agrees(got.get(key), item)
@@ -205,7 +218,9 @@ def _agrees(got, want):
         return False
 
 
-def own_network_right(student, X, Y, params, activations, forward, loss, backward):
+def own_network_right(student: Student, X: Array, Y: Array, params: Params,
+                      activations: Sequence[str], forward: Callable[..., Any],
+                      loss: Callable[..., Any], backward: Callable[..., Any]) -> bool:
     """True if the student's ``mlp_forward``, ``softmax_ce_loss`` and ``mlp_backward`` give
     what ``forward``, ``loss`` and ``backward`` (correct functions the caller supplies) give on
     ``X`` (N, D), one-hot ``Y`` (N, K) and ``params``.
@@ -224,12 +239,12 @@ def own_network_right(student, X, Y, params, activations, forward, loss, backwar
 # What mlp_forward and mlp_backward call, by the notebook's formulas, with a probe each
 # (distinct sizes): a layer that breaks is stood in while its caller is graded
 # (nnlab.stand_ins).
-def _sigmoid_backward(dA, cache):
+def _sigmoid_backward(dA: Array, cache: Mapping[str, Array]) -> Array:
     A = _sigmoid(cache["Z"])
     return dA * A * (1.0 - A)
 
 
-def _pair_probe(rng):
+def _pair_probe(rng: np.random.Generator) -> tuple[Array, dict[str, Array]]:
     return rng.normal(size=(3, 4)), {"Z": rng.normal(size=(3, 4))}
 
 

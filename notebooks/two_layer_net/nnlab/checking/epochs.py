@@ -5,18 +5,31 @@ and for the grader's hidden tests of them.
 - ``check_epochs``: ceil(N / batch_size) steps per epoch (the last mini-batch may be smaller,
   never dropped), every training row once per epoch, in a new random order every epoch;
 - ``check_seeded``: the order comes from the ``seed`` argument: the same seed gives the same
-  mini-batches, another seed other ones (not NumPy's global generator, not a fixed seed).
+  mini-batches, another seed other ones (not NumPy's global generator, not a fixed seed);
+- ``all_found``: whether every step's rows were found in the data (None for a step whose
+  rows were not), before the rows are checked.
 
-Each raises ``Failure`` with the hint key of the mistake it recognises; an assignment that
-uses ``check_epochs`` has hints under ``train_no_shuffle``, ``train_shuffle_once`` and
+Each check raises ``Failure`` with the hint key of the mistake it recognises; an assignment
+that uses ``check_epochs`` has hints under ``train_no_shuffle``, ``train_shuffle_once`` and
 ``train_same_batches`` (and its own key for a wrong number of steps or rows, a dropped last
 mini-batch included, given as ``count_hint``), one that uses ``check_seeded`` under
 ``train_seed``.
 """
 
+from typing import TypeGuard
+
 import numpy as np
+import numpy.typing as npt
 
 from nnlab.checking.engine import Failure
+
+Rows = npt.NDArray[np.intp]  # the indices of the training rows one step used
+
+
+def all_found(rows: list[Rows | None]) -> TypeGuard[list[Rows]]:
+    """True if the rows of every step were found (none is None): then ``rows`` can be checked."""
+    return all(index is not None for index in rows)
+
 
 def check_epochs(rows: list, epochs: int, batch_size: int, N: int, count_hint: str) -> None:
     """Each epoch: ceil(N / batch_size) mini-batches holding each of the N training rows

@@ -21,15 +21,17 @@ Both helpers work for a student object of nnlab.testing (notebook) or of the gra
 contain no solution code beyond the formulas the notebook states.
 """
 
+from typing import Any, Callable
+
 import numpy as np
 
-from nnlab.testing import (GRADIENT_THRESHOLD, PublicFailure, as_float_array, assert_close,
-                           assert_gradient, assert_public, matches, numerical_gradient,
-                           relative_error)
-from nnlab.two_layer_net import CACHE_KEYS, PARAM_KEYS
+from nnlab.testing import (GRADIENT_THRESHOLD, PublicFailure, Student, as_float_array,
+                           assert_close, assert_gradient, assert_public, matches,
+                           numerical_gradient, relative_error)
+from nnlab.two_layer_net import CACHE_KEYS, PARAM_KEYS, Array, Params
 
 
-def agrees(value, expected, rtol=1e-6, atol=1e-12):
+def agrees(value: object, expected: object, rtol: float = 1e-6, atol: float = 1e-12) -> bool:
     """True if ``value`` (an array, or a dict or tuple of them) matches ``expected`` in shape
     and value.
 
@@ -48,19 +50,22 @@ def agrees(value, expected, rtol=1e-6, atol=1e-12):
         return False
 
 
-def same_as(student, name, args, expected, rtol=1e-6, atol=1e-12):
+def same_as(student: Student, name: str, args: tuple[Any, ...], expected: object,
+            rtol: float = 1e-6, atol: float = 1e-12) -> bool:
     """True if the student's ``name`` gives ``expected`` for ``args`` (False if it raises)."""
     return agrees(student.attempt(name, *args), expected, rtol, atol)
 
 
-def _softmax_rows(Z):
+def _softmax_rows(Z: Array) -> Array:
     """Softmax of each row (along the last axis), by log-sum-exp."""
     top = Z.max(axis=-1, keepdims=True)
     log_p = Z - top - np.log(np.exp(Z - top).sum(axis=-1, keepdims=True))
     return np.exp(log_p)
 
 
-def _stage(student, cache, key, formula, correct, own, modifier, hide_values):
+def _stage(student: Student, cache: Params, key: str, formula: str,
+           correct: Callable[[], Array], own: tuple[str, tuple[Array, ...]],
+           modifier: str | None, hide_values: bool) -> None:
     """One array of forward's cache: correct, or what the student's own function makes of it."""
     actual = cache[key]
     name = f'cache["{key}"] (should be {formula})'
@@ -88,7 +93,8 @@ def _stage(student, cache, key, formula, correct, own, modifier, hide_values):
     assert_close(actual, expected, name, atol=1e-12, hide_values=hide_values)
 
 
-def assert_forward_cache(student, X, params, cache, hide_values=False):
+def assert_forward_cache(student: Student, X: Array, params: Params, cache: Any,
+                         hide_values: bool = False) -> None:
     """Assert forward's cache is the chain of the four stages, each from the previous one.
 
     Inputs:
@@ -122,25 +128,26 @@ def assert_forward_cache(student, X, params, cache, hide_values=False):
         _stage(student, cache, key, formula, correct, own, modifier, hide_values)
 
 
-def _forward_logits(X, params):
+def _forward_logits(X: Array, params: Params) -> Array:
     """Z2 of the network, computed here (relu hidden layer, then the output layer)."""
     hidden = np.maximum(X @ params["W1"] + params["b1"], 0.0)
     return hidden @ params["W2"] + params["b2"]
 
 
-def _average_cross_entropy(target, Z2):
+def _average_cross_entropy(target: Array, Z2: Array) -> float:
     top = Z2.max(axis=1, keepdims=True)
     log_p = Z2 - top - np.log(np.exp(Z2 - top).sum(axis=1, keepdims=True))
     return -np.sum(target * log_p) / Z2.shape[0]
 
 
-def finite_differences(X, params, scalar):
+def finite_differences(X: Array, params: Params,
+                       scalar: Callable[[Array], float]) -> Params:
     """{key: centred finite differences of scalar(Z2(params))} for every parameter."""
     numeric = {}
     for key in PARAM_KEYS:
         probe = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
 
-        def of(value, key=key, probe=probe):
+        def of(value: Array, key: str = key, probe: Params = probe) -> float:
             probe[key] = value
             return scalar(_forward_logits(X, probe))
 
@@ -148,7 +155,8 @@ def finite_differences(X, params, scalar):
     return numeric
 
 
-def small_network(rng, N, D, H, K):
+def small_network(rng: np.random.Generator, N: int, D: int, H: int, K: int
+                  ) -> tuple[Array, Array, Params, Params]:
     """X, one-hot target, params and the correct forward cache of a small random network."""
     X = rng.normal(size=(N, D))
     target = np.eye(K)[rng.integers(0, K, size=N)]
@@ -161,7 +169,9 @@ def small_network(rng, N, D, H, K):
     return X, target, params, cache
 
 
-def assert_backprop_gradients(student, X, target, params, cache, grads, hide_values=False):
+def assert_backprop_gradients(student: Student, X: Array, target: Array,
+                              params: Params, cache: Params,
+                              grads: Any, hide_values: bool = False) -> None:
     """Assert backprop's gradients match finite differences of the average cross-entropy.
 
     Inputs:
@@ -195,7 +205,7 @@ def assert_backprop_gradients(student, X, target, params, cache, grads, hide_val
     raise PublicFailure("backprop's gradients contain NaN or infinite values")
 
 
-def _close_gradient(analytic, numeric):
+def _close_gradient(analytic: object, numeric: Array) -> bool:
     analytic = np.asarray(analytic)
     if analytic.dtype.kind not in "fiub" or analytic.shape != numeric.shape:
         return False
@@ -205,7 +215,7 @@ def _close_gradient(analytic, numeric):
 
 # What forward and backprop call, by the notebook's formulas, with a probe each (distinct
 # sizes): a helper that breaks is stood in while its caller is graded (nnlab.stand_ins).
-def _onehot(rng, N, K):
+def _onehot(rng: np.random.Generator, N: int, K: int) -> Array:
     return np.eye(K)[rng.integers(0, K, size=N)]
 
 

@@ -5,9 +5,12 @@ often write is recognised by the number it gives.
 ``check_averageCE`` is the checker; HINTS holds the hints for the mistakes it recognises.
 """
 
+from typing import Any, Callable
+
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers, check_unchanged
+from nnlab.checking.engine import Run
 from nnlab.testing import describe
 from nnlab.two_layer_net import handout
 
@@ -54,7 +57,7 @@ HINTS = {
 }
 
 
-def check_averageCE(run, averageCE):
+def check_averageCE(run: Run, averageCE: Callable[..., Any]) -> None:
     """Run the checks of averageCE on the student's ``averageCE`` (a checker: see
     ``nnlab.checking.engine``)."""
     T, P = handout.BATCH_TARGETS, handout.BATCH_PROBABILITIES
@@ -87,7 +90,7 @@ def check_averageCE(run, averageCE):
         check_unchanged(("target", "prediction"), (T, P), args, "averageCE_inplace")
 
 
-def _averageCE_verdict(result, expected, T, P):
+def _averageCE_verdict(result: object, expected: float, T: np.ndarray, P: np.ndarray) -> None:
     value = as_numbers(result)
     if value.ndim != 0:
         raise Failure(f"returned {describe(value)}", ("averageCE_not_scalar",))
@@ -105,11 +108,12 @@ def _averageCE_verdict(result, expected, T, P):
     raise Failure(got, ("averageCE_values",))
 
 
-def _averageCE_mistakes(value, T, P, expected):
+def _averageCE_mistakes(value: float, T: np.ndarray, P: np.ndarray,
+                        expected: float) -> tuple[str, tuple[str, ...]] | None:
     """(description, hint keys) of a known wrong formula giving value, or None."""
     N, K = T.shape
     p_target = P[T.astype(bool)]
-    inner = [(expected, "the cross-entropy", ())]
+    inner: list[tuple[float, str, tuple[str, ...]]] = [(expected, "the cross-entropy", ())]
     for eps in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10):
         inner.append((-np.sum(np.log(p_target + eps)) / N,
                       f"the cross-entropy with log(p + {eps:g})", ("averageCE_epsilon",)))

@@ -7,13 +7,15 @@ GENERIC those of them that name no particular mistake.
 """
 
 import copy
+from typing import Any, Callable
 
 import numpy as np
 
 from nnlab.checking import (Failure, as_numbers, count_changed, is_about, is_close,
                             quiet_call, scale_of)
+from nnlab.checking.engine import Context, Run
 from nnlab.testing import GRADIENT_THRESHOLD, describe, relative_error
-from nnlab.two_layer_net import PARAM_KEYS
+from nnlab.two_layer_net import PARAM_KEYS, Array, Params
 from nnlab.two_layer_net.checks.common import log_softmax, numeric_gradients, tiny_problem
 from nnlab.two_layer_net.composition import finite_differences
 
@@ -73,18 +75,19 @@ GENERIC = {"backprop_fd"}
 VALUE_HINTS = {"backprop_fd"}
 
 
-def _independent_forward(X, params):
+def _independent_forward(X: Array, params: Params) -> dict[str, Array]:
     """forward by its formulas (for backprop's check when the student's forward fails)."""
     Z1 = X @ params["W1"] + params["b1"]
     Z2 = np.maximum(Z1, 0.0) @ params["W2"] + params["b2"]
     return {"Z1": Z1, "H": np.maximum(Z1, 0.0), "Z2": Z2, "P": np.exp(log_softmax(Z2))}
 
 
-def _independent_averageCE(target, prediction):
+def _independent_averageCE(target: Array, prediction: Array) -> float:
     return float(-np.sum(target * np.log(prediction)) / prediction.shape[0])
 
 
-def _loss_functions(context):
+def _loss_functions(context: Context
+                    ) -> tuple[Callable[..., Any], Callable[..., Any], str | None]:
     """(forward, averageCE) for backprop's finite differences: the student's own when both
     pass their checks, else independent ones (with a note saying why)."""
     if context.passes("forward") and context.passes("averageCE"):
@@ -96,7 +99,7 @@ def _loss_functions(context):
         f"pass its own check")
 
 
-def check_backprop(run, backprop):
+def check_backprop(run: Run, backprop: Callable[..., Any]) -> None:
     """Run the checks of backprop on the student's ``backprop`` (a checker: see
     ``nnlab.checking.engine``)."""
     context = run.context
@@ -140,7 +143,8 @@ def check_backprop(run, backprop):
                 f" entries)" for key in changed), ("backprop_mutates_cache",))
 
 
-def _from_own_gradCE(run, grads, X, target, params, cache):
+def _from_own_gradCE(run: Run, grads: Params, X: Array, target: Array, params: Params,
+                     cache: dict[str, Any]) -> bool:
     """True if grads are what backprop makes of the student's gradCE, which fails its own
     check (finite differences of sum(G * Z2) with G = gradCE(target, P) fixed)."""
     gradCE = run.context.lookup("gradCE")
@@ -161,7 +165,7 @@ def _from_own_gradCE(run, grads, X, target, params, cache):
     return True
 
 
-def _backprop_shapes(grads, params):
+def _backprop_shapes(grads: object, params: Params) -> None:
     if grads is None:
         raise Failure("returned None", ("no_return",))
     if not isinstance(grads, dict):
@@ -181,7 +185,8 @@ def _backprop_shapes(grads, params):
                        else ("shape_error",))
 
 
-def _backprop_mistakes(run, backprop, grads, numeric, good, N):
+def _backprop_mistakes(run: Run, backprop: Callable[..., Any], grads: Params, numeric: Params,
+                       good: dict[str, bool], N: int) -> tuple[str, ...]:
     """Hint keys naming what is wrong with backprop's gradients."""
     scales = {key: scale_of(grads[key], numeric[key]) for key in PARAM_KEYS}
     if all(is_about(scales[key], 1.0 / N) for key in PARAM_KEYS):
@@ -203,7 +208,7 @@ def _backprop_mistakes(run, backprop, grads, numeric, good, N):
     return ("backprop_fd",)
 
 
-def _relu_mistake(run, backprop):
+def _relu_mistake(run: Run, backprop: Callable[..., Any]) -> str:
     """Layer 1 is wrong: is it right when every hidden unit is active (mask missing)?"""
     forward, averageCE, _ = _loss_functions(run.context)
     X, target, params = tiny_problem(forward, seed=0, all_active=True)

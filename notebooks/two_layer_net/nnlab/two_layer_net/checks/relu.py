@@ -3,9 +3,12 @@
 ``check_relu`` is the checker; HINTS holds the hints for the mistakes it recognises.
 """
 
+from typing import Any, Callable
+
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers, check_unchanged, is_close, worst_entry
+from nnlab.checking.engine import Run
 from nnlab.two_layer_net import handout
 
 HINTS = {
@@ -29,7 +32,7 @@ HINTS = {
 }
 
 
-def check_relu(run, relu):
+def check_relu(run: Run, relu: Callable[..., Any]) -> None:
     """Run the checks of relu on the student's ``relu`` (a checker: see
     ``nnlab.checking.engine``)."""
     x = handout.RELU_INPUT.copy()
@@ -60,7 +63,7 @@ def check_relu(run, relu):
         check_unchanged(("x",), (x,), (x_copy,), "relu_inplace")
 
 
-def _diagnose_relu(x, result, expected):
+def _diagnose_relu(x: np.ndarray, result: np.ndarray, expected: np.ndarray) -> None:
     if result.shape != expected.shape:
         raise Failure(f"shape {result.shape}, expected {expected.shape}", ("relu_shape",))
     if is_close(result, expected, rtol=1e-12, atol=0.0):

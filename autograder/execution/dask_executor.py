@@ -1,22 +1,24 @@
-"""Grading for the service on a Dask cluster (``serve --scheduler tcp://HOST:8786``).
+"""Grading on the workers of a Dask scheduler: ``DaskExecutor``, an
+``executor.Executor`` (``grade --scheduler tcp://HOST:8786``, ``serve --scheduler``).
 
-``DaskGrader`` is a ``grader.Grader``, as ``LocalGrader`` is: the service submits items
-and takes back ``(item, raw result)`` pairs, and it alone renders, saves and publishes
-(on this machine, the coordinator). Each item goes to the workers as ``grade`` sends it
-(``autograder.execution.dask_cluster``): its bytes in a ``cluster_worker.Payload``, graded by
-``cluster_worker.grade_payload`` in a worker's grading process (the limits, the sandbox,
-the check of the grader key), which returns the raw result only (``render=False``).
-Items that need no sandbox are settled here, never sent.
+This process is the coordinator: it submits items and takes back ``(item, raw result)``
+pairs, and it alone completes, renders and writes them (``executor.run``, or the
+service). Each item goes to the workers as a ``dask_worker.Payload``: the submission's
+bytes, never a path, since workers need not see the coordinator's disk; a worker grades
+it in a grading process of its own (the limits, the sandbox, the check of the grader key)
+and returns the raw result only. Items that need no sandbox (no notebook, an unknown
+assignment, a notebook that is not the assignment's, a path the grader refuses to read)
+are settled here, by the same code, never sent.
 
-Every worker is asked for its grader key when it joins (``cluster_worker.probe``): one
-that would grade otherwise (another checkout, other limits or isolation, another course
+Every worker is asked for its grader key when it joins (``dask_worker.probe``): one that
+would grade otherwise (another checkout, other limits or isolation, another course
 secret) is refused, logged as ``worker_refused``, and given no task (each task is
 restricted to the workers found good). Items wait while no good worker is connected.
 
 A worker that dies mid-task costs nothing: the scheduler gives its task to another. A
 task lost otherwise (cancelled with its workers, all the workers it could go to gone, a
-worker's failure) is sent again, ``cluster.RESENDS`` times; a submission whose tasks
-keep killing workers gets a grader_error, and its page says so (``cluster.failure``).
+worker's failure) is sent again, ``dask_cluster.RESENDS`` times; a submission whose tasks
+keep killing workers gets a grader_error, and its page says so (``dask_cluster.failure``).
 """
 
 from __future__ import annotations
@@ -24,29 +26,35 @@ from __future__ import annotations
 import contextlib
 import queue
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from autograder.discovery import Submission
 from autograder.execution import dask_cluster as cluster, dask_worker, task
 from autograder.execution.dask_cluster import ClusterUnavailable
+from autograder.records import Record
 from autograder.sandbox.launch import Limits
-from autograder.serve.grader import Result
 from autograder.text import clean_text
 
 if TYPE_CHECKING:
     import distributed
 
-Log = Callable[..., None]  # service.EventLog: log(event, **fields)
+GATHER_SECONDS = 30.0  # to fetch a finished task's result from its worker (gone: sent again)
+
+Log = Callable[..., None]  # log(event, **fields), as the service's EventLog
 
 
-class DaskGrader:
+def _no_log(event: str, **fields: object) -> None:
+    """Events go nowhere (``grade`` reports lost workers at the end instead)."""
+
+
+class DaskExecutor:
     """Sends each submitted item to the good workers of the Dask scheduler at ``scheduler``
     (an address, or a ``distributed.Client`` that stays open). ``fingerprint``: this
     machine's grader key for ``limits`` and ``isolation``, which the workers must have.
     Raises ClusterUnavailable when the scheduler cannot be reached or no worker is good."""
 
     def __init__(self, scheduler: "str | distributed.Client", limits: Limits, isolation: str,
-                 fingerprint: str, log: Log) -> None:
+                 fingerprint: str, log: Log = _no_log) -> None:
         self.limits, self.isolation, self.fingerprint, self.log = (limits, isolation,
                                                                    fingerprint, log)
         self.client = cluster.connect(scheduler) if isinstance(scheduler, str) else scheduler
@@ -55,8 +63,9 @@ class DaskGrader:
         self.good: dict[str, int] = {}  # of those, the ones that grade as here: their threads
         self.futures: dict[distributed.Future, tuple[Submission, int, frozenset[str]]] = {}
         self.done: queue.SimpleQueue[distributed.Future] = queue.SimpleQueue()
-        self.ready: list[tuple[Submission, Result]] = []  # settled here
+        self.ready: list[tuple[Submission, Record]] = []  # settled here
         self.waiting: list[tuple[Submission, int]] = []  # for a good worker
+        self.sent: dict[Submission, int] = {}  # times each item was sent to the workers
         self.jobs = 1
         try:
             self._refresh()
@@ -74,8 +83,8 @@ class DaskGrader:
             current = self.client.nthreads()
         except Exception as exc:  # the connection to the scheduler broke
             raise ClusterUnavailable(f"lost the Dask scheduler ({type(exc).__name__}: "
-                                     f"{clean_text(str(exc))[:300]}); the submissions being "
-                                     f"graded are queued again at the next start") from None
+                                     f"{clean_text(str(exc))[:300]}); what was graded is "
+                                     f"saved, the rest is graded at the next run") from None
         for gone in self.checked - set(current):
             self.checked.discard(gone)
             if self.good.pop(gone, None) is not None:
@@ -124,14 +133,15 @@ class DaskGrader:
             self.waiting.append((item, sent))
         else:
             targets = frozenset(self.good)
-            payload = dask_worker.Payload(item, *contents, "", (), False, self.limits,
-                                             self.isolation, self.fingerprint, render=False)
+            payload = dask_worker.Payload(item, *contents, self.limits, self.isolation,
+                                          self.fingerprint)
             future = cluster.submit_payload(self.client, payload, workers=sorted(targets),
                                             allow_other_workers=False)
             self.futures[future] = (item, sent, targets)
+            self.sent[item] = sent
             future.add_done_callback(self.done.put)
 
-    def _again(self, item: Submission, sent: int, failed: Result | None) -> None:
+    def _again(self, item: Submission, sent: int, failed: Record | None) -> None:
         """Send a lost item again, or give it ``failed`` after ``cluster.RESENDS`` resends."""
         if sent <= cluster.RESENDS or failed is None:
             self._send(item, sent + 1)
@@ -146,7 +156,7 @@ class DaskGrader:
         """Items submitted and not yet returned."""
         return len(self.futures) + len(self.waiting) + len(self.ready)
 
-    def finished(self, timeout: float) -> list[tuple[Submission, Result]]:
+    def finished(self, timeout: float) -> list[tuple[Submission, Record]]:
         """Finished items, waiting up to ``timeout`` seconds for the first one. Raises
         ClusterUnavailable when the connection to the scheduler is lost."""
         self._refresh()
@@ -162,9 +172,18 @@ class DaskGrader:
         """Keep the result of a finished task, or send its item again."""
         if future not in self.futures:  # cancelled here and sent again
             return
+        if not future.done():  # lost with its worker, to be run again: called back when done
+            future.add_done_callback(self.done.put)  # (or sent again by ``_refresh``, when
+            return  # the workers it may run on are gone)
         item, sent, _ = self.futures.pop(future)
         try:
-            self.ready.append((item, future.result()[0]))
+            self.ready.append((item, future.result(timeout=GATHER_SECONDS)))
+        except TimeoutError:  # its result was on a worker that died since: graded again
+            with contextlib.suppress(Exception):
+                future.cancel()
+            self._again(item, sent, task.grader_error(
+                item, f"the cluster lost this submission's result {sent} times",
+                cluster.WORKERS_DIED))
         except dask_worker.WorkerMismatch as exc:  # its checkout changed: ask them all again
             self.log("worker_refused", problem=f"a task found a worker that would not grade "
                      f"as this machine does: {exc}")
