@@ -8,6 +8,7 @@ without importing the other (issue 20: no import cycles); ``cli`` re-exports the
 
 import argparse
 
+from autograder.sandbox import isolation
 from autograder.sandbox.launch import Limits
 
 DEFAULTS = Limits()
@@ -27,7 +28,7 @@ def add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--regrade", default="", metavar="STATUS[,STATUS]",
                         help="also regrade unchanged submissions whose row has one of these "
                              "statuses, e.g. timeout,kernel_died after a run on a busy machine")
-    parser.add_argument("--isolation", choices=["auto", "bubblewrap", "rlimits"], default="auto",
+    parser.add_argument("--isolation", choices=["auto", *isolation.BACKENDS], default="auto",
                         help="sandbox for student code (default: bubblewrap when it works)")
     parser.add_argument("--memory-mib", type=int, default=DEFAULTS.memory_bytes >> 20,
                         help="address-space limit of a student process (default: %(default)s)")

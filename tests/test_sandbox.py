@@ -18,7 +18,7 @@ from autograder import config
 from autograder.grading import notebook_grader
 from autograder.grading.runner import StudentOutOfMemory, StudentProcess
 from autograder.sandbox import bubblewrap, cgroups, launch as sandbox, seccomp, spawn, uids
-from autograder.sandbox import isolation as sandbox_isolation
+from autograder.sandbox import isolation as sandbox_isolation, probes
 from course_under_test import TLN
 
 LIMITS = sandbox.Limits(call_seconds=15, cell_seconds=15, notebook_seconds=60)
@@ -48,7 +48,7 @@ def needs_cgroup():
 def mode(request, monkeypatch):
     """Run the test with bubblewrap in this mode ("setuid": as root; "userns")."""
     needs_bubblewrap()
-    monkeypatch.setattr(sandbox_isolation, "bubblewrap_mode", lambda: request.param)
+    monkeypatch.setattr(probes, "bubblewrap_mode", lambda: request.param)
     return request.param
 
 
@@ -97,15 +97,15 @@ def test_bubblewrap_works_wherever_it_is_installed():
         pytest.skip("bubblewrap is not installed (course.sh installs it when run as root)")
     assert sandbox_isolation.bubblewrap_works(), (
         f"bwrap is installed but the worker's self-check failed in every mode: grading would "
-        f"silently fall back to rlimits. Why: {sandbox_isolation._PROBE_NOTES}")
+        f"silently fall back to rlimits. Why: {probes._PROBE_NOTES}")
 
 
 def test_as_root_bubblewrap_switches_to_a_uid_of_its_own():
     needs_bubblewrap()
     if not IS_ROOT:
         pytest.skip("not running as root: the user-namespace mode is the only one")
-    assert sandbox_isolation.bubblewrap_mode() == "setuid", sandbox_isolation._PROBE_NOTES
-    assert sandbox_isolation._probe("userns") is None, "the fallback mode does not work either"
+    assert probes.bubblewrap_mode() == "setuid", probes._PROBE_NOTES
+    assert probes._probe("userns") is None, "the fallback mode does not work either"
     line, warnings = sandbox_isolation.describe("bubblewrap")
     assert f"uid {uids.UID_BASE}+" in line and not warnings, (line, warnings)
 
@@ -212,7 +212,7 @@ def test_the_non_root_path_as_an_unprivileged_user():
     pass in it. Run in a bubblewrap (as root, no user namespace) that lets that uid reach
     this Python, which may live in a folder closed to others (e.g. /root, mode 0700)."""
     if not IS_ROOT:
-        mode = sandbox_isolation.bubblewrap_mode()
+        mode = probes.bubblewrap_mode()
         assert mode in ("userns", None), mode
         pytest.skip("not root: the tests above already ran the non-root path")
     if shutil.which("setpriv") is None or shutil.which("bwrap") is None:

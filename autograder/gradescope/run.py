@@ -11,7 +11,7 @@ Student code runs under bubblewrap when it works in the container, else rlimits
 As root (Gradescope), before anything else ``protect`` makes GRADESCOPE_ROOT's folders
 (source/ with the tests, the reference and the course secret, submission/, results/) root's
 only; in rlimits mode student code runs as ``$AUTOGRADER_SANDBOX_USER`` (``nnstudent``)
-or a uid of its own (``isolation.rlimits_uid_mode``), without capabilities, so it can neither
+or a uid of its own (``probes.rlimits_uid_mode``), without capabilities, so it can neither
 read them, nor write the results, nor signal the grader. When that uid switch does not
 work, the submission is not graded (``grader_error``): student code never runs as root.
 Run as another user, the grader cannot switch uid and says so in its output.
@@ -86,7 +86,7 @@ def grade_child(target: str | os.PathLike) -> None:
     from autograder import course
     from autograder.discovery import Submission
     from autograder.execution import pool, task
-    from autograder.sandbox import isolation as sandbox_isolation, launch
+    from autograder.sandbox import isolation as sandbox_isolation, launch, probes
     assignment = course.current().get(bundle_config()["assignment"])
     assert assignment is not None  # the bundle's course.toml lists its assignment (bundle.py)
     limits = launch.Limits()
@@ -96,10 +96,10 @@ def grade_child(target: str | os.PathLike) -> None:
     line, warnings = sandbox_isolation.describe(isolation, limits)
     path, note = find_notebook(gradescope_root() / "submission", assignment.notebook)
     item = Submission("submission", assignment.name, assignment.notebook, path)
-    if isolation == "rlimits" and os.geteuid() == 0 and not sandbox_isolation.rlimits_uid_mode():
+    if isolation == "rlimits" and os.geteuid() == 0 and not probes.rlimits_uid_mode():
         result = failed_result(assignment, (
             "not graded: student code would run as root (rlimits mode, and the switch to "
-            f"the sandbox's own uid failed: {sandbox_isolation.rlimits_uid_failure()}). Check that "
+            f"the sandbox's own uid failed: {probes.rlimits_uid_failure()}). Check that "
             "the Python installation and /autograder/venv are readable by other users."))
     else:
         result = task.grade_guarded(item, limits, isolation)

@@ -77,8 +77,10 @@ class OutFolder:
 
     def result(self, item: Submission) -> Path:
         """The result file of ``item``."""
-        return self.results / item.student / item.assignment / f"{item.notebook}.json"
+        student, assignment, notebook, _ = item
+        return self.results / student / assignment / f"{notebook}.json"
 
     def page(self, item: Submission) -> Path:
         """The feedback page of ``item``."""
-        return self.feedback / item.student / item.assignment / f"{item.notebook}.html"
+        student, assignment, notebook, _ = item
+        return self.feedback / student / assignment / f"{notebook}.html"

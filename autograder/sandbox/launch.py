@@ -1,6 +1,7 @@
 """Starting the student process inside a sandbox, with limits.
 
-Isolation, strongest available first (``autograder.sandbox.isolation`` probes and chooses):
+Isolation, strongest available first (``autograder.sandbox.isolation`` chooses among the
+backends of ``autograder.sandbox.backend``; ``probes`` has their self-checks):
 
 - ``bubblewrap`` (Debian package ``bubblewrap``, 0.5 or newer; no daemon): new mount, PID,
   network, IPC, UTS and cgroup namespaces. The process sees only /usr, the Python
@@ -26,7 +27,7 @@ Isolation, strongest available first (``autograder.sandbox.isolation`` probes an
 - ``rlimits``: when bubblewrap is missing or does not work here. The same resource
   limits, no namespaces: the process sees the host's files and network. Who it is:
 
-  - as root (``isolation.rlimits_uid_mode``, after a self-check like bubblewrap's probe): the
+  - as root (``probes.rlimits_uid_mode``, after a self-check like bubblewrap's probe): the
     worker switches, before any student code, to a uid and gid of its own, as in
     bubblewrap's setuid mode (``UID_BASE`` and up, one per scratch folder; or the account
     named by ``$AUTOGRADER_SANDBOX_USER``, e.g. the Gradescope bundle's ``nnstudent``):
@@ -53,12 +54,10 @@ import functools
 import os
 import signal
 import subprocess
-import sys
-from pathlib import Path
 from typing import IO, Any
 
 # Limits and SandboxProcess are defined below (no import cycle); callers import them from here.
-from autograder.sandbox import cgroups, isolation as sandbox_isolation, rlimits_files, spawn
+from autograder.sandbox import cgroups, isolation as sandbox_isolation, spawn
 from autograder.sandbox import uids as sandbox_uid
 from autograder.sandbox.limits import GIB, Limits
 from autograder.sandbox.spawn import SandboxProcess
@@ -78,9 +77,7 @@ def start(scratch: str | os.PathLike, limits: Limits, isolation: str,
     ``stderr_path`` when given. The process is in its own cgroup when one can be made;
     ``stop`` ends it and removes the cgroup.
     """
-    mode = sandbox_isolation.bubblewrap_mode() if isolation == "bubblewrap" else None
-    identity = (sandbox_uid.rlimits_identity(scratch)
-                if mode is None and sandbox_isolation.rlimits_uid_mode() else None)
+    backend = sandbox_isolation.backend(isolation)
     made = cgroups.make(limits.memory_bytes, limits.processes)
     group = None if isinstance(made, str) else made
     to_worker_r, to_worker_w = os.pipe()
@@ -97,27 +94,7 @@ def start(scratch: str | os.PathLike, limits: Limits, isolation: str,
         popen: dict[str, Any] = dict(
             cwd=scratch, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
             preexec_fn=functools.partial(spawn.set_limits, limits, join_fds, address_space))
-        if mode is not None:
-            inner = ["python", "-B", "-s", "/grader/student_process.py",
-                     *spawn.worker_args(mode, to_worker_r, from_worker_w, limits)]
-            if mode == "setuid":  # the sandbox uid must be able to read its own files
-                for path in Path(scratch).rglob("*"):
-                    if path.is_file() and not path.is_symlink():
-                        path.chmod(path.stat().st_mode | 0o444)
-            process = spawn.start_bubblewrap(scratch, inner, limits, mode,
-                                             (to_worker_r, from_worker_w),
-                                             env=spawn.environment(True), **popen)
-        else:
-            worker, options = spawn.WORKER, []
-            if identity is not None:  # as root: the worker becomes that uid first
-                worker = rlimits_files.prepare_rlimits_uid(scratch, *identity)
-                options = [f"uid={identity[0]}", f"gid={identity[1]}",
-                           f"processes={limits.processes}"]
-            process = SandboxProcess(
-                [sys.executable, "-B", "-s", str(worker), str(to_worker_r), str(from_worker_w),
-                 *options], env=rlimits_files.rlimits_environment(scratch),
-                pass_fds=(to_worker_r, from_worker_w), **popen)
-            process.uid = identity[0] if identity is not None else None
+        process = backend.start(scratch, limits, (to_worker_r, from_worker_w), popen)
         process.cgroup = group
     except BaseException:
         os.close(to_worker_w)
