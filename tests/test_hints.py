@@ -28,7 +28,7 @@ from course_under_test import COURSE, TLN
 from known_mistakes import (ASSIGNMENTS, Mistake, checked, checks_of, hints_in,
                             reference_notebook, table)
 from nnlab.checking.hints import hint_for
-from nnlab.deep_mlp import check_training
+from nnlab.deep_mlp.checks import training as check_training
 from nnlab.testing import TestFailed
 from nnlab.two_layer_net.checks import HINTS, run_test
 from test_check import with_sources

@@ -74,11 +74,17 @@ def run(executor: Executor, items: Sequence[Submission], publish: Publish,
     """
     waiting = list(reversed(items))
     published: list[Record] = []
+
+    def refill() -> None:
+        while waiting and executor.in_flight() < max(1, executor.jobs):
+            executor.submit(waiting.pop())
+
     try:
         while waiting or executor.in_flight():
-            while waiting and executor.in_flight() < max(1, executor.jobs):
-                executor.submit(waiting.pop())
-            for item, raw in executor.finished(POLL_SECONDS):
+            refill()
+            done = executor.finished(POLL_SECONDS)
+            refill()  # the executor grades the next ones while this process publishes
+            for item, raw in done:
                 published.append(publish(item, raw))
                 progress.step(display_name(f"{item.student}/{item.assignment}"))
     except BaseException:

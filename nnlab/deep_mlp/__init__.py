@@ -2,8 +2,8 @@
 
 - ``handout``: the worked values quoted in the notebook, as numbers;
 - ``checks``: ``check("name")``, the self-checks with a hint for each common mistake (the
-  checkers themselves are in ``check_layers``, ``check_network`` and ``check_training``,
-  with ``check_steps`` rebuilding a training from its recorded calls);
+  checkers themselves are in ``checks.layers``, ``checks.network`` and ``checks.training``,
+  with ``checks.steps`` rebuilding a training from its recorded calls);
 - ``plots``: the demo cells' plots (curves of two trainings, per-layer gradient norms).
 
 Nothing here contains a solution or a hidden test.

@@ -4,8 +4,8 @@
 - ``networks``: evaluate a one-hidden-layer network of step (or steep sigmoid) units;
 - ``demos``: the data and plots of the notebook's demo cells;
 - ``checks``: ``check("name")``, the self-checks with a hint for each common mistake (the
-  checkers themselves are in ``check_graph``, ``check_sizes``, ``check_calculus`` and
-  ``check_universal``).
+  checkers themselves are in ``checks.graph``, ``checks.sizes``, ``checks.calculus`` and
+  ``checks.universal``).
 
 Nothing here contains a solution or a hidden test.
 """

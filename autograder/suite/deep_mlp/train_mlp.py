@@ -118,11 +118,12 @@ def train_mlp_relu_momentum(student: Student) -> None:
 @graded(points=1, hidden=True, timeout=60.0)
 def train_mlp_history_of_its_steps(student: Student) -> None:
     """Recorded on digits sorted by class: train_mlp trains only on its training set, in a new order every epoch drawn from its seed (the last, smaller mini-batch kept), returns its last step's params, and its history (losses, accuracies, grad norms) is what its own steps give."""
-    # One source of truth with check("train_mlp"): nnlab.deep_mlp.check_training.audit reads
+    # One source of truth with check("train_mlp"): nnlab.deep_mlp.checks.training.audit reads
     # the recording; here every recorded gradient is first confirmed with the reference.
     from solutions.deep_mlp import init_mlp, mlp_backward, mlp_forward, softmax_ce_loss
     from nnlab.checking import Failure
-    from nnlab.deep_mlp import check_repeat, check_steps, check_training
+    from nnlab.deep_mlp.checks import (repeat as check_repeat, steps as check_steps,
+                                      training as check_training)
     from nnlab.deep_mlp.composition import own_network_right
     from nnlab.testing import PublicFailure
     X_train, Y_train, X_test, Y_test = load_mnist(source="embedded")

@@ -1,6 +1,6 @@
 """Self-checks of section 2: parameter counts and convolution output sizes.
 
-Same engine as ``check_graph``: ``with run.check("what"):`` blocks, ``run.call`` for
+Same engine as ``checks.graph``: ``with run.check("what"):`` blocks, ``run.call`` for
 student code, ``Failure(got, hints)`` naming keys of HINTS.
 """
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from nnlab.checking import check_unchanged
 from nnlab.checking.epochs import check_seeded
-from nnlab.deep_mlp import check_steps
+from nnlab.deep_mlp.checks import steps as check_steps
 
 DATA_NAMES = ("X_train", "Y_train", "X_test", "Y_test")
 

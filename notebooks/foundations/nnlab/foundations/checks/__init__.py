@@ -22,7 +22,8 @@ with these hints.
 
 from nnlab.checking import ENGINE_HINTS, Table
 from nnlab.checking.entry import entry_points
-from nnlab.foundations import check_calculus, check_graph, check_sizes, check_universal
+from nnlab.foundations.checks import (calculus as check_calculus, graph as check_graph,
+                                     sizes as check_sizes, universal as check_universal)
 
 __all__ = ["check", "run_test"]  # what the notebook imports
 

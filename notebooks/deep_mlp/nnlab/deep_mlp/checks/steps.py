@@ -4,7 +4,7 @@ calls before it), the training rows of each mini-batch, the parameters after eve
 rebuilt from the recorded gradients, and the history entries compared with them.
 
 Each ``check_*``/``compare_*`` raises ``Failure`` with the hint key of the mistake it
-recognises (the hints are in ``check_training``, whose ``audit`` runs them all on one
+recognises (the hints are in ``checks.training``, whose ``audit`` runs them all on one
 recording). Which rows each epoch must visit is ``nnlab.checking.epochs``' (shared with
 two_layer_net's train).
 """

@@ -20,11 +20,12 @@ import numpy as np
 from nnlab.checking import Failure, as_numbers
 from nnlab.checking.engine import Run
 from nnlab.checking.epochs import Rows, all_found
-from nnlab.deep_mlp import Array, Params, check_repeat, check_steps as record
-from nnlab.deep_mlp.check_steps import Histories
+from nnlab.deep_mlp import Array, Params
+from nnlab.deep_mlp.checks import repeat as check_repeat, steps as record
+from nnlab.deep_mlp.checks.steps import Histories
 from nnlab.deep_mlp.composition import layer_values, mean_cross_entropy
 from nnlab.recording import CallRecorder
-from nnlab.deep_mlp.train_hints import HINTS
+from nnlab.deep_mlp.checks.train_hints import HINTS
 from nnlab.testing import describe
 
 SIZES, ACTIVATIONS = [6, 8, 3], ["relu"]

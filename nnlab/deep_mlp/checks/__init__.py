@@ -15,7 +15,8 @@ inputs as well. ``run_test`` runs a notebook test cell with these hints.
 
 from nnlab.checking import ENGINE_HINTS, Table
 from nnlab.checking.entry import entry_points
-from nnlab.deep_mlp import check_layers, check_network, check_training
+from nnlab.deep_mlp.checks import (layers as check_layers, network as check_network,
+                                  training as check_training)
 
 __all__ = ["check", "run_test"]  # what the notebook imports
 

@@ -1,6 +1,6 @@
 """Self-checks of sections 3 and 4: the softmax Jacobian and the L1 linear model.
 
-Same engine as ``check_graph``: ``with run.check("what"):`` blocks, ``run.call`` for
+Same engine as ``checks.graph``: ``with run.check("what"):`` blocks, ``run.call`` for
 student code, ``Failure(got, hints)`` naming keys of HINTS.
 """
 

@@ -1,5 +1,5 @@
 """Self-checks of the L-layer network: init_mlp, mlp_forward, mlp_backward (train_mlp's
-is in check_training).
+is in checks.training).
 mlp_backward is compared with finite differences of a loss whose gradient with respect to
 the scores is a fixed array G (so any dscores can be checked)."""
 

@@ -1,5 +1,5 @@
-"""The hints of train_mlp's self-check, one per mistake it recognises (``check_training``,
-``check_repeat``); the grader's hidden history test gives the same ones."""
+"""The hints of train_mlp's self-check, one per mistake it recognises (``checks.training``,
+``checks.repeat``); the grader's hidden history test gives the same ones."""
 
 HINTS = {
     "train_format": "train_mlp returns (params, history), history with the lists "
