@@ -16,8 +16,9 @@ secret) is refused, logged as ``worker_refused``, and given no task (each task i
 restricted to the workers found good). Items wait while no good worker is connected.
 
 A worker that dies mid-task costs nothing: the scheduler gives its task to another. A
-task lost otherwise (cancelled with its workers, all the workers it could go to gone, a
-worker's failure) is sent again, ``dask_cluster.RESENDS`` times; a submission whose tasks
+task lost otherwise (cancelled with its workers, a worker's failure) is sent again,
+``dask_cluster.RESENDS`` times, and one all of whose workers died or left (a worker's
+restart gives it a new address) up to LEFT_RESENDS times; a submission whose tasks
 keep killing workers gets a grader_error, and its page says so (``dask_cluster.failure``).
 """
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     import distributed
 
 GATHER_SECONDS = 30.0  # to fetch a finished task's result from its worker (gone: sent again)
+LEFT_RESENDS = 4  # sendings anew of an item all of whose task's workers died or left
 
 Log = Callable[..., None]  # log(event, **fields), as the service's EventLog
 
@@ -66,6 +68,7 @@ class DaskExecutor:
         self.ready: list[tuple[Submission, Record]] = []  # settled here
         self.waiting: list[tuple[Submission, int]] = []  # for a good worker
         self.sent: dict[Submission, int] = {}  # times each item was sent to the workers
+        self.left: dict[Submission, int] = {}  # times all the workers of its task were gone
         self.jobs = 1
         try:
             self._refresh()
@@ -110,12 +113,16 @@ class DaskExecutor:
                              f"grader: {clean_text(repr(answer))[:300]}")
         self.jobs = max(1, cluster.IN_FLIGHT_PER_THREAD * sum(self.good.values()))
         for future, (item, sent, targets) in list(self.futures.items()):
-            if not targets & self.good.keys():
+            if not targets & self.good.keys():  # it can run nowhere now: sent to the others
                 del self.futures[future]
                 future.cancel()
-                self._again(item, sent, task.grader_error(
-                    item, f"the workers grading this submission left {sent} times",
-                    cluster.WORKERS_DIED))
+                left = self.left[item] = self.left.get(item, 0) + 1
+                if left <= LEFT_RESENDS:  # not the item's fault, most often: another killed them
+                    self._send(item, sent)
+                else:
+                    self.ready.append((item, task.grader_error(
+                        item, f"the workers grading this submission died or left {left} times",
+                        cluster.WORKERS_DIED)))
         waiting, self.waiting = self.waiting, []
         for item, sent in waiting:
             self._send(item, sent)
@@ -138,7 +145,7 @@ class DaskExecutor:
             future = cluster.submit_payload(self.client, payload, workers=sorted(targets),
                                             allow_other_workers=False)
             self.futures[future] = (item, sent, targets)
-            self.sent[item] = sent
+            self.sent[item] = self.sent.get(item, 0) + 1
             future.add_done_callback(self.done.put)
 
     def _again(self, item: Submission, sent: int, failed: Record | None) -> None:
