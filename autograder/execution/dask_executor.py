@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     import distributed
 
 GATHER_SECONDS = 30.0  # to fetch a finished task's result from its worker (gone: sent again)
+ORPHAN_SECONDS = 10.0  # a task none of whose workers is left waits this long for its error
 LEFT_RESENDS = 4  # sendings anew of an item all of whose task's workers died or left
 
 Log = Callable[..., None]  # log(event, **fields), as the service's EventLog
@@ -69,6 +71,7 @@ class DaskExecutor:
         self.waiting: list[tuple[Submission, int]] = []  # for a good worker
         self.sent: dict[Submission, int] = {}  # times each item was sent to the workers
         self.left: dict[Submission, int] = {}  # times all the workers of its task were gone
+        self.orphaned: dict[distributed.Future, float] = {}  # since when: no worker for it
         self.jobs = 1
         try:
             self._refresh()
@@ -112,17 +115,24 @@ class DaskExecutor:
                     self.log("worker_refused", worker=worker, problem="it could not check its "
                              f"grader: {clean_text(repr(answer))[:300]}")
         self.jobs = max(1, cluster.IN_FLIGHT_PER_THREAD * sum(self.good.values()))
+        now = time.monotonic()
         for future, (item, sent, targets) in list(self.futures.items()):
-            if not targets & self.good.keys():  # it can run nowhere now: sent to the others
+            if targets & self.good.keys() or future.done():
+                self.orphaned.pop(future, None)
+                continue
+            # It can run nowhere now. Its error (KilledWorker, when it killed them) may be on
+            # its way: wait ORPHAN_SECONDS for it before sending the item to the others.
+            if now - self.orphaned.setdefault(future, now) >= ORPHAN_SECONDS:
+                del self.orphaned[future]
                 del self.futures[future]
                 future.cancel()
                 left = self.left[item] = self.left.get(item, 0) + 1
-                if left <= LEFT_RESENDS:  # not the item's fault, most often: another killed them
+                if left <= LEFT_RESENDS:  # not its fault, most often: another killed them
                     self._send(item, sent)
                 else:
                     self.ready.append((item, task.grader_error(
-                        item, f"the workers grading this submission died or left {left} times",
-                        cluster.WORKERS_DIED)))
+                        item, f"the workers grading this submission died or left {left} "
+                        f"times", cluster.WORKERS_DIED)))
         waiting, self.waiting = self.waiting, []
         for item, sent in waiting:
             self._send(item, sent)
@@ -183,6 +193,7 @@ class DaskExecutor:
             future.add_done_callback(self.done.put)  # (or sent again by ``_refresh``, when
             return  # the workers it may run on are gone)
         item, sent, _ = self.futures.pop(future)
+        self.orphaned.pop(future, None)
         try:
             self.ready.append((item, future.result(timeout=GATHER_SECONDS)))
         except TimeoutError:  # its result was on a worker that died since: graded again
@@ -207,6 +218,7 @@ class DaskExecutor:
         with contextlib.suppress(Exception):  # the scheduler may be gone already
             self.client.cancel(list(self.futures))
         self.futures.clear()
+        self.orphaned.clear()
         self.waiting.clear()
         if self.owned:
             self.client.close(timeout=cluster.CLOSE_SECONDS)
