@@ -166,6 +166,7 @@ class TestResult:
     """One graded test's outcome, typed; ``to_json`` gives its ``TestRecord`` form.
 
     ``status`` is a ``TestStatus``; ``points`` what it earned of ``max_points``;
+    ``hidden``, ``summary``, ``message``: None when the record has not the key;
     ``extra``: the record's other keys (``where``, ``public``, ``hint``, ``output``,
     ``detail``), kept as they are.
     """
@@ -176,9 +177,9 @@ class TestResult:
     status: TestStatus
     points: float
     max_points: float
-    hidden: bool = False
-    summary: str = ""
-    message: str = ""
+    hidden: bool | None = None
+    summary: str | None = None
+    message: str | None = None
     extra: typing.Mapping[str, object] = dataclasses.field(default_factory=dict)
 
     _KEYS: typing.ClassVar[tuple[str, ...]] = ("grade_id", "points", "max_points", "hidden",
@@ -200,15 +201,18 @@ class TestResult:
             raise ValueError(f"a test record's status is not a test status: {exc}") from None
         return cls(_text(data, "grade_id"), status, _number(data, "points"),
                    _number(data, "max_points") if "max_points" in data else 0.0,
-                   bool(data.get("hidden", False)), _text(data, "summary", ""),
-                   _text(data, "message", ""),
+                   None if "hidden" not in data else bool(data["hidden"]),
+                   _optional_text(data, "summary"),
+                   _optional_text(data, "message"),
                    {k: v for k, v in data.items() if k not in cls._KEYS})
 
     def to_json(self) -> Record:
         """The ``TestRecord`` dict of this test (as saved in a result's JSON)."""
-        return {"grade_id": self.grade_id, "points": self.points,
-                "max_points": self.max_points, "hidden": self.hidden, "summary": self.summary,
-                "status": self.status, "message": self.message, **self.extra}
+        made: Record = {"grade_id": self.grade_id, "points": self.points,
+                        "max_points": self.max_points, "status": self.status}
+        made.update({k: v for k, v in (("hidden", self.hidden), ("summary", self.summary),
+                                       ("message", self.message)) if v is not None})
+        return {**made, **self.extra}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,7 +220,7 @@ class SubmissionResult:
     """One row's result, typed; ``to_json`` gives its ``Result`` form (the saved JSON).
 
     ``status`` is a ``RowStatus``; ``tests`` its ``TestResult`` list; ``max_score`` the
-    assignment's autograded points; ``written`` the TAs' grades of its written answers
+    assignment's autograded points; ``message`` None when the record has none; ``written`` the TAs' grades of its written answers
     (``WrittenGrade.to_dict`` dicts, None before they are added); ``extra``: identity and
     run keys (``student_id``, ``assignment``, ``notebook``, ``path``, ``key``,
     ``isolation``, ``cells``, ``seconds``...), kept as they are. ``score``, ``total`` and
@@ -226,7 +230,7 @@ class SubmissionResult:
     status: RowStatus
     tests: tuple[TestResult, ...]
     max_score: float
-    message: str = ""
+    message: str | None = None
     written: tuple[typing.Mapping[str, object], ...] | None = None
     extra: typing.Mapping[str, object] = dataclasses.field(default_factory=dict)
 
@@ -267,19 +271,25 @@ class SubmissionResult:
             raise ValueError("a result's written grades are not a list of objects")
         _number(data, "score")  # stored, and must be a number, though recomputed
         return cls(status, tuple(TestResult.from_json(t) for t in tests),
-                   _number(data, "max_score"), _text(data, "message", ""),
+                   _number(data, "max_score"), _optional_text(data, "message"),
                    None if written is None else tuple(written),
                    {k: v for k, v in data.items() if k not in cls._KEYS})
 
     def to_json(self) -> Record:
         """The ``Result`` dict of this row, totals included when its written grades are."""
-        made: Record = {**self.extra, "status": self.status, "message": self.message,
+        made: Record = {**self.extra, "status": self.status,
                         "tests": [t.to_json() for t in self.tests], "score": self.score,
                         "max_score": self.max_score}
+        if self.message is not None:
+            made["message"] = self.message
         if self.written is not None:
             made.update(written=[dict(g) for g in self.written], total=self.total,
                         total_max=self.total_max)
         return made
+
+
+def _optional_text(data: typing.Mapping[str, object], key: str) -> str | None:
+    return _text(data, key) if key in data else None
 
 
 def _optional_number(value: object) -> float | None:
