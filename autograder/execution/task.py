@@ -1,9 +1,9 @@
 """What happens to one submission, wherever it is graded (a local pool process, a Dask
-worker, Gradescope's container): grade it under the guard, then complete its record
-(identity, the TAs' written grades, total) and render its feedback page.
-
-Writing the record and the page under OUT is separate (``write_outputs``): on a cluster
-only the coordinator writes, so a worker returns the completed record and the page.
+worker, Gradescope's container): grade it under the guard (``grade_guarded``: the raw
+result, which is all a grading process returns). Then, on the process that publishes
+(``executor.run``, the service), complete its record (identity, the TAs' written grades,
+total) and render its feedback page (``complete``), and write both under OUT
+(``write_outputs``; ``save_result`` does the three).
 """
 
 import contextlib
@@ -133,12 +133,11 @@ def not_graded(status: RowStatus, message: str, test_message: str,
 
 
 def complete(item: Submission, key: str, result: Record, written: Sequence["WrittenGrade"],
-             withhold: bool, notebook: Path | None = None) -> str:
+             withhold: bool) -> str:
     """Add the row's identity, the TAs' grades of its written answers (``written``, from
     ``autograder.grading.written_grades``) and its total to ``result``; return its feedback page (hidden
-    tests' results left out when ``withhold``). ``notebook``: where the submitted notebook
-    can be read here, when not at ``item.path`` (a cluster worker's copy). A page that
-    cannot be made in RENDER_SECONDS, or at all, becomes a page of scores only."""
+    tests' results left out when ``withhold``), made from the notebook at ``item.path``. A
+    page that cannot be made in RENDER_SECONDS, or at all, becomes a page of scores only."""
     student, assignment, _, path = item
     result.update(student_id=student, assignment=assignment, notebook=item.notebook,
                   path=str(path) if path else None, key=key)
@@ -147,7 +146,7 @@ def complete(item: Submission, key: str, result: Record, written: Sequence["Writ
     manual.add_totals(result, written)
     try:
         with time_limit(RENDER_SECONDS, RenderTimeout):
-            return feedback.render(student, assignment, result, notebook or path,
+            return feedback.render(student, assignment, result, path,
                                    course.current().get(assignment), withhold_hidden=withhold)
     except (Exception, RenderTimeout) as exc:  # the row and its JSON must survive its page
         result["feedback_error"] = clean_text(f"{type(exc).__name__}: {exc}")[:500]
